@@ -1,0 +1,109 @@
+/*
+ * config.h: the whole configuration, loaded from one libconfig file.
+ *
+ * config_load() validates everything (unknown keys, types, ranges, references
+ * between sections, secret file permissions) and collects every error before
+ * failing, each as "FILE:LINE: KEY: message".  Secrets are read at load time
+ * and kept only in memory; they are never logged.
+ */
+#ifndef AMPSTREAM_CONFIG_H
+#define AMPSTREAM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/ampstream/ampstream.conf"
+
+enum syslog_style {
+	SYSLOG_RFC5424,
+	SYSLOG_RFC3164,
+	SYSLOG_NONE,		/* bare record */
+};
+
+enum framing {
+	FRAMING_OCTET,		/* RFC 6587 3.4.1: "LEN SP MSG" */
+	FRAMING_LF,		/* RFC 6587 3.4.2: MSG LF */
+};
+
+struct cloud_conf {
+	char	*name;
+	char	*api_url;	/* "https://api.amp.cisco.com" */
+	char	*api_host;	/* host part of api_url */
+	char	*console_url;	/* given, or derived: api. -> console. */
+	char	*client_id;
+	char	*api_key;	/* the secret itself, from api_key_file or credential */
+	char	*ca_file;	/* NULL: system trust store only */
+	int	 line;
+};
+
+struct stream_conf {
+	char	*name;
+	char	*cloud;		/* NULL or the name of a cloud */
+	char	*url;		/* as written, without credentials */
+	bool	 tls;		/* amqps:// */
+	char	*host;
+	int	 port;
+	char	*vhost;
+	char	*user;
+	char	*password;	/* the secret itself */
+	char	*queue;
+	char	*ca_file;
+	int	 prefetch;	/* basic.qos prefetch_count, default 200 */
+	int	 heartbeat;	/* seconds, default 30 */
+	bool	 insecure_plaintext;	/* allow amqp:// to a non-loopback host */
+	size_t	*sinks;		/* indexes into config.sinks */
+	size_t	 nsinks;
+	int	 line;
+};
+
+struct sink_conf {
+	char	*name;
+	char	*type;		/* "tcp", "file", ... (sink_lookup) */
+	char	*format;	/* "cef", "json", ... (format_lookup) */
+	char	*host;
+	int	 port;
+	char	*path;		/* file sink */
+	enum syslog_style syslog;
+	enum framing framing;
+	size_t	 max_record;	/* bytes incl. syslog header, default 8192 */
+	int	 facility;	/* syslog facility number, default 13 (log audit)... */
+	char	*app_name;	/* default "ampstream" */
+	char	*ca_file;
+	char	*cert_file;
+	char	*key_file;
+	int	 default_severity;	/* CEF severity when the event has none */
+	int	 line;
+};
+
+struct corr_conf {
+	size_t	 max_entries;	/* default 100000 */
+	int	 ttl;		/* seconds, default 86400 */
+	int	 unresolved_alert;	/* seconds, 0: off */
+};
+
+struct config {
+	char		*path;
+	char		*state_dir;	/* default "/var/lib/ampstream" */
+	int		 log_level;	/* enum log_level */
+	struct cloud_conf *clouds;
+	size_t		 nclouds;
+	struct stream_conf *streams;
+	size_t		 nstreams;
+	struct sink_conf *sinks;
+	size_t		 nsinks;
+	struct corr_conf correlation;
+};
+
+/*
+ * Load and check path.  On success returns the config and sets *errors to
+ * NULL.  On failure returns NULL and sets *errors to a malloc'd string of
+ * every error, one per line, each "FILE:LINE: KEY: message" (FILE as given
+ * in path, LINE 0 when libconfig knows none).  The caller frees *errors.
+ */
+struct config	*config_load(const char *path, char **errors);
+void		 config_free(struct config *);
+
+const struct cloud_conf	*config_cloud(const struct config *, const char *name);
+
+#endif

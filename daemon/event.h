@@ -1,0 +1,68 @@
+/*
+ * event.h: one AMP event, parsed from an AMQP message body with json-c.
+ *
+ * The string pointers point into the json-c tree (ev->root) and live as long
+ * as the event.  A field the event does not carry is NULL (or has_x false).
+ */
+#ifndef AMPSTREAM_EVENT_H
+#define AMPSTREAM_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+#define EVENT_MAX_BODY	(1024 * 1024)	/* a bigger message is dead-lettered */
+
+struct event {
+	struct json_object *root;	/* owned */
+	const char	*body;		/* the message body as received (not owned) */
+	size_t		 body_len;
+
+	bool		 has_id;
+	char		 id_str[24];	/* decimal, exact (int64 or uint64) */
+	const char	*event_type;	/* required */
+	int64_t		 event_type_id;	/* required; may exceed INT32_MAX */
+	int64_t		 timestamp;	/* epoch seconds, 0 if absent */
+	int64_t		 timestamp_ns;	/* 0..999999999 */
+	const char	*date;
+	const char	*severity;	/* "Low" .. "Critical" */
+	const char	*detection;
+	const char	*detection_id;	/* a string; a number is converted */
+	char		 detection_id_buf[24];
+	const char	*connector_guid;	/* top level, else computer.connector_guid */
+
+	const char	*hostname;	/* computer.* */
+	const char	*user;
+	const char	*external_ip;
+	const char	*ipv4;		/* first IPv4 of network_addresses */
+	const char	*ipv6;		/* first IPv6 */
+	const char	*mac;		/* mac of the first non-empty address */
+
+	const char	*file_name;	/* file.* */
+	const char	*file_path;
+	const char	*sha256;
+	const char	*sha1;
+	const char	*md5;
+	const char	*disposition;
+	const char	*parent_name;
+	int64_t		 parent_pid;
+	bool		 has_parent_pid;
+	const char	*parent_sha256;
+
+	const char	*description;	/* cloud_ioc.short_description or error.description */
+	bool		 has_error_code;
+	int64_t		 error_code;
+	const char	*api_link;	/* computer.links.computer, for the region */
+};
+
+/*
+ * Parse body (len bytes, need not be NUL-terminated).  Returns 0, or -1 with
+ * *reason set to a static string ("not JSON", "not an object", "no event_type",
+ * ...) for the dead-letter file.  On -1 nothing needs freeing.
+ */
+int	event_parse(struct event *, const char *body, size_t len, const char **reason);
+void	event_clear(struct event *);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * format.h: formatters are pure functions from an event to the bytes of one
+ * record (no syslog header, no framing, no trailing newline).  Each lives in
+ * format_<name>.c and exports one const struct format_ops.
+ */
+#ifndef AMPSTREAM_FORMAT_H
+#define AMPSTREAM_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct buf;
+struct event;
+
+/* What the record needs beyond the event itself. */
+struct format_ctx {
+	const char	*stream;	/* stream name */
+	const char	*cloud;		/* cloud name or NULL */
+	const char	*console_url;	/* link to the event in the AMP console, or NULL */
+	int64_t		 received_ms;	/* when ampstream received it, epoch ms */
+	int		 default_severity;	/* CEF severity for events without one */
+	size_t		 max_len;	/* the record must fit in this many bytes */
+};
+
+struct format_ops {
+	const char	*name;
+	/*
+	 * Append the record to out.  Returns 0, or -1 if it cannot be made to
+	 * fit ctx->max_len (values are truncated first, never the line).
+	 */
+	int		(*format)(const struct event *, const struct format_ctx *,
+			    struct buf *out);
+};
+
+extern const struct format_ops format_cef_ops;
+extern const struct format_ops format_json_ops;
+
+const struct format_ops	*format_lookup(const char *name);
+
+#endif

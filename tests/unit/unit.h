@@ -1,0 +1,18 @@
+/* unit.h: every Check suite of the unit-test binary, one per module. */
+#ifndef AMPSTREAM_UNIT_H
+#define AMPSTREAM_UNIT_H
+
+#include <check.h>
+
+Suite	*suite_buf(void);
+Suite	*suite_config(void);
+Suite	*suite_event(void);
+Suite	*suite_cef(void);
+Suite	*suite_json(void);
+Suite	*suite_syslog(void);
+Suite	*suite_ack(void);
+
+/* Path of a fixture under tests/fixtures (tests run from tests/unit). */
+#define FIXTURE(p)	("../fixtures/" p)
+
+#endif
