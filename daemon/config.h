@@ -63,11 +63,11 @@ struct sink_conf {
 	char	*format;	/* "cef", "json", ... (format_lookup) */
 	char	*host;
 	int	 port;
-	char	*path;		/* file sink */
+	char	*path;		/* file sink; syslog: socket, default /dev/log */
 	enum syslog_style syslog;
 	enum framing framing;
 	size_t	 max_record;	/* bytes incl. syslog header, default 8192 */
-	int	 facility;	/* syslog facility number, default 13 (log audit)... */
+	int	 facility;	/* syslog facility 0..23, default 16 (local0) */
 	char	*app_name;	/* default "ampstream" */
 	char	*ca_file;
 	char	*cert_file;

@@ -1,8 +1,143 @@
-/* test_ack.c: placeholder until the module lands (filled in this issue). */
+/* test_ack.c: which acks go out, and when (no broker needed). */
+#include <stdlib.h>
+
+#include "ack.h"
 #include "unit.h"
+
+struct sent {
+	uint64_t	 gen;
+	uint64_t	 tag;
+	bool		 multiple;
+};
+
+static struct sent	 sent[64];
+static size_t		 nsent;
+
+static void
+record_ack(void *arg, uint64_t gen, uint64_t tag, bool multiple)
+{
+	(void)arg;
+	ck_assert_uint_lt(nsent, 64);
+	sent[nsent].gen = gen;
+	sent[nsent].tag = tag;
+	sent[nsent].multiple = multiple;
+	nsent++;
+}
+
+static void
+setup(void)
+{
+	nsent = 0;
+}
+
+/* Ten deliveries done in order: one multiple ack for the tenth. */
+START_TEST(test_batch_in_order)
+{
+	struct ack_queue *q = ack_queue_new(record_ack, NULL);
+	struct delivery	*d[10];
+	int		 i;
+
+	for (i = 0; i < 10; i++)
+		d[i] = ack_track(q, 0, (uint64_t)i + 1);
+	for (i = 0; i < 10; i++)
+		ack_release(d[i], true);
+	ck_assert_uint_eq(ack_flush(q, 0), 10);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(sent[0].tag, 10);
+	ck_assert(sent[0].multiple);
+	ck_assert_uint_eq(ack_flush(q, 0), 0);
+	ack_queue_free(q);
+}
+END_TEST
+
+/* A delivery still held blocks the multiple ack but not the others. */
+START_TEST(test_held_blocks_multiple)
+{
+	struct ack_queue *q = ack_queue_new(record_ack, NULL);
+	struct delivery	*d1, *d2, *d3, *d4;
+
+	d1 = ack_track(q, 0, 1);
+	d2 = ack_track(q, 0, 2);
+	d3 = ack_track(q, 0, 3);
+	d4 = ack_track(q, 0, 4);
+	ack_hold(d2);			/* a second sink */
+	ack_release(d1, true);
+	ack_release(d2, true);		/* one of two sinks done */
+	ack_release(d3, true);
+	ack_release(d4, true);
+	ck_assert_uint_eq(ack_held(q), 1);
+	ck_assert_uint_eq(ack_flush(q, 0), 3);
+	ck_assert_uint_eq(nsent, 3);
+	ck_assert_uint_eq(sent[0].tag, 1);
+	ck_assert(!sent[0].multiple);
+	ck_assert_uint_eq(sent[1].tag, 3);
+	ck_assert(!sent[1].multiple);
+	ck_assert_uint_eq(sent[2].tag, 4);
+	ack_release(d2, true);
+	ck_assert_uint_eq(ack_held(q), 0);
+	ck_assert_uint_eq(ack_flush(q, 0), 1);
+	ck_assert_uint_eq(sent[3].tag, 2);
+	ck_assert(!sent[3].multiple);
+	ack_queue_free(q);
+}
+END_TEST
+
+/* A refused delivery is never acked, and no multiple ack passes it. */
+START_TEST(test_refused_is_barrier)
+{
+	struct ack_queue *q = ack_queue_new(record_ack, NULL);
+	struct delivery	*d1, *d2, *d3;
+
+	d1 = ack_track(q, 0, 1);
+	d2 = ack_track(q, 0, 2);
+	ack_release(d1, false);
+	ack_release(d2, true);
+	ck_assert_uint_eq(ack_flush(q, 0), 1);
+	ck_assert_uint_eq(sent[0].tag, 2);
+	ck_assert(!sent[0].multiple);
+	d3 = ack_track(q, 0, 3);
+	ack_release(d3, true);
+	ck_assert_uint_eq(ack_flush(q, 0), 1);
+	ck_assert_uint_eq(sent[1].tag, 3);
+	ck_assert(!sent[1].multiple);	/* a multiple ack would cover tag 1 */
+	ack_queue_free(q);
+}
+END_TEST
+
+/* After a reconnect, old deliveries are never acked, even when done. */
+START_TEST(test_old_generation_dropped)
+{
+	struct ack_queue *q = ack_queue_new(record_ack, NULL);
+	struct delivery	*old, *d1, *d2;
+
+	old = ack_track(q, 0, 7);
+	d1 = ack_track(q, 1, 1);
+	d2 = ack_track(q, 1, 2);
+	ack_release(d1, true);
+	ack_release(d2, true);
+	ck_assert_uint_eq(ack_flush(q, 1), 2);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(sent[0].gen, 1);
+	ck_assert_uint_eq(sent[0].tag, 2);
+	ck_assert(sent[0].multiple);
+	ack_release(old, true);
+	ck_assert_uint_eq(ack_flush(q, 1), 0);
+	ck_assert_uint_eq(nsent, 1);
+	ack_queue_free(q);
+}
+END_TEST
 
 Suite *
 suite_ack(void)
 {
-	return suite_create("ack");
+	Suite	*s = suite_create("ack");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_batch_in_order);
+	tcase_add_test(tc, test_held_blocks_multiple);
+	tcase_add_test(tc, test_refused_is_barrier);
+	tcase_add_test(tc, test_old_generation_dropped);
+	suite_add_tcase(s, tc);
+	return s;
 }

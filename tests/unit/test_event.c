@@ -1,8 +1,483 @@
-/* test_event.c: placeholder until the module lands (filled in this issue). */
+/* test_event.c: parsing AMP events (every fixture, exact fields, refusals). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
 #include "unit.h"
+
+static const char *const fixtures[] = {
+	"cloud_ioc_1.json",
+	"cloud_ioc_2_command_line.json",
+	"cloud_ioc_3_encoded_powershell.json",
+	"cloud_ioc_4_macos.json",
+	"dfc_threat_detected_1.json",
+	"executed_malware_1.json",
+	"exploit_prevention_1.json",
+	"file_fetch_completed_1.json",
+	"file_fetch_failed_1.json",
+	"multiple_infected_files_1.json",
+	"policy_update_1.json",
+	"quarantine_failure_1.json",
+	"retrospective_detection_1.json",
+	"retrospective_quarantine_1.json",
+	"retrospective_quarantine_attempt_failed_1.json",
+	"threat_detected_1.json",
+	"threat_detected_2_docs_pair.json",
+	"threat_detected_3_stream_message.json",
+	"threat_detected_4_quarantine_failed.json",
+	"threat_detected_in_low_prevalence_executable_1.json",
+	"threat_quarantined_1.json",
+	"threat_quarantined_2_docs_pair.json",
+};
+
+/* Read a fixture into an exactly sized buffer (no NUL, so ASan sees
+ * any read past len). */
+static char *
+slurp(const char *name, size_t *lenp)
+{
+	char	 path[256];
+	FILE	*f;
+	char	*p;
+	long	 n;
+
+	snprintf(path, sizeof(path), "../fixtures/events/%s", name);
+	ck_assert_msg((f = fopen(path, "rb")) != NULL, "open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	ck_assert_int_gt(n, 0);
+	p = malloc((size_t)n);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*lenp = (size_t)n;
+	return p;
+}
+
+/* Parse a fixture, failing the test if it is refused. */
+static char *
+parse_fixture(struct event *ev, const char *name)
+{
+	const char	*reason = NULL;
+	size_t		 len;
+	char		*body;
+
+	body = slurp(name, &len);
+	ck_assert_msg(event_parse(ev, body, len, &reason) == 0,
+	    "%s: %s", name, reason);
+	return body;
+}
+
+/* Parse a C string body; returns the result and the reason. */
+static int
+parse_str(struct event *ev, const char *s, const char **reason)
+{
+	*reason = NULL;
+	return event_parse(ev, s, strlen(s), reason);
+}
+
+START_TEST(test_every_fixture)
+{
+	struct event	 ev;
+	char		*body;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		body = parse_fixture(&ev, fixtures[i]);
+		ck_assert_ptr_nonnull(ev.event_type);
+		ck_assert_int_gt(ev.event_type_id, 1000);
+		ck_assert(ev.has_id);
+		ck_assert_ptr_nonnull(ev.hostname);
+		event_clear(&ev);
+		ck_assert_ptr_null(ev.root);
+		free(body);
+	}
+}
+END_TEST
+
+START_TEST(test_all_jsonl)
+{
+	struct event	 ev;
+	const char	*reason, *p, *nl, *end;
+	char		*body;
+	size_t		 len, n = 0;
+
+	body = slurp("all.jsonl", &len);
+	end = body + len;
+	for (p = body; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p)
+			continue;
+		ck_assert_msg(event_parse(&ev, p, (size_t)(nl - p), &reason) ==
+		    0, "line %zu: %s", n + 1, reason);
+		ck_assert_ptr_nonnull(ev.event_type);
+		event_clear(&ev);
+		n++;
+	}
+	ck_assert_uint_eq(n, 22);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_stream_message)
+{
+	struct event	 ev;
+	char		*body;
+
+	body = parse_fixture(&ev, "threat_detected_3_stream_message.json");
+	ck_assert(ev.has_id);
+	ck_assert_str_eq(ev.id_str, "1503580638684881251");
+	ck_assert_str_eq(ev.event_type, "Threat Detected");
+	ck_assert_int_eq(ev.event_type_id, 1090519054);
+	ck_assert_int_eq(ev.timestamp, 1503580638);
+	ck_assert_int_eq(ev.timestamp_ns, 684881000);
+	ck_assert_str_eq(ev.date, "2017-08-24T13:17:18+00:00");
+	ck_assert_ptr_null(ev.severity);
+	ck_assert_str_eq(ev.detection, "Eicar-Test-Signature");
+	ck_assert_str_eq(ev.detection_id, "12605922338023111");
+	ck_assert_str_eq(ev.connector_guid,
+	    "d05a5933-880a-41ac-8bb4-949a9c8786c2");	/* from computer */
+	ck_assert_str_eq(ev.hostname, "WACLARK-M-M0EV");
+	ck_assert_str_eq(ev.user, "u");
+	ck_assert_str_eq(ev.external_ip, "173.38.117.92");
+	ck_assert_str_eq(ev.ipv4, "10.150.54.101");
+	ck_assert_str_eq(ev.mac, "24:a0:74:f0:3b:7a");
+	ck_assert_ptr_null(ev.ipv6);
+	ck_assert_str_eq(ev.file_name, "pbhistory.plist");
+	ck_assert_str_eq(ev.file_path, "/Users/waclark/Library/"
+	    "Application Support/iTerm2/pbhistory.plist");
+	ck_assert_str_eq(ev.sha256, "E2B523A215898D8839D220F97A64774C"
+	    "84E517F5DE09A6992C847E03DF9A4A57");
+	ck_assert_ptr_null(ev.sha1);
+	ck_assert_str_eq(ev.disposition, "Unknown");
+	ck_assert_str_eq(ev.parent_name, "iTerm2");
+	ck_assert(ev.has_parent_pid);
+	ck_assert_int_eq(ev.parent_pid, 35102);
+	ck_assert_str_eq(ev.parent_sha256, "72ECBD137E3B3F876C72E81314E4CF"
+	    "D093DBDB08BB05D5BB09636799CA038957");
+	ck_assert_ptr_null(ev.description);
+	ck_assert(!ev.has_error_code);
+	ck_assert_str_eq(ev.api_link, "https://api.amp.cisco.com/v1/"
+	    "computers/d05a5933-880a-41ac-8bb4-949a9c8786c2");
+	ck_assert_ptr_eq(ev.body, body);
+	event_clear(&ev);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_quarantine_failure)
+{
+	struct event	 ev;
+	char		*body;
+
+	body = parse_fixture(&ev, "quarantine_failure_1.json");
+	ck_assert_str_eq(ev.id_str, "6533241145273614000");
+	ck_assert_int_eq(ev.event_type_id, 2164260880LL);
+	ck_assert_str_eq(ev.event_type, "Quarantine Failure");
+	ck_assert_str_eq(ev.detection_id, "6533241145273614337");
+	ck_assert_ptr_null(ev.detection);
+	ck_assert_str_eq(ev.severity, "Medium");
+	ck_assert(ev.has_error_code);
+	ck_assert_int_eq(ev.error_code, 3221225524LL);
+	ck_assert_str_eq(ev.description, "Object name not found");
+	ck_assert_str_eq(ev.connector_guid, "test_connector_guid");
+	ck_assert_str_eq(ev.ipv4, "10.10.10.10");
+	ck_assert_str_eq(ev.mac, "24:78:d8:fd:c4:75");
+	ck_assert_str_eq(ev.sha256, "a78c29d1fa05c2b23d1dc9b75da8c053399143682"
+	    "fe3779bc466f10e1a997850");
+	ck_assert_ptr_null(ev.file_name);
+	ck_assert(!ev.has_parent_pid);
+	event_clear(&ev);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_docs_pair_pretty)
+{
+	struct event	 ev;
+	char		*body;
+
+	body = parse_fixture(&ev, "threat_detected_2_docs_pair.json");
+	ck_assert_str_eq(ev.id_str, "6533241145273614339");
+	ck_assert_str_eq(ev.detection_id, "6533241145273614338");
+	ck_assert_str_eq(ev.detection, "W32.Overdrive.RET");
+	ck_assert_str_eq(ev.user, "johndoe");
+	ck_assert_str_eq(ev.ipv4, "50.88.43.2");
+	ck_assert_str_eq(ev.mac, "87:9c:f8:c6:c9:cf");
+	ck_assert_str_eq(ev.file_path, "\\\\?\\C:\\SqGGuYXyy.exe");
+	ck_assert_str_eq(ev.sha1, "cf162622e29bca072d01b274fbbc3ceaacdd13c7");
+	ck_assert_str_eq(ev.md5, "0fe5be3811a98ee6a9c997d3812d911a");
+	ck_assert_int_eq(ev.parent_pid, 896);
+	ck_assert_str_eq(ev.parent_name, "svchost.exe");
+	event_clear(&ev);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_other_fixtures)
+{
+	struct event	 ev;
+	char		*body;
+
+	body = parse_fixture(&ev, "file_fetch_failed_1.json");
+	ck_assert_int_eq(ev.event_type_id, 2164260910LL);
+	ck_assert_int_eq(ev.error_code, 3240099848LL);
+	ck_assert_str_eq(ev.id_str, "123578990");
+	ck_assert_str_eq(ev.mac, "av:6b:fc:23:a1:29");
+	event_clear(&ev);
+	free(body);
+
+	body = parse_fixture(&ev, "cloud_ioc_1.json");
+	ck_assert_str_eq(ev.description, "W32.WScriptExecuteFakeExtension.ioc");
+	ck_assert_ptr_null(ev.parent_name);
+	ck_assert_str_eq(ev.parent_sha256, "0a8ce026714e03e72c619307bd598add5"
+	    "f9b639cfd91437cb8d9c847bf9f6894");
+	event_clear(&ev);
+	free(body);
+
+	body = parse_fixture(&ev, "executed_malware_1.json");
+	ck_assert_str_eq(ev.id_str, "14930696955218");
+	ck_assert_ptr_null(ev.detection_id);
+	event_clear(&ev);
+	free(body);
+}
+END_TEST
+
+/* A literal with its length (it may hold a NUL). */
+#define LIT(s)	(s), sizeof(s) - 1
+
+static const struct {
+	const char	*body;
+	size_t		 len;		/* 0: strlen */
+	const char	*reason;
+} bad[] = {
+	{ "", 0, "empty body" },
+	{ "not json at all", 0, "not JSON" },
+	{ "[{\"event_type\":\"x\",\"event_type_id\":1}]", 0,
+	    "not a JSON object" },
+	{ "12", 0, "not a JSON object" },
+	{ "\"a string\"", 0, "not a JSON object" },
+	{ "null", 0, "not a JSON object" },
+	{ "{\"event_type\":\"x\",\"event_type_id\":1", 0, "not JSON" },
+	{ "{\"event_type\":\"x\",", 0, "not JSON" },
+	{ "{\"event_type_id\":1}", 0, "no event_type" },
+	{ "{\"event_type\":7,\"event_type_id\":1}", 0, "no event_type" },
+	{ "{\"event_type\":\"x\"}", 0, "no event_type_id" },
+	{ "{\"event_type\":\"x\",\"event_type_id\":null}", 0,
+	    "no event_type_id" },
+	{ "{\"event_type\":\"x\",\"event_type_id\":\"1090519054\"}", 0,
+	    "event_type_id not an integer" },
+	{ "{\"event_type\":\"x\",\"event_type_id\":1.5}", 0,
+	    "event_type_id not an integer" },
+	{ LIT("{\"event_type\":\"x\",\"event_type_id\":1\0}"), "embedded NUL" },
+	{ LIT("{\"event_type\":\"x\0\",\"event_type_id\":1}"), "embedded NUL" },
+	{ LIT("\0"), "embedded NUL" },
+	{ "{\"event_type\":\"x\",\"event_type_id\":1}x", 0,
+	    "trailing data after the JSON object" },
+	{ "{\"event_type\":\"x\",\"event_type_id\":1}{}", 0,
+	    "trailing data after the JSON object" },
+	{ "{'event_type':'x','event_type_id':1}", 0, "not JSON" },
+	{ "{\"event_type\":\"x\",\"event_type_id\":1,}", 0, "not JSON" },
+};
+
+START_TEST(test_malformed)
+{
+	struct event	 ev;
+	const char	*reason;
+	size_t		 i, len;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		len = bad[i].len ? bad[i].len : strlen(bad[i].body);
+		reason = NULL;
+		ck_assert_msg(event_parse(&ev, bad[i].body, len, &reason) == -1,
+		    "case %zu accepted", i);
+		ck_assert_msg(reason != NULL && strcmp(reason, bad[i].reason) ==
+		    0, "case %zu: reason \"%s\", want \"%s\"", i,
+		    reason ? reason : "(null)", bad[i].reason);
+		ck_assert_ptr_null(ev.root);
+	}
+}
+END_TEST
+
+START_TEST(test_huge_body)
+{
+	struct event	 ev;
+	const char	*reason = NULL;
+	char		*body;
+	size_t		 len = EVENT_MAX_BODY + 1;
+
+	body = malloc(len);
+	ck_assert_ptr_nonnull(body);
+	memset(body, ' ', len);
+	memcpy(body, "{\"event_type\":\"x\",\"event_type_id\":1}", 36);
+	ck_assert_int_eq(event_parse(&ev, body, len, &reason), -1);
+	ck_assert_str_eq(reason, "body too large");
+	/* Exactly the limit, padded with whitespace, is fine. */
+	ck_assert_int_eq(event_parse(&ev, body, len - 1, &reason), 0);
+	event_clear(&ev);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_trailing_space_ok)
+{
+	struct event	 ev;
+	const char	*reason;
+
+	ck_assert_int_eq(parse_str(&ev, "  {\"event_type\":\"x\","
+	    "\"event_type_id\":1}\r\n ", &reason), 0);
+	ck_assert(!ev.has_id);
+	ck_assert_ptr_null(ev.detection_id);
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_big_ids)
+{
+	struct event	 ev;
+	const char	*reason;
+
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":18446744073709551615,"
+	    "\"event_type\":\"x\",\"event_type_id\":4294967295}", &reason), 0);
+	ck_assert_str_eq(ev.id_str, "18446744073709551615");
+	ck_assert_int_eq(ev.event_type_id, 4294967295LL);
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":9223372036854775808,"
+	    "\"event_type\":\"x\",\"event_type_id\":1}", &reason), 0);
+	ck_assert_str_eq(ev.id_str, "9223372036854775808");
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":9223372036854775807,"
+	    "\"event_type\":\"x\",\"event_type_id\":1}", &reason), 0);
+	ck_assert_str_eq(ev.id_str, "9223372036854775807");
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":-5,"
+	    "\"event_type\":\"x\",\"event_type_id\":1}", &reason), 0);
+	ck_assert_str_eq(ev.id_str, "-5");
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_detection_id_number)
+{
+	struct event	 ev;
+	const char	*reason;
+
+	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"x\","
+	    "\"event_type_id\":1,\"detection_id\":6533241145273614338}",
+	    &reason), 0);
+	ck_assert_str_eq(ev.detection_id, "6533241145273614338");
+	ck_assert_ptr_eq(ev.detection_id, ev.detection_id_buf);
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"x\","
+	    "\"event_type_id\":1,\"detection_id\":12345678901234567890}",
+	    &reason), 0);
+	ck_assert_str_eq(ev.detection_id, "12345678901234567890");
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"x\","
+	    "\"event_type_id\":1,\"detection_id\":1.5}", &reason), 0);
+	ck_assert_ptr_null(ev.detection_id);
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_wrong_types)
+{
+	struct event	 ev;
+	const char	*reason;
+
+	ck_assert_int_eq(parse_str(&ev, "{\"id\":\"123\",\"event_type\":\"x\","
+	    "\"event_type_id\":1,\"timestamp\":\"now\",\"severity\":3,"
+	    "\"timestamp_nanoseconds\":-4,\"detection\":[1],"
+	    "\"connector_guid\":{},\"computer\":\"pc\",\"file\":[],"
+	    "\"error\":{\"error_code\":\"x\",\"description\":5},"
+	    "\"cloud_ioc\":7}", &reason), 0);
+	ck_assert(!ev.has_id);
+	ck_assert_int_eq(ev.timestamp, 0);
+	ck_assert_int_eq(ev.timestamp_ns, 0);
+	ck_assert_ptr_null(ev.severity);
+	ck_assert_ptr_null(ev.detection);
+	ck_assert_ptr_null(ev.connector_guid);
+	ck_assert_ptr_null(ev.hostname);
+	ck_assert_ptr_null(ev.file_name);
+	ck_assert(!ev.has_error_code);
+	ck_assert_ptr_null(ev.description);
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"x\","
+	    "\"event_type_id\":1,\"computer\":{\"hostname\":1,"
+	    "\"links\":[],\"network_addresses\":{\"ip\":\"1.2.3.4\"}},"
+	    "\"file\":{\"identity\":\"x\",\"parent\":{\"process_id\":\"9\","
+	    "\"identity\":{\"sha256\":null}}}}", &reason), 0);
+	ck_assert_ptr_null(ev.hostname);
+	ck_assert_ptr_null(ev.api_link);
+	ck_assert_ptr_null(ev.ipv4);
+	ck_assert_ptr_null(ev.sha256);
+	ck_assert(!ev.has_parent_pid);
+	ck_assert_ptr_null(ev.parent_sha256);
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_addresses)
+{
+	struct event	 ev;
+	const char	*reason;
+
+	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"x\","
+	    "\"event_type_id\":1,\"computer\":{\"network_addresses\":["
+	    "5,{\"ip\":\"\",\"mac\":\"m0\"},{\"ip\":\"fe80::1\",\"mac\":\"m6\"},"
+	    "{\"ip\":\"bogus\",\"mac\":\"mb\"},{\"ip\":\"10.0.0.1\","
+	    "\"mac\":\"m4\"},{\"ip\":\"10.0.0.2\",\"mac\":\"m5\"}]}}",
+	    &reason), 0);
+	ck_assert_str_eq(ev.ipv4, "10.0.0.1");
+	ck_assert_str_eq(ev.ipv6, "fe80::1");
+	ck_assert_str_eq(ev.mac, "m4");
+	event_clear(&ev);
+	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"x\","
+	    "\"event_type_id\":1,\"computer\":{\"network_addresses\":["
+	    "{\"ip\":\"2001:db8::2\",\"mac\":\"m6\"}]}}", &reason), 0);
+	ck_assert_ptr_null(ev.ipv4);
+	ck_assert_str_eq(ev.ipv6, "2001:db8::2");
+	ck_assert_str_eq(ev.mac, "m6");
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_escaped_nul)
+{
+	struct event	 ev;
+	const char	*reason;
+
+	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"a\\u0000b\","
+	    "\"event_type_id\":1,\"computer\":{\"hostname\":"
+	    "\"h\\u0000\\u0000ost\"}}", &reason), 0);
+	ck_assert_str_eq(ev.event_type, "ab");
+	ck_assert_str_eq(ev.hostname, "host");
+	event_clear(&ev);
+}
+END_TEST
 
 Suite *
 suite_event(void)
 {
-	return suite_create("event");
+	Suite	*s = suite_create("event");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_every_fixture);
+	tcase_add_test(tc, test_all_jsonl);
+	tcase_add_test(tc, test_stream_message);
+	tcase_add_test(tc, test_quarantine_failure);
+	tcase_add_test(tc, test_docs_pair_pretty);
+	tcase_add_test(tc, test_other_fixtures);
+	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_huge_body);
+	tcase_add_test(tc, test_trailing_space_ok);
+	tcase_add_test(tc, test_big_ids);
+	tcase_add_test(tc, test_detection_id_number);
+	tcase_add_test(tc, test_wrong_types);
+	tcase_add_test(tc, test_addresses);
+	tcase_add_test(tc, test_escaped_nul);
+	suite_add_tcase(s, tc);
+	return s;
 }

@@ -1,0 +1,169 @@
+/* ack.c: delivery tracking and batched acknowledgements (see ack.h). */
+#include <stdlib.h>
+#include <sys/queue.h>
+
+#include "ack.h"
+#include "log.h"
+
+struct delivery {
+	TAILQ_ENTRY(delivery) entry;
+	struct ack_queue *q;
+	uint64_t	 gen;
+	uint64_t	 tag;
+	unsigned int	 holds;
+	bool		 refused;	/* some record was not accepted */
+};
+
+struct ack_queue {
+	TAILQ_HEAD(, delivery) list;	/* in arrival (= tag) order */
+	size_t		 held;
+	ack_send_fn	 send;
+	void		*arg;
+};
+
+static bool	ack_done(const struct delivery *);
+static void	ack_remove(struct ack_queue *, struct delivery *);
+static size_t	ack_flush_head(struct ack_queue *, uint64_t);
+static size_t	ack_flush_rest(struct ack_queue *, uint64_t);
+
+struct ack_queue *
+ack_queue_new(ack_send_fn send, void *arg)
+{
+	struct ack_queue *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		fatal("%s", __func__);
+	TAILQ_INIT(&q->list);
+	q->send = send;
+	q->arg = arg;
+	return q;
+}
+
+/* Deliveries still held by a sink record must not outlive their queue. */
+void
+ack_queue_free(struct ack_queue *q)
+{
+	struct delivery	*d;
+
+	if (q == NULL)
+		return;
+	if (q->held > 0)
+		fatalx("%s: %zu deliveries still held", __func__, q->held);
+	while ((d = TAILQ_FIRST(&q->list)) != NULL)
+		ack_remove(q, d);
+	free(q);
+}
+
+struct delivery *
+ack_track(struct ack_queue *q, uint64_t gen, uint64_t tag)
+{
+	struct delivery	*d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal("%s", __func__);
+	d->q = q;
+	d->gen = gen;
+	d->tag = tag;
+	d->holds = 1;
+	q->held++;
+	TAILQ_INSERT_TAIL(&q->list, d, entry);
+	return d;
+}
+
+void
+ack_hold(struct delivery *d)
+{
+	d->holds++;
+}
+
+void
+ack_release(struct delivery *d, bool accepted)
+{
+	if (d->holds == 0)
+		fatalx("%s: delivery %llu released too often", __func__,
+		    (unsigned long long)d->tag);
+	if (!accepted)
+		d->refused = true;
+	if (--d->holds == 0)
+		d->q->held--;
+}
+
+size_t
+ack_held(const struct ack_queue *q)
+{
+	return q->held;
+}
+
+static bool
+ack_done(const struct delivery *d)
+{
+	return d->holds == 0 && !d->refused;
+}
+
+static void
+ack_remove(struct ack_queue *q, struct delivery *d)
+{
+	TAILQ_REMOVE(&q->list, d, entry);
+	free(d);
+}
+
+size_t
+ack_flush(struct ack_queue *q, uint64_t gen)
+{
+	size_t	 n;
+
+	n = ack_flush_head(q, gen);
+	return n + ack_flush_rest(q, gen);
+}
+
+/*
+ * One multiple ack over the done run at the head.  Deliveries of an older
+ * connection are skipped (their acks would be refused) and freed once free.
+ */
+static size_t
+ack_flush_head(struct ack_queue *q, uint64_t gen)
+{
+	struct delivery	*d, *next, *last = NULL;
+	size_t		 n = 0;
+
+	for (d = TAILQ_FIRST(&q->list); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, entry);
+		if (d->gen != gen) {
+			if (d->holds == 0)
+				ack_remove(q, d);
+			continue;
+		}
+		if (!ack_done(d))
+			break;
+		if (last != NULL)
+			ack_remove(q, last);
+		last = d;
+		n++;
+	}
+	if (last != NULL) {
+		q->send(q->arg, gen, last->tag, n > 1);
+		ack_remove(q, last);
+	}
+	return n;
+}
+
+/* Single acks for done deliveries stuck behind one still in flight. */
+static size_t
+ack_flush_rest(struct ack_queue *q, uint64_t gen)
+{
+	struct delivery	*d, *next;
+	size_t		 n = 0;
+
+	for (d = TAILQ_FIRST(&q->list); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, entry);
+		if (d->gen != gen) {
+			if (d->holds == 0)
+				ack_remove(q, d);
+		} else if (ack_done(d)) {
+			q->send(q->arg, gen, d->tag, false);
+			ack_remove(q, d);
+			n++;
+		}
+	}
+	return n;
+}

@@ -1,0 +1,37 @@
+/*
+ * ack.h: which AMQP deliveries may be acknowledged, and when.
+ *
+ * A delivery is tracked from its arrival; every sink record made from it
+ * holds it, and it is done when all holds are released.  ack_flush() then
+ * sends as few acks as possible: one `multiple` ack over the longest run of
+ * done deliveries at the head (only valid when every earlier delivery is
+ * done), and single acks for done ones behind a delivery still in flight.
+ * A delivery released as not accepted is never acked: it stays in the list
+ * as a barrier until its connection is gone, and the broker redelivers it.
+ */
+#ifndef AMPSTREAM_ACK_H
+#define AMPSTREAM_ACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ack_queue;
+struct delivery;
+
+typedef void (*ack_send_fn)(void *arg, uint64_t gen, uint64_t tag,
+    bool multiple);
+
+struct ack_queue *ack_queue_new(ack_send_fn, void *arg);
+void		 ack_queue_free(struct ack_queue *);
+/* Track a delivery; it starts with one hold, for the caller. */
+struct delivery	*ack_track(struct ack_queue *, uint64_t gen, uint64_t tag);
+void		 ack_hold(struct delivery *);
+/* Drop one hold; accepted false marks the delivery never to be acked. */
+void		 ack_release(struct delivery *, bool accepted);
+/* Send what can be sent for connection gen; returns deliveries acked. */
+size_t		 ack_flush(struct ack_queue *, uint64_t gen);
+/* Deliveries somebody still holds. */
+size_t		 ack_held(const struct ack_queue *);
+
+#endif

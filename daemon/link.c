@@ -1,0 +1,139 @@
+/* link.c: console base URLs and deep links for events (amp-api.md 9). */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "event.h"
+#include "link.h"
+
+static int	link_api_host(const char *, const char **, size_t *);
+static bool	link_host_ok(const char *, size_t);
+static int	link_pct(struct buf *, const char *);
+static int	link_append(struct buf *, const char *, const char *);
+
+/* Append the configured or the derived console base URL to out. */
+int
+link_console_base(const struct event *ev, const char *configured,
+    struct buf *out)
+{
+	const char	*host;
+	size_t		 start = out->len, n;
+
+	if (configured != NULL && *configured != '\0') {
+		n = strlen(configured);
+		while (n > 0 && configured[n - 1] == '/')
+			n--;
+		if (n == 0 || buf_append(out, configured, n) == -1)
+			return -1;
+		return 0;
+	}
+	if (ev->api_link == NULL ||
+	    link_api_host(ev->api_link, &host, &n) == -1)
+		return -1;
+	if (buf_puts(out, "https://console.") == -1 ||
+	    buf_append(out, host + 4, n - 4) == -1)
+		goto fail;
+	return 0;
+fail:
+	out->len = start;
+	if (out->data != NULL)
+		out->data[start] = '\0';
+	return -1;
+}
+
+/* Find the host of an http(s) URL; it must be "api." plus a DNS name. */
+static int
+link_api_host(const char *url, const char **hostp, size_t *lenp)
+{
+	const char	*h;
+	size_t		 n;
+
+	if (strncmp(url, "https://", 8) == 0)
+		h = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		h = url + 7;
+	else
+		return -1;
+	n = strcspn(h, "/:?#");
+	if (n <= 4 || strncasecmp(h, "api.", 4) != 0 || !link_host_ok(h, n))
+		return -1;
+	*hostp = h;
+	*lenp = n;
+	return 0;
+}
+
+/* True if the n bytes at h are letters, digits, '.' and '-' only. */
+static bool
+link_host_ok(const char *h, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-", h[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* Append the console link of the event under base to out. */
+int
+link_console_url(const struct event *ev, const char *base, struct buf *out)
+{
+	size_t	 start = out->len;
+	char	 num[24];
+
+	if (base == NULL || *base == '\0' || buf_puts(out, base) == -1)
+		goto fail;
+	if (ev->connector_guid != NULL && *ev->connector_guid != '\0') {
+		if (link_append(out, "/computers/", ev->connector_guid) == -1 ||
+		    buf_puts(out, "/trajectory2") == -1 ||
+		    (ev->has_id && link_append(out, "?id=", ev->id_str) == -1))
+			goto fail;
+	} else if (ev->sha256 != NULL && *ev->sha256 != '\0') {
+		if (link_append(out, "/file/trajectory/", ev->sha256) == -1)
+			goto fail;
+	} else {
+		snprintf(num, sizeof(num), "%lld", (long long)ev->event_type_id);
+		if (link_append(out, "/dashboard?duration=720&event_type=",
+		    num) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	out->len = start;
+	if (out->data != NULL)
+		out->data[start] = '\0';
+	return -1;
+}
+
+/* Append the literal prefix and the percent-encoded value. */
+static int
+link_append(struct buf *out, const char *prefix, const char *value)
+{
+	if (buf_puts(out, prefix) == -1)
+		return -1;
+	return link_pct(out, value);
+}
+
+/* Append s percent-encoded: everything outside [A-Za-z0-9._~-]. */
+static int
+link_pct(struct buf *out, const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	unsigned char		 c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || strchr("._~-", c) != NULL) {
+			if (buf_putc(out, (char)c) == -1)
+				return -1;
+		} else if (buf_putc(out, '%') == -1 ||
+		    buf_putc(out, hex[c >> 4]) == -1 ||
+		    buf_putc(out, hex[c & 15]) == -1)
+			return -1;
+	}
+	return 0;
+}

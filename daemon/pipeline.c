@@ -1,0 +1,382 @@
+/*
+ * pipeline.c: routes each AMQP message to its sinks and acknowledges it once
+ * they all accepted it.  Malformed messages are dead-lettered and acked.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ack.h"
+#include "buf.h"
+#include "config.h"
+#include "deadletter.h"
+#include "event.h"
+#include "format.h"
+#include "link.h"
+#include "log.h"
+#include "pipeline.h"
+#include "sink.h"
+#include "stream.h"
+#include "syslog.h"
+
+/* Per stream: its consumer, its acks, the sinks it feeds. */
+struct route {
+	struct pipeline		*p;
+	const struct stream_conf *conf;
+	const struct cloud_conf	*cloud;
+	struct stream		*stream;
+	struct ack_queue	*acks;
+	uint64_t		 acked;
+	uint64_t		 deadlettered;
+};
+
+struct pipeline {
+	struct event_base	*base;
+	const struct config	*cfg;
+	struct sink		**sinks;
+	struct route		*routes;
+	size_t			 nroutes;
+	struct event		*ack_ev;
+	char			 hostname[256];
+};
+
+/* What travels with a record through a sink. */
+struct sink_ref {
+	struct route	*route;
+	struct delivery	*d;
+};
+
+static void	pipeline_on_message(struct stream *, const struct stream_msg *,
+		    void *);
+static void	pipeline_on_lost(struct stream *, uint64_t, void *);
+static void	pipeline_send_ack(void *, uint64_t, uint64_t, bool);
+static void	pipeline_ack_cb(int, short, void *);
+static void	pipeline_sink_done(void *, enum sink_result);
+static void	pipeline_route_event(struct route *, const struct event *,
+		    struct delivery *, int64_t);
+static char	*pipeline_render(struct pipeline *, const struct sink_conf *,
+		    const struct event *, struct format_ctx *, size_t *);
+static int	pipeline_syslog_severity(const char *);
+static void	pipeline_deadletter(struct route *, const char *, size_t,
+		    const char *, struct delivery *, int64_t);
+static int64_t	now_ms(void);
+
+struct pipeline *
+pipeline_new(struct event_base *base, const struct config *cfg,
+    struct sink **sinks)
+{
+	struct pipeline	*p;
+	struct route	*r;
+	size_t		 i;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->routes = calloc(cfg->nstreams, sizeof(*p->routes))) == NULL)
+		fatal("%s", __func__);
+	p->base = base;
+	p->cfg = cfg;
+	p->sinks = sinks;
+	p->nroutes = cfg->nstreams;
+	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
+		strcpy(p->hostname, "-");
+	p->ack_ev = event_new(base, -1, 0, pipeline_ack_cb, p);
+	for (i = 0; i < p->nroutes; i++) {
+		r = &p->routes[i];
+		r->p = p;
+		r->conf = &cfg->streams[i];
+		r->cloud = r->conf->cloud ? config_cloud(cfg, r->conf->cloud) :
+		    NULL;
+		r->acks = ack_queue_new(pipeline_send_ack, r);
+		r->stream = stream_new(base, r->conf, pipeline_on_message,
+		    pipeline_on_lost, r);
+	}
+	return p;
+}
+
+void
+pipeline_start(struct pipeline *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nroutes; i++)
+		stream_start(p->routes[i].stream);
+}
+
+static void
+pipeline_on_message(struct stream *st, const struct stream_msg *m, void *arg)
+{
+	struct route	*r = arg;
+	struct delivery	*d;
+	struct event	 ev;
+	const char	*reason = "body too large";
+	int64_t		 received = now_ms();
+
+	d = ack_track(r->acks, m->gen, m->tag);
+	if (m->truncated || event_parse(&ev, m->body, m->len, &reason) == -1)
+		pipeline_deadletter(r, m->body, m->len, reason, d, received);
+	else {
+		pipeline_route_event(r, &ev, d, received);
+		event_clear(&ev);
+	}
+	(void)st;
+}
+
+/* Format the event for every sink of the stream and hand the records over. */
+static void
+pipeline_route_event(struct route *r, const struct event *ev,
+    struct delivery *d, int64_t received)
+{
+	struct pipeline	*p = r->p;
+	const struct sink_conf *sc;
+	struct format_ctx ctx;
+	struct sink_ref	*ref;
+	struct buf	 base, url;
+	char		*rec;
+	size_t		 i, len;
+
+	buf_init(&base, 0);
+	buf_init(&url, 0);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.stream = r->conf->name;
+	ctx.cloud = r->cloud ? r->cloud->name : NULL;
+	ctx.received_ms = received;
+	if (link_console_base(ev, r->cloud ? r->cloud->console_url : NULL,
+	    &base) == 0 && link_console_url(ev, base.data, &url) == 0)
+		ctx.console_url = url.data;
+	for (i = 0; i < r->conf->nsinks; i++) {
+		sc = &p->cfg->sinks[r->conf->sinks[i]];
+		ctx.default_severity = sc->default_severity;
+		if ((rec = pipeline_render(p, sc, ev, &ctx, &len)) == NULL) {
+			log_warnx("stream %s: event %s does not fit sink %s "
+			    "(max_record %zu)", r->conf->name, ev->id_str,
+			    sc->name, sc->max_record);
+			continue;
+		}
+		if ((ref = malloc(sizeof(*ref))) == NULL)
+			fatal("%s", __func__);
+		ref->route = r;
+		ref->d = d;
+		ack_hold(d);
+		sink_submit(p->sinks[r->conf->sinks[i]], rec, len,
+		    pipeline_sink_done, ref);
+	}
+	ack_release(d, true);
+	buf_free(&base);
+	buf_free(&url);
+	event_active(p->ack_ev, EV_TIMEOUT, 0);
+}
+
+/* Formatted record in its syslog header and framing, or NULL. */
+static char *
+pipeline_render(struct pipeline *p, const struct sink_conf *sc,
+    const struct event *ev, struct format_ctx *ctx, size_t *lenp)
+{
+	const struct format_ops *fmt = format_lookup(sc->format);
+	struct syslog_hdr h;
+	struct buf	 rec, out;
+	size_t		 hlen;
+	char		*res = NULL;
+
+	h.style = sc->syslog;
+	h.facility = sc->facility;
+	h.severity = pipeline_syslog_severity(ev->severity);
+	h.hostname = p->hostname;
+	h.app_name = sc->app_name;
+	h.time_ms = ctx->received_ms;
+	hlen = syslog_header_len(&h);
+	buf_init(&rec, 0);
+	buf_init(&out, 0);
+	if (fmt == NULL || hlen >= sc->max_record)
+		goto done;
+	ctx->max_len = sc->max_record - hlen;
+	if (fmt->format(ev, ctx, &rec) == -1 ||
+	    syslog_frame(&h, sc->framing, rec.data, rec.len, &out) == -1)
+		goto done;
+	res = buf_release(&out, lenp);
+done:
+	buf_free(&rec);
+	buf_free(&out);
+	return res;
+}
+
+/* AMP severity to syslog severity: Critical=crit ... none=info. */
+static int
+pipeline_syslog_severity(const char *sev)
+{
+	static const struct { const char *name; int level; } map[] = {
+		{ "Critical", 2 }, { "High", 3 }, { "Medium", 4 }, { "Low", 5 },
+	};
+	size_t	 i;
+
+	for (i = 0; sev != NULL && i < nitems(map); i++)
+		if (strcasecmp(sev, map[i].name) == 0)
+			return map[i].level;
+	return 6;
+}
+
+static void
+pipeline_sink_done(void *arg, enum sink_result res)
+{
+	struct sink_ref	*ref = arg;
+
+	ack_release(ref->d, res == SINK_OK);
+	if (res == SINK_OK)
+		event_active(ref->route->p->ack_ev, EV_TIMEOUT, 0);
+	free(ref);
+}
+
+/* Keep the message on disk and ack it; if that fails, never ack it. */
+static void
+pipeline_deadletter(struct route *r, const char *body, size_t len,
+    const char *reason, struct delivery *d, int64_t received)
+{
+	int	 ok;
+
+	ok = deadletter_write(r->p->cfg->state_dir, r->conf->name, body, len,
+	    reason, received) == 0;
+	if (ok) {
+		r->deadlettered++;
+		log_warnx("stream %s: message dead-lettered: %s", r->conf->name,
+		    reason);
+	}
+	ack_release(d, ok);
+	event_active(r->p->ack_ev, EV_TIMEOUT, 0);
+}
+
+static void
+pipeline_on_lost(struct stream *st __unused, uint64_t gen __unused,
+    void *arg)
+{
+	struct route	*r = arg;
+
+	/* Frees what is already finished of the lost generation. */
+	ack_flush(r->acks, stream_generation(r->stream));
+}
+
+static void
+pipeline_send_ack(void *arg, uint64_t gen, uint64_t tag, bool multiple)
+{
+	struct route	*r = arg;
+
+	stream_ack(r->stream, gen, tag, multiple);
+}
+
+static void
+pipeline_ack_cb(int fd __unused, short ev __unused, void *arg)
+{
+	pipeline_flush_acks(arg);
+}
+
+void
+pipeline_flush_acks(struct pipeline *p)
+{
+	struct route	*r;
+	size_t		 i;
+
+	for (i = 0; i < p->nroutes; i++) {
+		r = &p->routes[i];
+		if (stream_connected(r->stream))
+			r->acked += ack_flush(r->acks,
+			    stream_generation(r->stream));
+	}
+}
+
+void
+pipeline_pause(struct pipeline *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nroutes; i++)
+		stream_pause(p->routes[i].stream);
+}
+
+bool
+pipeline_idle(const struct pipeline *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nroutes; i++)
+		if (ack_held(p->routes[i].acks) > 0)
+			return false;
+	return true;
+}
+
+void
+pipeline_close_streams(struct pipeline *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nroutes; i++) {
+		stream_free(p->routes[i].stream);
+		p->routes[i].stream = NULL;
+	}
+}
+
+void
+pipeline_free(struct pipeline *p)
+{
+	size_t	 i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nroutes; i++) {
+		stream_free(p->routes[i].stream);
+		ack_queue_free(p->routes[i].acks);
+	}
+	event_free(p->ack_ev);
+	free(p->routes);
+	free(p);
+}
+
+void
+pipeline_status(const struct pipeline *p, struct buf *b)
+{
+	const struct route *r;
+	struct stream_stats *s;
+	size_t		 i;
+
+	for (i = 0; i < p->nroutes; i++) {
+		r = &p->routes[i];
+		s = stream_stats(r->stream);
+		buf_printf(b, "%s%s: %s, %llu delivered, %llu acked, "
+		    "%llu redelivered, %llu dead-lettered", i ? "; " : "",
+		    r->conf->name, stream_connected(r->stream) ? "connected" :
+		    "disconnected", (unsigned long long)s->delivered,
+		    (unsigned long long)r->acked,
+		    (unsigned long long)s->redelivered,
+		    (unsigned long long)r->deadlettered);
+	}
+}
+
+void
+pipeline_log_stats(const struct pipeline *p)
+{
+	const struct route *r;
+	struct stream_stats *s;
+	size_t		 i;
+
+	for (i = 0; i < p->nroutes; i++) {
+		r = &p->routes[i];
+		if (r->stream == NULL)
+			continue;
+		s = stream_stats(r->stream);
+		log_info("stream %s: delivered=%llu acked=%llu redelivered=%llu "
+		    "deadlettered=%llu", r->conf->name,
+		    (unsigned long long)s->delivered,
+		    (unsigned long long)r->acked,
+		    (unsigned long long)s->redelivered,
+		    (unsigned long long)r->deadlettered);
+	}
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,143 @@
+/*
+ * sink_file.c: appends one record per line to a file.  A flush writes every
+ * pending record and then fsyncs once: only after the fsync are the records
+ * accepted.  On a write error the file is cut back to where the batch
+ * started, so a retry never leaves half a line behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "log.h"
+#include "sink.h"
+
+#define FILE_RETRY_SEC	1
+#define FILE_IOV_MAX	64
+
+struct file_sink {
+	int		 fd;
+	struct event	*retry_ev;
+};
+
+static int	file_open(struct sink *, char **);
+static void	file_flush(struct sink *);
+static void	file_close(struct sink *);
+static int	file_write_all(int, struct sink_recq *);
+static void	file_retry_cb(int, short, void *);
+
+const struct sink_ops sink_file_ops = {
+	.name = "file",
+	.open = file_open,
+	.flush = file_flush,
+	.close = file_close,
+};
+
+static int
+file_open(struct sink *s, char **cause)
+{
+	struct file_sink *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		fatal("%s", __func__);
+	f->fd = open(s->conf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640);
+	if (f->fd == -1) {
+		if (asprintf(cause, "sink %s: %s: %s", s->conf->name,
+		    s->conf->path, strerror(errno)) == -1)
+			*cause = NULL;
+		free(f);
+		return -1;
+	}
+	f->retry_ev = evtimer_new(s->base, file_retry_cb, s);
+	s->priv = f;
+	sink_set_up(s, true);
+	return 0;
+}
+
+static void
+file_retry_cb(int fd __unused, short ev __unused, void *arg)
+{
+	file_flush(arg);
+}
+
+/* Write the whole pending queue, then fsync; accept all or none. */
+static void
+file_flush(struct sink *s)
+{
+	struct file_sink *f = s->priv;
+	struct sink_rec	*r;
+	struct timeval	 tv = { FILE_RETRY_SEC, 0 };
+	off_t		 start;
+
+	if (TAILQ_EMPTY(&s->pending) || evtimer_pending(f->retry_ev, NULL))
+		return;
+	if ((start = lseek(f->fd, 0, SEEK_END)) == -1 ||
+	    file_write_all(f->fd, &s->pending) == -1 || fsync(f->fd) == -1) {
+		log_warn("sink %s: %s", s->conf->name, s->conf->path);
+		if (start != -1 && ftruncate(f->fd, start) == -1)
+			log_warn("sink %s: truncate", s->conf->name);
+		s->stats.failed++;
+		sink_set_up(s, false);
+		evtimer_add(f->retry_ev, &tv);
+		return;
+	}
+	sink_set_up(s, true);
+	while ((r = TAILQ_FIRST(&s->pending)) != NULL) {
+		TAILQ_REMOVE(&s->pending, r, entry);
+		s->npending--;
+		sink_rec_finish(s, r, SINK_OK);
+	}
+}
+
+/* writev the records in groups, coping with short writes. */
+static int
+file_write_all(int fd, struct sink_recq *q)
+{
+	struct iovec	 iov[FILE_IOV_MAX];
+	struct sink_rec	*r = TAILQ_FIRST(q);
+	ssize_t		 n;
+	int		 cnt, i;
+
+	while (r != NULL) {
+		for (cnt = 0; r != NULL && cnt < FILE_IOV_MAX;
+		    r = TAILQ_NEXT(r, entry), cnt++) {
+			iov[cnt].iov_base = r->data;
+			iov[cnt].iov_len = r->len;
+		}
+		for (i = 0; i < cnt; ) {
+			if ((n = writev(fd, iov + i, cnt - i)) == -1) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			for (; i < cnt && (size_t)n >= iov[i].iov_len; i++)
+				n -= iov[i].iov_len;
+			if (i < cnt) {
+				iov[i].iov_base = (char *)iov[i].iov_base + n;
+				iov[i].iov_len -= n;
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+file_close(struct sink *s)
+{
+	struct file_sink *f = s->priv;
+
+	if (f == NULL)
+		return;
+	if (f->fd != -1)
+		close(f->fd);
+	event_free(f->retry_ev);
+	free(f);
+	s->priv = NULL;
+}

@@ -1,0 +1,546 @@
+/*
+ * stream.c: one AMQP 0-9-1 consumer (rabbitmq-c) inside the libevent loop.
+ *
+ * Connecting and logging in are blocking calls bounded by a timeout; after
+ * that the socket is watched by libevent and frames are read without
+ * blocking.  rabbitmq-c (and OpenSSL) read ahead into their own buffers, so
+ * fd readiness is not enough: every wake-up drains frames until the library
+ * reports it would block.  A message arrives as three kinds of frames
+ * (basic.deliver, a content header, body frames) that are assembled here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <amqp.h>
+#include <amqp_ssl_socket.h>
+#include <amqp_tcp_socket.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "buf.h"
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "stream.h"
+
+#define STREAM_CHANNEL		1
+#define STREAM_TIMEOUT_SEC	10	/* connect, handshake, each RPC */
+#define STREAM_DRAIN_MAX	512	/* frames per turn, then let others run */
+#define STREAM_TICK_SEC		1	/* heartbeats are sent from here */
+#define STREAM_BACKOFF_MIN_MS	1000
+#define STREAM_BACKOFF_MAX_MS	60000
+#define STREAM_FRAME_MAX	131072
+
+/* The message being assembled from its frames. */
+struct inbound {
+	bool		 active;
+	bool		 have_header;
+	bool		 redelivered;
+	uint64_t	 tag;
+	uint64_t	 size;
+	uint64_t	 received;
+	struct buf	 body;
+};
+
+struct stream {
+	const struct stream_conf *conf;
+	struct event_base *base;
+	amqp_connection_state_t conn;
+	struct event	*rev;
+	struct event	*drain_ev;
+	struct event	*tick_ev;
+	struct event	*retry_ev;
+	uint64_t	 gen;
+	bool		 connected;
+	bool		 paused;
+	int		 backoff_ms;
+	struct inbound	 in;
+	struct stream_stats stats;
+	stream_msg_fn	 msg_cb;
+	stream_lost_fn	 lost_cb;
+	void		*arg;
+};
+
+static int	stream_connect(struct stream *);
+static amqp_socket_t *stream_socket(struct stream *);
+static int	stream_open_socket(struct stream *, amqp_socket_t *);
+static int	stream_setup(struct stream *);
+static int	stream_rpc_ok(struct stream *, const char *);
+static void	stream_reply_str(amqp_rpc_reply_t, char *, size_t);
+static void	stream_read_cb(int, short, void *);
+static void	stream_tick_cb(int, short, void *);
+static void	stream_retry_cb(int, short, void *);
+static void	stream_drain(struct stream *);
+static int	stream_frame(struct stream *, amqp_frame_t *);
+static int	stream_method(struct stream *, amqp_frame_t *);
+static void	stream_body(struct stream *, amqp_bytes_t);
+static void	stream_deliver(struct stream *);
+static void	stream_lost(struct stream *, const char *);
+static void	stream_teardown(struct stream *, bool);
+static void	stream_schedule(struct stream *);
+
+struct stream *
+stream_new(struct event_base *base, const struct stream_conf *conf,
+    stream_msg_fn msg_cb, stream_lost_fn lost_cb, void *arg)
+{
+	struct stream	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		fatal("%s", __func__);
+	st->conf = conf;
+	st->base = base;
+	st->msg_cb = msg_cb;
+	st->lost_cb = lost_cb;
+	st->arg = arg;
+	buf_init(&st->in.body, EVENT_MAX_BODY + 1);
+	st->drain_ev = event_new(base, -1, 0, stream_read_cb, st);
+	st->tick_ev = event_new(base, -1, EV_PERSIST, stream_tick_cb, st);
+	st->retry_ev = evtimer_new(base, stream_retry_cb, st);
+	if (st->drain_ev == NULL || st->tick_ev == NULL || st->retry_ev == NULL)
+		fatalx("%s: event_new", __func__);
+	return st;
+}
+
+void
+stream_start(struct stream *st)
+{
+	struct timeval	 tv = { STREAM_TICK_SEC, 0 }, now = { 0, 0 };
+
+	/* Connect from the loop, so READY=1 is not held up by a slow broker. */
+	event_add(st->tick_ev, &tv);
+	evtimer_add(st->retry_ev, &now);
+}
+
+static void
+stream_retry_cb(int fd __unused, short ev __unused, void *arg)
+{
+	struct stream	*st = arg;
+
+	if (!st->paused && stream_connect(st) == -1)
+		stream_schedule(st);
+}
+
+/* Reconnect later: exponential backoff with +-25% jitter. */
+static void
+stream_schedule(struct stream *st)
+{
+	struct timeval	 tv;
+	int		 ms;
+
+	st->backoff_ms = st->backoff_ms == 0 ? STREAM_BACKOFF_MIN_MS :
+	    st->backoff_ms * 2;
+	if (st->backoff_ms > STREAM_BACKOFF_MAX_MS)
+		st->backoff_ms = STREAM_BACKOFF_MAX_MS;
+	ms = st->backoff_ms - st->backoff_ms / 4 +
+	    (int)arc4random_uniform((uint32_t)st->backoff_ms / 2 + 1);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	log_info("stream %s: reconnecting in %d.%01d s", st->conf->name,
+	    ms / 1000, (ms % 1000) / 100);
+	evtimer_add(st->retry_ev, &tv);
+}
+
+/* Connect, log in, and start consuming; -1 (logged) on any failure. */
+static int
+stream_connect(struct stream *st)
+{
+	amqp_socket_t	*sock;
+	amqp_rpc_reply_t r;
+	char		 why[256];
+
+	if ((st->conn = amqp_new_connection()) == NULL)
+		fatalx("%s: amqp_new_connection", __func__);
+	if ((sock = stream_socket(st)) == NULL ||
+	    stream_open_socket(st, sock) == -1)
+		goto fail;
+	r = amqp_login(st->conn, st->conf->vhost, 0, STREAM_FRAME_MAX,
+	    st->conf->heartbeat, AMQP_SASL_METHOD_PLAIN, st->conf->user,
+	    st->conf->password);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		stream_reply_str(r, why, sizeof(why));
+		log_warnx("stream %s: login to %s:%d as %s failed: %s",
+		    st->conf->name, st->conf->host, st->conf->port,
+		    st->conf->user, why);
+		goto fail;
+	}
+	if (stream_setup(st) == -1)
+		goto fail;
+	return 0;
+fail:
+	stream_teardown(st, false);
+	return -1;
+}
+
+/* A TCP or TLS socket; TLS verifies the peer and its name, TLS >= 1.2. */
+static amqp_socket_t *
+stream_socket(struct stream *st)
+{
+	amqp_socket_t	*sock;
+
+	if (!st->conf->tls)
+		return amqp_tcp_socket_new(st->conn);
+	if ((sock = amqp_ssl_socket_new(st->conn)) == NULL)
+		return NULL;
+	amqp_ssl_socket_set_verify_peer(sock, 1);
+	amqp_ssl_socket_set_verify_hostname(sock, 1);
+	if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2,
+	    AMQP_TLSvLATEST) != AMQP_STATUS_OK)
+		log_warnx("stream %s: cannot set TLS >= 1.2", st->conf->name);
+	/* rabbitmq-c 0.11 loads no trust store by itself. */
+	if (SSL_CTX_set_default_verify_paths(amqp_ssl_socket_get_context(sock))
+	    != 1)
+		log_warnx("stream %s: no system trust store", st->conf->name);
+	if (st->conf->ca_file != NULL &&
+	    amqp_ssl_socket_set_cacert(sock, st->conf->ca_file) !=
+	    AMQP_STATUS_OK) {
+		log_warnx("stream %s: cannot load ca_file %s", st->conf->name,
+		    st->conf->ca_file);
+		return NULL;
+	}
+	return sock;
+}
+
+static int
+stream_open_socket(struct stream *st, amqp_socket_t *sock)
+{
+	struct timeval	 tv = { STREAM_TIMEOUT_SEC, 0 };
+	const char	*hint = "";
+	int		 status;
+
+	amqp_set_handshake_timeout(st->conn, &tv);
+	amqp_set_rpc_timeout(st->conn, &tv);
+	status = amqp_socket_open_noblock(sock, st->conf->host,
+	    st->conf->port, &tv);
+	if (status == AMQP_STATUS_OK)
+		return 0;
+	if (status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED ||
+	    status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED ||
+	    status == AMQP_STATUS_SSL_CONNECTION_FAILED)
+		hint = " (TLS: is the broker's certificate signed by a CA in "
+		    "the system trust store or ca_file, and issued for this "
+		    "host name?)";
+	log_warnx("stream %s: cannot connect to %s:%d: %s%s", st->conf->name,
+	    st->conf->host, st->conf->port, amqp_error_string2(status), hint);
+	return -1;
+}
+
+/* Channel, passive queue declare, prefetch, consume with manual acks. */
+static int
+stream_setup(struct stream *st)
+{
+	amqp_bytes_t	 queue = amqp_cstring_bytes(st->conf->queue);
+
+	amqp_channel_open(st->conn, STREAM_CHANNEL);
+	if (stream_rpc_ok(st, "channel.open") == -1)
+		return -1;
+	amqp_queue_declare(st->conn, STREAM_CHANNEL, queue, 1, 0, 0, 0,
+	    amqp_empty_table);
+	if (stream_rpc_ok(st, "queue.declare (passive)") == -1)
+		return -1;
+	amqp_basic_qos(st->conn, STREAM_CHANNEL, 0,
+	    (uint16_t)st->conf->prefetch, 0);
+	if (stream_rpc_ok(st, "basic.qos") == -1)
+		return -1;
+	amqp_basic_consume(st->conn, STREAM_CHANNEL, queue, amqp_empty_bytes,
+	    0, 0, 0, amqp_empty_table);
+	if (stream_rpc_ok(st, "basic.consume") == -1)
+		return -1;
+	st->rev = event_new(st->base, amqp_get_sockfd(st->conn),
+	    EV_READ | EV_PERSIST, stream_read_cb, st);
+	event_add(st->rev, NULL);
+	st->connected = true;
+	st->stats.connects++;
+	log_info("stream %s: consuming %s on %s:%d (generation %llu)",
+	    st->conf->name, st->conf->queue, st->conf->host, st->conf->port,
+	    (unsigned long long)st->gen);
+	return 0;
+}
+
+static int
+stream_rpc_ok(struct stream *st, const char *what)
+{
+	amqp_rpc_reply_t r = amqp_get_rpc_reply(st->conn);
+	char		 why[256];
+
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return 0;
+	stream_reply_str(r, why, sizeof(why));
+	log_warnx("stream %s: %s %s: %s", st->conf->name, what,
+	    st->conf->queue, why);
+	return -1;
+}
+
+static void
+stream_reply_str(amqp_rpc_reply_t r, char *buf, size_t len)
+{
+	amqp_connection_close_t *cc;
+	amqp_channel_close_t *ch;
+
+	switch (r.reply_type) {
+	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+		snprintf(buf, len, "%s", amqp_error_string2(r.library_error));
+		break;
+	case AMQP_RESPONSE_SERVER_EXCEPTION:
+		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+			cc = r.reply.decoded;
+			snprintf(buf, len, "broker closed the connection: %u %.*s",
+			    cc->reply_code, (int)cc->reply_text.len,
+			    (char *)cc->reply_text.bytes);
+		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			ch = r.reply.decoded;
+			snprintf(buf, len, "broker closed the channel: %u %.*s",
+			    ch->reply_code, (int)ch->reply_text.len,
+			    (char *)ch->reply_text.bytes);
+		} else
+			snprintf(buf, len, "unexpected broker method 0x%08x",
+			    r.reply.id);
+		break;
+	default:
+		snprintf(buf, len, "no reply");
+		break;
+	}
+}
+
+static void
+stream_read_cb(int fd __unused, short ev __unused, void *arg)
+{
+	stream_drain(arg);
+}
+
+/* Heartbeats are sent, and missed ones detected, inside the frame reader. */
+static void
+stream_tick_cb(int fd __unused, short ev __unused, void *arg)
+{
+	struct stream	*st = arg;
+
+	if (st->connected)
+		stream_drain(st);
+}
+
+/* Read frames until the library would block, within a budget per turn. */
+static void
+stream_drain(struct stream *st)
+{
+	struct timeval	 zero = { 0, 0 };
+	amqp_frame_t	 frame;
+	int		 i, status;
+
+	for (i = 0; i < STREAM_DRAIN_MAX && st->connected; i++) {
+		status = amqp_simple_wait_frame_noblock(st->conn, &frame, &zero);
+		if (status == AMQP_STATUS_TIMEOUT)
+			return;
+		if (status != AMQP_STATUS_OK) {
+			stream_lost(st, amqp_error_string2(status));
+			return;
+		}
+		if (stream_frame(st, &frame) == -1)
+			return;
+		if (!st->in.active)
+			amqp_maybe_release_buffers(st->conn);
+	}
+	if (st->connected)
+		event_active(st->drain_ev, EV_TIMEOUT, 0);
+}
+
+static int
+stream_frame(struct stream *st, amqp_frame_t *f)
+{
+	switch (f->frame_type) {
+	case AMQP_FRAME_METHOD:
+		return stream_method(st, f);
+	case AMQP_FRAME_HEADER:
+		if (!st->in.active || st->in.have_header)
+			break;
+		st->in.have_header = true;
+		st->in.size = f->payload.properties.body_size;
+		if (st->in.size == 0)
+			stream_deliver(st);
+		break;
+	case AMQP_FRAME_BODY:
+		if (st->in.active && st->in.have_header)
+			stream_body(st, f->payload.body_fragment);
+		break;
+	}
+	return 0;
+}
+
+static int
+stream_method(struct stream *st, amqp_frame_t *f)
+{
+	amqp_basic_deliver_t *d;
+	amqp_connection_close_t *cc;
+	amqp_channel_close_t *ch;
+	char		 why[300];
+
+	switch (f->payload.method.id) {
+	case AMQP_BASIC_DELIVER_METHOD:
+		d = f->payload.method.decoded;
+		buf_reset(&st->in.body);
+		st->in.active = true;
+		st->in.have_header = false;
+		st->in.tag = d->delivery_tag;
+		st->in.redelivered = d->redelivered;
+		st->in.size = st->in.received = 0;
+		return 0;
+	case AMQP_CONNECTION_CLOSE_METHOD:
+		cc = f->payload.method.decoded;
+		snprintf(why, sizeof(why), "broker closed the connection: %u "
+		    "%.*s", cc->reply_code, (int)cc->reply_text.len,
+		    (char *)cc->reply_text.bytes);
+		break;
+	case AMQP_CHANNEL_CLOSE_METHOD:
+		ch = f->payload.method.decoded;
+		snprintf(why, sizeof(why), "broker closed the channel: %u %.*s",
+		    ch->reply_code, (int)ch->reply_text.len,
+		    (char *)ch->reply_text.bytes);
+		break;
+	case AMQP_BASIC_CANCEL_METHOD:
+		snprintf(why, sizeof(why), "broker cancelled the consumer");
+		break;
+	case AMQP_CONNECTION_BLOCKED_METHOD:
+		log_warnx("stream %s: broker blocked the connection",
+		    st->conf->name);
+		return 0;
+	case AMQP_CONNECTION_UNBLOCKED_METHOD:
+		log_info("stream %s: connection unblocked", st->conf->name);
+		return 0;
+	default:
+		return 0;
+	}
+	stream_lost(st, why);
+	return -1;
+}
+
+/* Keep at most EVENT_MAX_BODY + 1 bytes: enough to know it is too big. */
+static void
+stream_body(struct stream *st, amqp_bytes_t frag)
+{
+	size_t	 room = st->in.body.max - st->in.body.len;
+	size_t	 n = frag.len < room ? frag.len : room;
+
+	buf_append(&st->in.body, frag.bytes, n);
+	st->in.received += frag.len;
+	if (st->in.received >= st->in.size)
+		stream_deliver(st);
+}
+
+static void
+stream_deliver(struct stream *st)
+{
+	struct stream_msg m;
+
+	st->in.active = false;
+	st->stats.delivered++;
+	if (st->in.redelivered)
+		st->stats.redelivered++;
+	if (st->paused)		/* never acked: the broker requeues it */
+		return;
+	m.gen = st->gen;
+	m.tag = st->in.tag;
+	m.redelivered = st->in.redelivered;
+	m.truncated = st->in.received > st->in.body.len;
+	m.body = st->in.body.data != NULL ? st->in.body.data : "";
+	m.len = st->in.body.len;
+	st->msg_cb(st, &m, st->arg);
+	buf_reset(&st->in.body);
+}
+
+void
+stream_ack(struct stream *st, uint64_t gen, uint64_t tag, bool multiple)
+{
+	int	 status;
+
+	if (!st->connected || gen != st->gen) {
+		log_debug("%s: stream %s: dropping ack %llu of generation %llu",
+		    __func__, st->conf->name, (unsigned long long)tag,
+		    (unsigned long long)gen);
+		return;
+	}
+	status = amqp_basic_ack(st->conn, STREAM_CHANNEL, tag, multiple);
+	if (status != AMQP_STATUS_OK)
+		stream_lost(st, amqp_error_string2(status));
+}
+
+/* The connection is gone: its deliveries are void, reconnect later. */
+static void
+stream_lost(struct stream *st, const char *why)
+{
+	uint64_t	 gen = st->gen;
+
+	log_warnx("stream %s: connection to %s:%d lost: %s", st->conf->name,
+	    st->conf->host, st->conf->port, why);
+	stream_teardown(st, false);
+	st->lost_cb(st, gen, st->arg);
+	if (!st->paused)
+		stream_schedule(st);
+}
+
+/* Free the connection; graceful closes the channel and connection first. */
+static void
+stream_teardown(struct stream *st, bool graceful)
+{
+	if (st->rev != NULL)
+		event_free(st->rev);
+	st->rev = NULL;
+	event_del(st->drain_ev);
+	if (st->connected) {
+		st->gen++;
+		if (st->stats.delivered > 0)
+			st->backoff_ms = 0;
+	}
+	if (st->conn != NULL && graceful && st->connected) {
+		amqp_channel_close(st->conn, STREAM_CHANNEL,
+		    AMQP_REPLY_SUCCESS);
+		amqp_connection_close(st->conn, AMQP_REPLY_SUCCESS);
+	}
+	st->connected = false;
+	st->in.active = false;
+	if (st->conn != NULL)
+		amqp_destroy_connection(st->conn);
+	st->conn = NULL;
+}
+
+void
+stream_pause(struct stream *st)
+{
+	st->paused = true;
+	evtimer_del(st->retry_ev);
+}
+
+void
+stream_free(struct stream *st)
+{
+	if (st == NULL)
+		return;
+	stream_teardown(st, true);
+	event_free(st->drain_ev);
+	event_free(st->tick_ev);
+	event_free(st->retry_ev);
+	buf_free(&st->in.body);
+	free(st);
+}
+
+const struct stream_conf *
+stream_conf(const struct stream *st)
+{
+	return st->conf;
+}
+
+struct stream_stats *
+stream_stats(struct stream *st)
+{
+	return &st->stats;
+}
+
+bool
+stream_connected(const struct stream *st)
+{
+	return st->connected;
+}
+
+uint64_t
+stream_generation(const struct stream *st)
+{
+	return st->gen;
+}

@@ -1,0 +1,540 @@
+#!/bin/sh
+# Integration suite for the whole pipeline: a real private RabbitMQ node -> ampstream -> a real
+# rsyslog receiver (strict CEF via liblognorm) and a file sink.
+# usage: sh tests/integration/pipeline.sh BUILD_DIR
+# Uses BUILD_DIR/asan/ampstream (ASan+UBSan) except the valgrind test (BUILD_DIR/ampstream).
+# Prints `ok - NAME` / `not ok - NAME: reason` per test, measured figures as `# ` lines, and a
+# closing `N passed, N failed`; exits non-zero if anything failed. One broker for the suite
+# (about 8 s to start); every test has its own queue, receiver, state dir and temp files.
+# Env: KEEP_TMP=1 keeps the temp dir; PIPELINE_ONLY="2 5" runs only those tests.
+set -u
+[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+LIB=$ROOT/tests/lib
+. "$LIB/common.sh"
+install_traps
+BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
+ASAN_BIN=$BUILD/asan/ampstream
+PLAIN_BIN=$BUILD/ampstream
+FIX=$ROOT/tests/fixtures/events/all.jsonl
+AMQP="$PY $LIB/amqp.py"
+export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+SUITE_T0=$(now_ms)
+
+T=$(mk_tmpdir pipeline) || exit 2
+BR=$T/broker
+note "pipeline suite: temp dir $T, daemon $ASAN_BIN"
+
+want() { [ -z "${PIPELINE_ONLY:-}" ] || case " $PIPELINE_ONLY " in *" $1 "*) ;; *) return 1 ;; esac; }
+
+# --- helpers ------------------------------------------------------------------------------
+
+# analyze MODE ARGS...: small Python checks over the JSON files (ids are read as exact digit
+# strings: json with parse_int=str, never floats).
+analyze() {
+	"$PY" - "$@" <<'PYEOF'
+import base64, json, sys
+mode, args = sys.argv[1], sys.argv[2:]
+def lines(path):
+    try:
+        with open(path, "rb") as f:
+            return [l for l in f.read().split(b"\n") if l.strip()]
+    except FileNotFoundError:
+        return []
+def load(l):
+    return json.loads(l, parse_int=str)
+if mode == "fixture-tuples":           # id TAB event_type_id TAB event_type per event
+    for l in lines(args[0]):
+        e = load(l)
+        print("%s\t%s\t%s" % (e["id"], e["event_type_id"], e["event_type"]))
+elif mode == "recv-tuples":            # externalId TAB SignatureID TAB Name per CEF record
+    for l in lines(args[0]):
+        try:
+            r = load(l)
+            p = r["parsed"]; peer = p.get("peer", {})
+            if peer.get("parsed_as") != "cef" or peer.get("parsesuccess") != "OK":
+                print("!not parsed as CEF: %s" % r.get("msg", "")[:300]); continue
+            c = p["cef"]; x = c["Extensions"]
+            print("%s\t%s\t%s" % (x.get("externalId", "-"), c["SignatureID"], c["Name"]))
+        except Exception as ex:
+            print("!bad receiver line (%r): %r" % (ex, l[:200]))
+elif mode == "recv-ids":               # externalId per CEF record ("!..." for a bad record)
+    for l in lines(args[0]):
+        try:
+            r = load(l); p = r["parsed"]
+            if p.get("peer", {}).get("parsesuccess") != "OK" or "cef" not in p:
+                print("!not parsed as CEF: %s" % r.get("msg", "")[:300]); continue
+            print(p["cef"]["Extensions"].get("externalId", "!no externalId"))
+        except Exception as ex:
+            print("!bad receiver line (%r)" % (ex,))
+elif mode == "sink-ids":               # id per JSON line of the file sink; "!..." on mismatch
+    for l in lines(args[0]):
+        try:
+            e = load(l)
+        except ValueError as ex:
+            print("!not JSON: %r" % l[:200]); continue
+        a = e.get("ampstream") if isinstance(e, dict) else None
+        if not isinstance(a, dict) or a.get("id_str") != e.get("id"):
+            print("!id_str %r != id %r" % (a.get("id_str") if isinstance(a, dict) else None, e.get("id")))
+            continue
+        print(e["id"])
+elif mode == "deadletter":             # FILE then expected bodies, base64-encoded
+    want = sorted(base64.b64decode(a) for a in args[1:])
+    got, bad = [], []
+    for l in lines(args[0]):
+        try:
+            d = json.loads(l)
+        except ValueError:
+            bad.append("dead letter line is not JSON: %r" % l[:100]); continue
+        for k in ("stream", "received_at", "reason"):
+            if k not in d:
+                bad.append("dead letter without %s: %r" % (k, l[:100]))
+        if d.get("stream") != "s1":
+            bad.append("stream %r" % d.get("stream"))
+        if not isinstance(d.get("reason"), str) or not d.get("reason"):
+            bad.append("empty reason")
+        if "body_base64" in d:
+            b = base64.b64decode(d["body_base64"])
+        elif isinstance(d.get("body"), str):
+            b = d["body"].encode("utf-8")
+        else:
+            bad.append("neither body nor body_base64: %r" % l[:100]); continue
+        try:
+            b.decode("utf-8")
+            utf8 = True
+        except UnicodeDecodeError:
+            utf8 = False
+        if not utf8 and "body_base64" not in d:
+            bad.append("non-UTF-8 body not in body_base64")
+        got.append(b)
+        print("# dead letter: reason=%r body=%r" % (d.get("reason"), b[:60]))
+    if sorted(got) != want:
+        bad.append("dead-lettered bodies %r != expected %r" % (sorted(got), want))
+    for b in bad:
+        print("!" + b)
+else:
+    sys.exit("analyze: unknown mode " + mode)
+PYEOF
+}
+
+nlines() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
+recv_ge() { [ "$(nlines "$1/parsed.jsonl")" -ge "$2" ]; }
+queue_is() { [ "$($AMQP count "$BR" "$1" 2>/dev/null)" = "$2" ]; }
+unacked_zero() { [ "$($AMQP count "$BR" "$1" 2>/dev/null | cut -d' ' -f2)" = 0 ]; }
+# queue_total Q: ready + unacked
+queue_total() { set -- $($AMQP count "$BR" "$1"); echo $(($1 + $2)); }
+# settle FILE: wait until FILE stops growing for 1 s (rsyslog writes asynchronously), max 10 s
+settle() {
+	_n=-1; _i=0
+	while [ $_i -lt 10 ]; do
+		_m=$(nlines "$1"); [ "$_m" = "$_n" ] && return 0
+		_n=$_m; _i=$((_i + 1)); sleep 1
+	done
+}
+sorted() { sort -u "$1" > "$1.su"; echo "$1.su"; }
+missing_seq() { seq "$2" "$3" | sort -u | comm -23 - "$(sorted "$1")" | wc -l | tr -d ' '; }
+dups() { sort "$1" | uniq -d | wc -l | tr -d ' '; }
+extra_dups() { echo $(( $(nlines "$1") - $(sort -u "$1" | wc -l) )); }
+
+# receiver_start W [PORT]; receiver_stop W
+receiver_start() {
+	sh "$LIB/receiver.sh" start "$1/recv" "${2:-0}" >/dev/null || return 1
+	at_exit "sh '$LIB/receiver.sh' stop '$1/recv'"
+	RPORT=$(cat "$1/recv/port")
+}
+receiver_stop() { sh "$LIB/receiver.sh" stop "$1/recv"; }
+
+# mkwork NAME: a private work dir for one test (state dir, secrets)
+mkwork() {
+	W=$T/$1; mkdir -p "$W/state"; chmod 0700 "$W"
+	(umask 077; echo "not-a-real-api-key" > "$W/api_key")
+}
+# mkconf W QUEUE RPORT [URL [CA_FILE]]: the test config (SPEC section 2) in W/ampstream.conf
+mkconf() {
+	_url=${4:-amqp://127.0.0.1:$BROKER_PORT/}
+	_ca=""; [ -n "${5:-}" ] && _ca="ca_file = \"$5\";"
+	cat > "$1/ampstream.conf" <<EOF
+# generated by tests/integration/pipeline.sh
+state_dir = "$1/state";
+log_level = "info";
+clouds = (
+  { name = "eu"; api_url = "https://api.eu.amp.cisco.com";
+    console_url = "https://console.eu.amp.cisco.com";
+    client_id = "0123456789abcdef0123"; api_key_file = "$1/api_key"; }
+);
+streams = (
+  { name = "s1"; cloud = "eu"; url = "$_url"; user = "$BROKER_USER";
+    password_file = "$BROKER_PASSWORD_FILE"; queue = "$2"; prefetch = 200; $_ca }
+);
+sinks = (
+  { name = "siem"; type = "tcp"; host = "127.0.0.1"; port = $3; format = "cef";
+    syslog = "rfc5424"; framing = "octet"; },
+  { name = "archive"; type = "file"; path = "$1/events.jsonl"; format = "json"; }
+);
+EOF
+	chmod 0600 "$1/ampstream.conf"
+}
+
+# daemon_start W [BIN [PREFIX...]]: run BIN -f -c W/ampstream.conf in the background.
+daemon_start() {
+	_w=$1; _bin=${2:-$ASAN_BIN}; shift; [ $# -gt 0 ] && shift
+	DLOG=$_w/daemon.log
+	"$@" "$_bin" -f -c "$_w/ampstream.conf" </dev/null >"$DLOG" 2>&1 &
+	DPID=$!
+	echo "$DPID" > "$_w/daemon.pid"
+	at_exit "kill_if_ours $DPID ampstream"
+	DSTART=$(now_ms)
+}
+# daemon_stop [TIMEOUT_S]: SIGTERM; sets DRC (exit code, or "timeout") and DSTOP (seconds)
+daemon_stop() {
+	_t0=$(now_ms)
+	if ! proc_alive "$DPID"; then
+		wait "$DPID"; DRC=$?; DSTOP="(had already exited)"; return 0
+	fi
+	kill -TERM "$DPID" 2>/dev/null
+	if wait_for "${1:-15}" proc_dead "$DPID"; then
+		wait "$DPID"; DRC=$?
+	else
+		DRC=timeout; kill -KILL "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null
+	fi
+	DSTOP=$(secs_since "$_t0")
+}
+# check_daemon_exit NAME: exit code 0 and no sanitizer report in the log
+check_daemon_exit() {
+	t_eq "daemon exit code after SIGTERM" 0 "$DRC"
+	if grep -Eq 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|SUMMARY: .*Sanitizer' "$DLOG"; then
+		t_fail "sanitizer report in daemon log: $(grep -Em1 'Sanitizer|runtime error' "$DLOG")"
+	else
+		t_pass
+	fi
+}
+counter() { grep -Eo "$1" "$DLOG" | tail -n 1; }
+daemon_alive_check() {
+	if proc_alive "$DPID"; then t_pass; else
+		t_fail "daemon exited early: $(tail -n 3 "$DLOG" | tr '\n' '|')"
+	fi
+}
+# on_fail_show: after a failed test, show log tails to help the reader
+on_fail_show() {
+	[ -n "$T_REASONS" ] || return 0
+	for _f in "$@"; do show_tail "$_f" 12; done
+}
+
+# --- start the suite's broker --------------------------------------------------------------
+NAMES="1-check-config 2-fixtures-to-rsyslog 3-receiver-down-holds-acks 4-dead-letters \
+5-broker-restart 6-amqps 7-sigterm-backlog 8-valgrind"
+
+if [ ! -x "$ASAN_BIN" ] || [ ! -x "$PLAIN_BIN" ]; then
+	t_fail_all "daemon binary missing ($ASAN_BIN, $PLAIN_BIN)" $NAMES
+	summary; exit 1
+fi
+_t0=$(now_ms)
+if ! sh "$LIB/broker.sh" start "$BR" --tls > "$T/broker-start.out" 2>&1; then
+	cat "$T/broker-start.out" | sed 's/^/# /'
+	sh "$LIB/broker.sh" stop "$BR" >/dev/null 2>&1
+	t_fail_all "private RabbitMQ did not start" $NAMES
+	summary; exit 1
+fi
+at_exit "sh '$LIB/broker.sh' stop '$BR'"
+note "broker start: $(secs_since "$_t0") s ($(cat "$T/broker-start.out"))"
+. "$BR/broker.env"
+
+# --- 1. config check -------------------------------------------------------------------------
+if want 1; then
+t_begin "1-check-config"
+mkwork t1
+mkconf "$W" q1 5514
+out=$("$ASAN_BIN" -n -c "$W/ampstream.conf" 2>&1); rc=$?
+t_eq "-n on a good config: exit" 0 "$rc"
+t_check "-n on a good config prints 'configuration OK' (got: $(echo "$out" | head -3 | tr '\n' '|'))" \
+    sh -c 'echo "$1" | grep -q "configuration OK"' _ "$out"
+# bad 1: unknown key (a typo); bad 2: a missing required key; bad 3: a world-readable secret
+sed 's/prefetch = 200;/prefetchh = 200;/' "$W/ampstream.conf" > "$W/bad1.conf"
+sed 's/queue = "q1";//' "$W/ampstream.conf" > "$W/bad2.conf"
+cp "$W/api_key" "$W/loose_key"; chmod 0644 "$W/loose_key"
+sed "s|$W/api_key|$W/loose_key|" "$W/ampstream.conf" > "$W/bad3.conf"
+chmod 0600 "$W"/bad*.conf
+for b in bad1 bad2 bad3; do
+	out=$("$ASAN_BIN" -n -c "$W/$b.conf" 2>&1); rc=$?
+	t_eq "-n on $b.conf: exit" 1 "$rc"
+	case $b in
+	bad1) re="$b\\.conf:[0-9]+: [^ ]*prefetchh[^ ]*:" ;;
+	bad2) re="$b\\.conf:[0-9]+: [^ ]*queue:" ;;
+	bad3) re="loose_key" ;;
+	esac
+	t_check "-n on $b.conf: no '$re' in: $(echo "$out" | head -3 | tr '\n' '|')" \
+	    sh -c 'echo "$1" | grep -Eq "$2"' _ "$out" "$re"
+	echo "$out" | head -2 | sed "s/^/# $b: /"
+done
+t_end
+fi
+
+# --- 2. every fixture event reaches rsyslog as strict CEF, and the file sink as JSON ------------
+if want 2; then
+t_begin "2-fixtures-to-rsyslog"
+mkwork t2
+$AMQP declare "$BR" q2 && $AMQP publish "$BR" q2 "$FIX" 2>/dev/null
+receiver_start "$W" || t_fail "receiver did not start"
+mkconf "$W" q2 "$RPORT"
+daemon_start "$W"
+wait_for 30 recv_ge "$W/recv" 22
+note "fixtures: 22 events at the receiver after $(secs_since "$DSTART") s (ASan build, incl. startup)"
+wait_for 20 queue_is q2 "0 0"
+settle "$W/recv/parsed.jsonl"
+daemon_alive_check
+analyze fixture-tuples "$FIX" | sort > "$W/want.tsv"
+analyze recv-tuples "$W/recv/parsed.jsonl" | sort > "$W/got.tsv"
+t_eq "records at the receiver" 22 "$(nlines "$W/recv/parsed.jsonl")"
+nbad=$(grep -c '^!' "$W/got.tsv")
+t_eq "records not parsed as strict CEF" 0 "$nbad"
+[ "$nbad" -gt 0 ] && grep '^!' "$W/got.tsv" | head -3 | sed 's/^/# /'
+cut -f1 "$W/want.tsv" | sort -u > "$W/want.ids"
+grep -v '^!' "$W/got.tsv" | cut -f1 | sort -u > "$W/got.ids"
+t_check "set of externalId != set of fixture ids: missing [$(comm -23 "$W/want.ids" "$W/got.ids" | tr '\n' ' ')] unexpected [$(comm -13 "$W/want.ids" "$W/got.ids" | tr '\n' ' ')]" \
+    cmp -s "$W/want.ids" "$W/got.ids"
+t_check "(externalId, SignatureID=event_type_id, Name=event_type) per record differ from the fixtures: $(diff "$W/want.tsv" "$W/got.tsv" | grep '^[<>]' | head -2 | tr '\n' '|')" \
+    cmp -s "$W/want.tsv" "$W/got.tsv"
+analyze sink-ids "$W/events.jsonl" | sort > "$W/sink.ids"
+t_eq "JSON lines in the file sink" 22 "$(nlines "$W/events.jsonl")"
+t_check "file sink ids (exact, with ampstream.id_str) differ from the fixture ids: $(grep '^!' "$W/sink.ids" | head -2 | tr '\n' '|')" \
+    sh -c 'cut -f1 "$1" | sort | cmp -s - "$2"' _ "$W/want.tsv" "$W/sink.ids"
+t_eq "queue q2 (ready unacked)" "0 0" "$($AMQP count "$BR" q2)"
+daemon_stop 15
+check_daemon_exit
+t_check "counter line 'stream s1: delivered=22 acked=22' (got '$(counter 'stream s1:.*')')" \
+    grep -Eq 'stream s1: delivered=22 acked=22 redelivered=[0-9]+ deadlettered=0' "$DLOG"
+t_check "counter line 'sink siem: sent=22 failed=0' (got '$(counter 'sink siem:.*')')" \
+    grep -Eq 'sink siem: sent=22 failed=0' "$DLOG"
+note "daemon stop: ${DSTOP} s"
+on_fail_show "$DLOG" "$W/recv/rsyslogd.log"
+receiver_stop "$W"
+t_end
+fi
+
+# --- 3. receiver down: nothing is acknowledged; back up: everything arrives ----------------------
+if want 3; then
+t_begin "3-receiver-down-holds-acks"
+mkwork t3
+M=300
+$AMQP declare "$BR" q3
+receiver_start "$W" || t_fail "receiver did not start"
+mkconf "$W" q3 "$RPORT"
+daemon_start "$W"
+$AMQP seq "$BR" q3 5 --start 1 2>/dev/null
+wait_for 30 recv_ge "$W/recv" 5 || t_fail "first 5 events did not arrive with the receiver up"
+wait_for 10 queue_is q3 "0 0"
+settle "$W/recv/parsed.jsonl"
+receiver_stop "$W"
+before=$(nlines "$W/recv/parsed.jsonl")
+t0=$(now_ms)
+$AMQP seq "$BR" q3 "$M" --start 6 2>/dev/null
+sleep 5
+held=$(queue_total q3)
+t_eq "messages held in the queue (ready+unacked) $(secs_since "$t0") s after publishing with the receiver down" "$M" "$held"
+t_eq "records written while the receiver was down" "$before" "$(nlines "$W/recv/parsed.jsonl")"
+daemon_alive_check
+t1=$(now_ms)
+receiver_start "$W" "$RPORT" || t_fail "receiver did not restart on port $RPORT"
+wait_for 60 recv_ge "$W/recv" $((M + 5))
+note "receiver back: $M held events arrived in $(secs_since "$t1") s"
+wait_for 20 queue_is q3 "0 0"
+settle "$W/recv/parsed.jsonl"
+analyze recv-ids "$W/recv/parsed.jsonl" > "$W/got.ids"
+t_eq "bad records" 0 "$(grep -c '^!' "$W/got.ids")"
+t_eq "ids 1..$((M + 5)) missing at the receiver" 0 "$(missing_seq "$W/got.ids" 1 $((M + 5)))"
+note "receiver down/up: $(nlines "$W/got.ids") records for $((M + 5)) events, $(extra_dups "$W/got.ids") duplicate(s)"
+t_eq "queue q3 (ready unacked)" "0 0" "$($AMQP count "$BR" q3)"
+daemon_stop 15
+check_daemon_exit
+on_fail_show "$DLOG" "$W/recv/rsyslogd.log"
+receiver_stop "$W"
+t_end
+fi
+
+# --- 4. malformed messages go to the dead-letter file; the stream goes on -------------------------
+if want 4; then
+t_begin "4-dead-letters"
+mkwork t4
+$AMQP declare "$BR" q4
+# not JSON; a JSON array; an object without event_type; bytes that are not UTF-8 at all; a JSON
+# object with an invalid UTF-8 byte inside a string (RFC 8259: JSON text MUST be UTF-8)
+b1='this is not JSON'
+b2='[{"id":1,"event_type":"Threat Detected"}]'
+b3='{"id":4242,"date":"2021-01-14T10:06:39+00:00","detection":"x"}'
+b4=$(printf '\377\376\375 binary \001\002')
+b5=$(printf '{"id":4343,"event_type":"Threat Detected","event_type_id":1090519054,"detection":"bad \377 byte"}')
+$AMQP publish-body "$BR" q4 "$b1" "$b2" "$b3" "$b4" "$b5" 2>/dev/null
+$AMQP seq "$BR" q4 20 --start 1 2>/dev/null
+receiver_start "$W" || t_fail "receiver did not start"
+mkconf "$W" q4 "$RPORT"
+daemon_start "$W"
+wait_for 30 recv_ge "$W/recv" 20
+wait_for 20 queue_is q4 "0 0"
+settle "$W/recv/parsed.jsonl"
+daemon_alive_check
+analyze recv-ids "$W/recv/parsed.jsonl" > "$W/got.ids"
+t_eq "good events after the bad ones missing at the receiver" 0 "$(missing_seq "$W/got.ids" 1 20)"
+t_eq "records at the receiver that are not the 20 good events" 0 \
+    "$(sort -u "$W/got.ids" | grep -cvxE '[0-9]|1[0-9]|20')"
+DL=$W/state/deadletter/s1.jsonl
+t_eq "dead letters in $DL" 5 "$(nlines "$DL")"
+enc() { printf '%s' "$1" | base64 -w0; }
+analyze deadletter "$DL" "$(enc "$b1")" "$(enc "$b2")" "$(enc "$b3")" "$(enc "$b4")" "$(enc "$b5")" > "$W/dl.out"
+grep '^#' "$W/dl.out"
+t_check "dead-letter file: $(grep '^!' "$W/dl.out" | head -3 | tr '\n' '|')" \
+    sh -c '! grep -q "^!" "$1"' _ "$W/dl.out"
+t_eq "queue q4 (ready unacked)" "0 0" "$($AMQP count "$BR" q4)"
+daemon_stop 15
+check_daemon_exit
+t_check "counter line with deadlettered=5 (got '$(counter 'stream s1:.*')')" \
+    grep -Eq 'stream s1: .*deadlettered=5' "$DLOG"
+on_fail_show "$DLOG"
+receiver_stop "$W"
+t_end
+fi
+
+# --- 5. broker restarted mid-stream: the daemon reconnects, nothing is lost -----------------------
+if want 5; then
+t_begin "5-broker-restart"
+mkwork t5
+N=2000
+$AMQP declare "$BR" q5
+receiver_start "$W" || t_fail "receiver did not start"
+mkconf "$W" q5 "$RPORT"
+daemon_start "$W"
+$AMQP seq "$BR" q5 "$N" --start 1 2>/dev/null
+at_restart=$(nlines "$W/recv/parsed.jsonl")
+t0=$(now_ms)
+if sh "$LIB/broker.sh" restart "$BR" > "$W/restart.out" 2>&1; then
+	note "broker restart (stop+start): $(secs_since "$t0") s; $at_restart of $N events had arrived when it began"
+else
+	t_fail "broker restart failed: $(tail -n 3 "$W/restart.out" | tr '\n' '|')"
+fi
+$AMQP seq "$BR" q5 "$N" --start $((N + 1)) 2>/dev/null || t_fail "publish after the restart failed"
+t1=$(now_ms)
+wait_for 90 recv_ge "$W/recv" $((2 * N))
+wait_for 30 queue_is q5 "0 0"
+settle "$W/recv/parsed.jsonl"
+note "after the restart: all events at the receiver $(secs_since "$t1") s after the second publish"
+daemon_alive_check
+analyze recv-ids "$W/recv/parsed.jsonl" > "$W/got.ids"
+t_eq "bad records" 0 "$(grep -c '^!' "$W/got.ids")"
+t_eq "ids 1..$((2 * N)) missing at the receiver" 0 "$(missing_seq "$W/got.ids" 1 $((2 * N)))"
+note "broker restart: $(nlines "$W/got.ids") records for $((2 * N)) events, $(extra_dups "$W/got.ids") duplicate(s)"
+t_eq "queue q5 (ready unacked)" "0 0" "$($AMQP count "$BR" q5)"
+daemon_stop 15
+check_daemon_exit
+grep -E 'stream s1:' "$DLOG" | tail -n 1 | sed 's/^/# /'
+on_fail_show "$DLOG"
+receiver_stop "$W"
+t_end
+fi
+
+# --- 6. AMQPS: the test CA works; an unrelated CA is refused ----------------------------------------
+if want 6; then
+t_begin "6-amqps"
+mkwork t6
+$AMQP declare "$BR" q6 && $AMQP publish "$BR" q6 "$FIX" 2>/dev/null
+receiver_start "$W" || t_fail "receiver did not start"
+mkconf "$W" q6 "$RPORT" "amqps://localhost:$BROKER_TLS_PORT/" "$BROKER_CA"
+daemon_start "$W"
+wait_for 30 recv_ge "$W/recv" 22
+wait_for 20 queue_is q6 "0 0"
+settle "$W/recv/parsed.jsonl"
+daemon_alive_check
+analyze recv-ids "$W/recv/parsed.jsonl" > "$W/got.ids"
+t_eq "records over AMQPS with the test CA" 22 "$(grep -cv '^!' "$W/got.ids")"
+t_eq "queue q6 (ready unacked)" "0 0" "$($AMQP count "$BR" q6)"
+daemon_stop 15
+check_daemon_exit
+on_fail_show "$DLOG"
+# the same broker, but the daemon trusts only an unrelated CA
+mkwork t6w
+$AMQP declare "$BR" q6w && $AMQP seq "$BR" q6w 10 2>/dev/null
+receiver_stop "$T/t6"
+receiver_start "$W" || t_fail "receiver did not start"
+mkconf "$W" q6w "$RPORT" "amqps://localhost:$BROKER_TLS_PORT/" "$BROKER_WRONG_CA"
+daemon_start "$W"
+sleep 5
+daemon_alive_check
+t_eq "queue q6w with the wrong CA (ready unacked)" "10 0" "$($AMQP count "$BR" q6w)"
+t_eq "records at the receiver with the wrong CA" 0 "$(nlines "$W/recv/parsed.jsonl")"
+daemon_stop 15
+check_daemon_exit
+t_check "daemon log says why the broker was refused (certificate/verify): $(tail -n 3 "$DLOG" | tr '\n' '|')" \
+    grep -Eqi 'certificate|verif' "$DLOG"
+grep -Eim1 'certificate|verif' "$DLOG" | sed 's/^/# wrong CA: /'
+t_eq "queue q6w after the daemon stopped" "10 0" "$($AMQP count "$BR" q6w)"
+on_fail_show "$DLOG"
+receiver_stop "$W"
+t_end
+fi
+
+# --- 7. SIGTERM during a backlog: exit 0 in time, nothing lost --------------------------------------
+if want 7; then
+t_begin "7-sigterm-backlog"
+mkwork t7
+N=5000
+$AMQP declare "$BR" q7 && $AMQP seq "$BR" q7 "$N" 2>/dev/null
+receiver_start "$W" || t_fail "receiver did not start"
+mkconf "$W" q7 "$RPORT"
+daemon_start "$W"
+wait_for 20 recv_ge "$W/recv" 1 || t_fail "nothing arrived within 20 s"
+tf=$(now_ms)
+wait_for 30 recv_ge "$W/recv" 2000 || t_fail "2000 records did not arrive within 30 s"
+n1=$(nlines "$W/recv/parsed.jsonl"); dt=$(( $(now_ms) - tf ))
+[ "$dt" -gt 0 ] && note "throughput (ASan build, broker+rsyslog on the same 2 cores): $((n1 - 1)) records in $dt ms = $(( (n1 - 1) * 1000 / dt )) ev/s"
+daemon_stop 15
+note "SIGTERM with a backlog: exit code $DRC after $DSTOP s"
+check_daemon_exit
+settle "$W/recv/parsed.jsonl"
+wait_for 15 unacked_zero q7
+left=$(queue_total q7)
+analyze recv-ids "$W/recv/parsed.jsonl" > "$W/got.ids"
+$AMQP ids "$BR" q7 > "$W/left.ids"
+t_eq "bad records" 0 "$(grep -c '^!' "$W/got.ids")"
+t_eq "messages left in the queue vs ids read back" "$left" "$(nlines "$W/left.ids")"
+cat "$W/got.ids" "$W/left.ids" > "$W/all.ids"
+t_eq "ids 1..$N neither at the receiver nor in the queue (lost)" 0 "$(missing_seq "$W/all.ids" 1 "$N")"
+note "SIGTERM backlog: $(nlines "$W/got.ids") records received ($(sort -u "$W/got.ids" | wc -l) distinct), $left left in the queue, $(extra_dups "$W/got.ids") duplicate(s) at the receiver, $(comm -12 "$(sorted "$W/got.ids")" "$(sorted "$W/left.ids")" | wc -l) both received and still queued"
+grep -E 'stream s1:|sink siem:' "$DLOG" | tail -n 2 | sed 's/^/# /'
+on_fail_show "$DLOG"
+receiver_stop "$W"
+t_end
+fi
+
+# --- 8. valgrind: the plain binary, no leaks, no errors ---------------------------------------------
+if want 8; then
+t_begin "8-valgrind"
+mkwork t8
+$AMQP declare "$BR" q8 && $AMQP publish "$BR" q8 "$FIX" 2>/dev/null
+receiver_start "$W" || t_fail "receiver did not start"
+mkconf "$W" q8 "$RPORT"
+daemon_start "$W" "$PLAIN_BIN" env -u ASAN_OPTIONS -u UBSAN_OPTIONS valgrind \
+    --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+    --log-file="$W/valgrind.log"
+wait_for 90 recv_ge "$W/recv" 22
+wait_for 30 queue_is q8 "0 0"
+note "valgrind: 22 events through in $(secs_since "$DSTART") s"
+daemon_alive_check
+t_eq "records at the receiver under valgrind" 22 "$(nlines "$W/recv/parsed.jsonl")"
+t_eq "queue q8 (ready unacked)" "0 0" "$($AMQP count "$BR" q8)"
+daemon_stop 60
+t_eq "exit code under valgrind (99 = valgrind found errors)" 0 "$DRC"
+VG=$W/valgrind.log
+grep -E 'definitely lost|indirectly lost|All heap blocks|ERROR SUMMARY' "$VG" | sed 's/^==[0-9]*== */# valgrind: /'
+t_check "valgrind: no 'ERROR SUMMARY: 0 errors' line" grep -q 'ERROR SUMMARY: 0 errors' "$VG"
+t_check "valgrind: leaks: $(grep -E 'definitely lost|indirectly lost' "$VG" | tr '\n' '|')" \
+    sh -c '! grep -Eq "(definitely|indirectly) lost: [1-9]" "$1" &&
+        grep -Eq "definitely lost: 0 bytes|All heap blocks were freed" "$1"' _ "$VG"
+t_check "valgrind: invalid accesses or uninitialised values reported" \
+    sh -c '! grep -Eq "Invalid (read|write|free)|uninitialised|Mismatched free" "$1"' _ "$VG"
+note "valgrind: stop took $DSTOP s"
+on_fail_show "$DLOG" "$W/valgrind.log"
+receiver_stop "$W"
+t_end
+fi
+
+note "pipeline suite: $(secs_since "$SUITE_T0") s"
+summary
