@@ -57,6 +57,7 @@ static void	on_drain_tick(int, short, void *);
 static void	on_status(int, short, void *);
 static void	sinks_log_stats(struct daemon *);
 static int	apply_log_level(const struct config *, int);
+static struct config *load_config(const char *, char **);
 
 static __dead void
 usage(int status)
@@ -107,7 +108,7 @@ main(int argc, char *argv[])
 		usage(1);
 	if (check)
 		return check_config(path);
-	if ((d.cfg = config_load(path, &errors)) == NULL) {
+	if ((d.cfg = load_config(path, &errors)) == NULL) {
 		fprintf(stderr, "%s", errors);
 		fprintf(stderr, "%s: configuration not loaded\n", path);
 		free(errors);
@@ -126,7 +127,7 @@ check_config(const char *path)
 	struct config	*cfg;
 	char		*errors = NULL;
 
-	if ((cfg = config_load(path, &errors)) == NULL) {
+	if ((cfg = load_config(path, &errors)) == NULL) {
 		fprintf(stderr, "%s", errors);
 		free(errors);
 		return 1;
@@ -134,6 +135,25 @@ check_config(const char *path)
 	config_free(cfg);
 	printf("configuration OK\n");
 	return 0;
+}
+
+/* config_load, plus what only the daemon needs: something to consume. */
+static struct config *
+load_config(const char *path, char **errors)
+{
+	struct config	*cfg;
+
+	if ((cfg = config_load(path, errors)) == NULL)
+		return NULL;
+	if (cfg->nstreams == 0 || cfg->nsinks == 0) {
+		if (asprintf(errors, "%s:0: %s: missing (the daemon needs at "
+		    "least one)\n", path, cfg->nstreams == 0 ? "streams" :
+		    "sinks") == -1)
+			fatal("%s", __func__);
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
 }
 
 static int
@@ -284,7 +304,7 @@ on_reload(struct daemon *d)
 		return;
 	notify_reloading();
 	log_info("reloading %s", d->cfg->path);
-	d->next_cfg = config_load(d->cfg->path, &errors);
+	d->next_cfg = load_config(d->cfg->path, &errors);
 	if (d->next_cfg == NULL) {
 		for (p = errors; (line = strsep(&p, "\n")) != NULL; )
 			if (*line != '\0')
