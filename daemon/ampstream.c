@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "format.h"
 #include "log.h"
 #include "notify.h"
 #include "pipeline.h"
@@ -58,6 +59,7 @@ static void	on_status(int, short, void *);
 static void	sinks_log_stats(struct daemon *);
 static int	apply_log_level(const struct config *, int);
 static struct config *load_config(const char *, char **);
+static int	check_sinks(const struct config *, const char *, char **);
 
 static __dead void
 usage(int status)
@@ -153,7 +155,37 @@ load_config(const char *path, char **errors)
 		config_free(cfg);
 		return NULL;
 	}
+	if (check_sinks(cfg, path, errors) == -1) {
+		config_free(cfg);
+		return NULL;
+	}
 	return cfg;
+}
+
+/* Kinds the config syntax knows but this build does not implement. */
+static int
+check_sinks(const struct config *cfg, const char *path, char **errors)
+{
+	const struct sink_conf *sc;
+	struct buf	 b;
+	size_t		 i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < cfg->nsinks; i++) {
+		sc = &cfg->sinks[i];
+		if (sink_lookup(sc->type) == NULL)
+			buf_printf(&b, "%s:%d: sinks.[%zu].type: %s sinks are "
+			    "not available in this version\n", path, sc->line,
+			    i, sc->type);
+		if (format_lookup(sc->format) == NULL)
+			buf_printf(&b, "%s:%d: sinks.[%zu].format: %s is not "
+			    "available in this version\n", path, sc->line, i,
+			    sc->format);
+	}
+	if (b.len == 0)
+		return 0;
+	*errors = buf_release(&b, NULL);
+	return -1;
 }
 
 static int

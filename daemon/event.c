@@ -22,6 +22,8 @@
 
 static struct json_object	*event_tokenize(const char *, size_t,
 				    const char **);
+static struct json_object	*event_json(const char *, size_t, size_t *,
+				    const char **);
 static const char	*body_check(const char *, size_t);
 static bool		 all_space(const char *, size_t);
 static struct json_object	*obj_get(struct json_object *, const char *,
@@ -29,19 +31,21 @@ static struct json_object	*obj_get(struct json_object *, const char *,
 static const char	*str_get(struct json_object *, const char *);
 static bool		 int_get(struct json_object *, const char *, int64_t *);
 static int		 uint_text(struct json_object *, char *, size_t);
-static int		 event_required(struct event *, const char **);
-static void		 event_id(struct event *);
-static void		 event_detection_id(struct event *);
-static void		 event_time(struct event *);
-static void		 event_computer(struct event *, struct json_object *);
-static void		 event_addresses(struct event *, struct json_object *);
-static void		 event_file(struct event *, struct json_object *);
-static void		 event_description(struct event *);
+static int		 event_required(struct amp_event *, const char **);
+static void		 event_id(struct amp_event *);
+static void		 event_detection_id(struct amp_event *);
+static void		 event_time(struct amp_event *);
+static void		 event_computer(struct amp_event *, struct json_object *);
+static void		 event_addresses(struct amp_event *, struct json_object *);
+static void		 event_address(struct amp_event *, struct json_object *,
+			    const char **, const char **);
+static void		 event_file(struct amp_event *, struct json_object *);
+static void		 event_description(struct amp_event *);
 static int		 addr_family(const char *);
 
 /* Parse body into ev; on failure *reason names the problem. */
 int
-event_parse(struct event *ev, const char *body, size_t len,
+event_parse(struct amp_event *ev, const char *body, size_t len,
     const char **reason)
 {
 	struct json_object	*root;
@@ -71,7 +75,7 @@ fail:
 }
 
 void
-event_clear(struct event *ev)
+event_clear(struct amp_event *ev)
 {
 	if (ev->root != NULL)
 		json_object_put(ev->root);
@@ -82,32 +86,14 @@ event_clear(struct event *ev)
 static struct json_object *
 event_tokenize(const char *body, size_t len, const char **reason)
 {
-	struct json_tokener	*tok;
 	struct json_object	*o;
-	enum json_tokener_error	 err;
 	size_t			 end;
 
 	if ((*reason = body_check(body, len)) != NULL)
 		return NULL;
-	if ((tok = json_tokener_new()) == NULL) {
-		*reason = "out of memory";
+	if ((o = event_json(body, len, &end, reason)) == NULL)
 		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	end = json_tokener_get_parse_end(tok);
-	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
-		o = json_tokener_parse_ex(tok, "", 1);	/* end of input */
-		end = len;
-	}
-	err = json_tokener_get_error(tok);
-	json_tokener_free(tok);
-	if (o == NULL && err != json_tokener_success)
-		*reason = "not JSON";
-	else if (o == NULL)
-		*reason = "not a JSON object";	/* null */
-	else if (!json_object_is_type(o, json_type_object))
+	if (!json_object_is_type(o, json_type_object))
 		*reason = "not a JSON object";
 	else if (!all_space(body + end, len - end))
 		*reason = "trailing data after the JSON object";
@@ -115,6 +101,32 @@ event_tokenize(const char *body, size_t len, const char **reason)
 		return o;
 	json_object_put(o);
 	return NULL;
+}
+
+/* Run the strict tokenizer over len bytes; *endp is where the value ends. */
+static struct json_object *
+event_json(const char *body, size_t len, size_t *endp, const char **reason)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	enum json_tokener_error	 err;
+
+	if ((tok = json_tokener_new()) == NULL)
+		fatal("%s", __func__);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	o = json_tokener_parse_ex(tok, body, (int)len);
+	*endp = json_tokener_get_parse_end(tok);
+	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
+		o = json_tokener_parse_ex(tok, "", 1);	/* end of input */
+		*endp = len;
+	}
+	err = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (o == NULL)		/* a bare "null" parses to NULL */
+		*reason = err == json_tokener_success ? "not a JSON object" :
+		    "not JSON";
+	return o;
 }
 
 /* The reason a body cannot be JSON before parsing it, or NULL. */
@@ -211,7 +223,7 @@ uint_text(struct json_object *v, char *dst, size_t dsize)
 
 /* Check and read event_type and event_type_id. */
 static int
-event_required(struct event *ev, const char **reason)
+event_required(struct amp_event *ev, const char **reason)
 {
 	struct json_object	*v;
 
@@ -234,7 +246,7 @@ event_required(struct event *ev, const char **reason)
 
 /* Read the event id (an integer, possibly above INT64_MAX) as exact text. */
 static void
-event_id(struct event *ev)
+event_id(struct amp_event *ev)
 {
 	struct json_object	*v;
 
@@ -246,7 +258,7 @@ event_id(struct event *ev)
 
 /* Read detection_id, a string; an integer is converted exactly. */
 static void
-event_detection_id(struct event *ev)
+event_detection_id(struct amp_event *ev)
 {
 	struct json_object	*v;
 
@@ -261,7 +273,7 @@ event_detection_id(struct event *ev)
 
 /* Read timestamp and timestamp_nanoseconds (out-of-range parts are 0). */
 static void
-event_time(struct event *ev)
+event_time(struct amp_event *ev)
 {
 	int64_t	 v;
 
@@ -274,7 +286,7 @@ event_time(struct event *ev)
 
 /* Read the computer object. */
 static void
-event_computer(struct event *ev, struct json_object *c)
+event_computer(struct amp_event *ev, struct json_object *c)
 {
 	struct json_object	*links;
 
@@ -290,37 +302,45 @@ event_computer(struct event *ev, struct json_object *c)
 	event_addresses(ev, obj_get(c, "network_addresses", json_type_array));
 }
 
-/* Pick the first IPv4 and the first IPv6 address, and the mac that goes
- * with the address used (the IPv4 one if any). */
+/* Pick the first IPv4 and the first IPv6 address of network_addresses,
+ * and the mac that goes with the one used (IPv4 if any). */
 static void
-event_addresses(struct event *ev, struct json_object *a)
+event_addresses(struct amp_event *ev, struct json_object *a)
 {
-	struct json_object	*e;
-	const char		*ip, *mac4 = NULL, *mac6 = NULL;
-	size_t			 i, n;
+	const char	*mac4 = NULL, *mac6 = NULL;
+	size_t		 i, n;
 
 	n = a == NULL ? 0 : json_object_array_length(a);
-	for (i = 0; i < n; i++) {
-		e = json_object_array_get_idx(a, i);
-		if (!json_object_is_type(e, json_type_object) ||
-		    (ip = str_get(e, "ip")) == NULL)
-			continue;
-		switch (addr_family(ip)) {
-		case AF_INET:
-			if (ev->ipv4 == NULL) {
-				ev->ipv4 = ip;
-				mac4 = str_get(e, "mac");
-			}
-			break;
-		case AF_INET6:
-			if (ev->ipv6 == NULL) {
-				ev->ipv6 = ip;
-				mac6 = str_get(e, "mac");
-			}
-			break;
-		}
-	}
+	for (i = 0; i < n; i++)
+		event_address(ev, json_object_array_get_idx(a, i), &mac4,
+		    &mac6);
 	ev->mac = ev->ipv4 != NULL ? mac4 : mac6;
+}
+
+/* Take one {ip, mac} entry if it is the first of its family. */
+static void
+event_address(struct amp_event *ev, struct json_object *e, const char **mac4,
+    const char **mac6)
+{
+	const char	*ip;
+
+	if (!json_object_is_type(e, json_type_object) ||
+	    (ip = str_get(e, "ip")) == NULL)
+		return;
+	switch (addr_family(ip)) {
+	case AF_INET:
+		if (ev->ipv4 == NULL) {
+			ev->ipv4 = ip;
+			*mac4 = str_get(e, "mac");
+		}
+		break;
+	case AF_INET6:
+		if (ev->ipv6 == NULL) {
+			ev->ipv6 = ip;
+			*mac6 = str_get(e, "mac");
+		}
+		break;
+	}
 }
 
 /* AF_INET or AF_INET6 if s is such an address, else 0. */
@@ -338,7 +358,7 @@ addr_family(const char *s)
 
 /* Read the file object with its identity and parent. */
 static void
-event_file(struct event *ev, struct json_object *f)
+event_file(struct amp_event *ev, struct json_object *f)
 {
 	struct json_object	*id, *p;
 
@@ -361,7 +381,7 @@ event_file(struct event *ev, struct json_object *f)
 
 /* Read the description (cloud_ioc first, then error) and the error code. */
 static void
-event_description(struct event *ev)
+event_description(struct amp_event *ev)
 {
 	struct json_object	*ioc, *err;
 

@@ -15,7 +15,7 @@ struct json_object;
 
 #define EVENT_MAX_BODY	(1024 * 1024)	/* a bigger message is dead-lettered */
 
-struct event {
+struct amp_event {
 	struct json_object *root;	/* owned */
 	const char	*body;		/* the message body as received (not owned) */
 	size_t		 body_len;
@@ -59,10 +59,13 @@ struct event {
 
 /*
  * Parse body (len bytes, need not be NUL-terminated).  Returns 0, or -1 with
- * *reason set to a static string ("not JSON", "not an object", "no event_type",
- * ...) for the dead-letter file.  On -1 nothing needs freeing.
+ * *reason set to a static string for the dead-letter file: "empty body",
+ * "body too large", "embedded NUL", "not JSON", "not a JSON object",
+ * "trailing data after the JSON object", "no event_type", "no event_type_id",
+ * "event_type_id not an integer".  On -1 nothing needs freeing.  A string
+ * field holding an escaped NUL ("\u0000") is seen without its NULs.
  */
-int	event_parse(struct event *, const char *body, size_t len, const char **reason);
-void	event_clear(struct event *);
+int	event_parse(struct amp_event *, const char *body, size_t len, const char **reason);
+void	event_clear(struct amp_event *);
 
 #endif

@@ -11,7 +11,7 @@
 #include <time.h>
 
 struct buf;
-struct event;
+struct amp_event;
 
 /* What the record needs beyond the event itself. */
 struct format_ctx {
@@ -29,7 +29,7 @@ struct format_ops {
 	 * Append the record to out.  Returns 0, or -1 if it cannot be made to
 	 * fit ctx->max_len (values are truncated first, never the line).
 	 */
-	int		(*format)(const struct event *, const struct format_ctx *,
+	int		(*format)(const struct amp_event *, const struct format_ctx *,
 			    struct buf *out);
 };
 

@@ -43,26 +43,26 @@ struct cef_rec {
 	struct buf	 hdr;
 };
 
-static int	cef_format(const struct event *, const struct format_ctx *,
+static int	cef_format(const struct amp_event *, const struct format_ctx *,
 		    struct buf *);
-static int	cef_header(const struct event *, const struct format_ctx *,
+static int	cef_header(const struct amp_event *, const struct format_ctx *,
 		    struct buf *);
-static int	cef_severity(const struct event *, const struct format_ctx *);
-static void	cef_collect(const struct event *, const struct format_ctx *,
+static int	cef_severity(const struct amp_event *, const struct format_ctx *);
+static void	cef_collect(const struct amp_event *, const struct format_ctx *,
 		    struct cef_rec *);
-static void	cef_collect_host(const struct event *, const struct format_ctx *,
+static void	cef_collect_host(const struct amp_event *, const struct format_ctx *,
 		    struct cef_rec *);
-static void	cef_collect_file(const struct event *, struct cef_rec *);
-static void	cef_collect_custom(const struct event *,
+static void	cef_collect_file(const struct amp_event *, struct cef_rec *);
+static void	cef_collect_custom(const struct amp_event *,
 		    const struct format_ctx *, struct cef_rec *);
 static void	cef_add(struct cef_rec *, const char *, const char *, bool);
 static void	cef_add_label(struct cef_rec *, const char *, const char *,
 		    const char *, const char *, bool);
 static void	cef_add_num(struct cef_rec *, const char *, const char *,
 		    const char *, int64_t);
-static int64_t	cef_rt(const struct event *, const struct format_ctx *);
+static int64_t	cef_rt(const struct amp_event *, const struct format_ctx *);
 static const char *cef_ipv4(const char *);
-static const char *cef_outcome(const struct event *);
+static const char *cef_outcome(const struct amp_event *);
 static void	cef_escape(struct buf *, const char *, bool);
 static void	cef_escape_char(struct buf *, unsigned char, bool);
 static void	cef_trim(struct buf *, size_t);
@@ -72,6 +72,7 @@ static size_t	cef_val_len(const struct cef_pair *, size_t);
 static size_t	cef_ext_len(const struct cef_rec *, size_t);
 static int	cef_fit(const struct cef_rec *, size_t, size_t *);
 static int	cef_emit(const struct cef_rec *, size_t, struct buf *);
+static int	cef_emit_pair(const struct cef_pair *, size_t, struct buf *);
 static void	cef_free(struct cef_rec *);
 
 const struct format_ops format_cef_ops = {
@@ -81,7 +82,7 @@ const struct format_ops format_cef_ops = {
 
 /* Append the CEF record of ev to out, truncating values to fit max_len. */
 static int
-cef_format(const struct event *ev, const struct format_ctx *ctx,
+cef_format(const struct amp_event *ev, const struct format_ctx *ctx,
     struct buf *out)
 {
 	struct cef_rec	 r;
@@ -109,7 +110,7 @@ done:
 
 /* Build the seven header fields, each followed by '|'. */
 static int
-cef_header(const struct event *ev, const struct format_ctx *ctx,
+cef_header(const struct amp_event *ev, const struct format_ctx *ctx,
     struct buf *h)
 {
 	struct buf	 name;
@@ -136,7 +137,7 @@ cef_header(const struct event *ev, const struct format_ctx *ctx,
 
 /* The CEF severity (0-10) of the AMP severity name. */
 static int
-cef_severity(const struct event *ev, const struct format_ctx *ctx)
+cef_severity(const struct amp_event *ev, const struct format_ctx *ctx)
 {
 	static const struct {
 		const char	*name;
@@ -156,7 +157,7 @@ cef_severity(const struct event *ev, const struct format_ctx *ctx)
 
 /* Collect the extension pairs in their output order. */
 static void
-cef_collect(const struct event *ev, const struct format_ctx *ctx,
+cef_collect(const struct amp_event *ev, const struct format_ctx *ctx,
     struct cef_rec *r)
 {
 	cef_collect_host(ev, ctx, r);
@@ -169,7 +170,7 @@ cef_collect(const struct event *ev, const struct format_ctx *ctx,
 
 /* Time, ids and the host the event is about. */
 static void
-cef_collect_host(const struct event *ev, const struct format_ctx *ctx,
+cef_collect_host(const struct amp_event *ev, const struct format_ctx *ctx,
     struct cef_rec *r)
 {
 	cef_add_num(r, "rt", NULL, NULL, cef_rt(ev, ctx));
@@ -186,7 +187,7 @@ cef_collect_host(const struct event *ev, const struct format_ctx *ctx,
 
 /* The file and its parent process. */
 static void
-cef_collect_file(const struct event *ev, struct cef_rec *r)
+cef_collect_file(const struct amp_event *ev, struct cef_rec *r)
 {
 	cef_add(r, "fname", ev->file_name, true);
 	cef_add(r, "filePath", ev->file_path, true);
@@ -198,7 +199,7 @@ cef_collect_file(const struct event *ev, struct cef_rec *r)
 
 /* The labelled custom strings and numbers. */
 static void
-cef_collect_custom(const struct event *ev, const struct format_ctx *ctx,
+cef_collect_custom(const struct amp_event *ev, const struct format_ctx *ctx,
     struct cef_rec *r)
 {
 	cef_add_label(r, "cs1", "cs1Label", "Detection", ev->detection, true);
@@ -255,7 +256,7 @@ cef_add_num(struct cef_rec *r, const char *key, const char *label_key,
 
 /* Event time in epoch ms, else the time ampstream received it. */
 static int64_t
-cef_rt(const struct event *ev, const struct format_ctx *ctx)
+cef_rt(const struct amp_event *ev, const struct format_ctx *ctx)
 {
 	if (ev->timestamp <= 0 || ev->timestamp > INT64_MAX / 1000 - 1)
 		return ctx->received_ms;
@@ -275,7 +276,7 @@ cef_ipv4(const char *s)
 
 /* "success" or "failure" for quarantine results, else NULL. */
 static const char *
-cef_outcome(const struct event *ev)
+cef_outcome(const struct amp_event *ev)
 {
 	switch (ev->event_type_id) {
 	case 553648143:		/* Threat Quarantined */
@@ -455,26 +456,14 @@ cef_fit(const struct cef_rec *r, size_t budget, size_t *capp)
 static int
 cef_emit(const struct cef_rec *r, size_t cap, struct buf *out)
 {
-	const struct cef_pair	*p;
-	size_t			 i, start = out->len, n;
-	int			 rv = 0;
+	size_t	 i, start = out->len;
+	int	 rv = 0;
 
 	rv |= buf_append(out, r->hdr.data, r->hdr.len);
-	for (i = 0; i < r->n; i++) {
-		p = &r->pairs[i];
+	for (i = 0; i < r->n && rv == 0; i++) {
 		if (i > 0)
 			rv |= buf_putc(out, ' ');
-		if (p->label_key != NULL)
-			rv |= buf_printf(out, "%s=%s ", p->label_key, p->label);
-		rv |= buf_printf(out, "%s=", p->key);
-		n = cef_val_len(p, cap);
-		if (n == p->val.len)
-			rv |= buf_append(out, p->val.data, n);
-		else {
-			n -= strlen(CEF_ELLIPSIS);
-			rv |= buf_append(out, p->val.data, n);
-			rv |= buf_puts(out, CEF_ELLIPSIS);
-		}
+		rv |= cef_emit_pair(&r->pairs[i], cap, out);
 	}
 	if (rv != 0) {
 		out->len = start;
@@ -483,6 +472,24 @@ cef_emit(const struct cef_rec *r, size_t cap, struct buf *out)
 		return -1;
 	}
 	return 0;
+}
+
+/* Append "[label_key=label ]key=value", the value capped to cap. */
+static int
+cef_emit_pair(const struct cef_pair *p, size_t cap, struct buf *out)
+{
+	size_t	 n;
+	int	 rv = 0;
+
+	if (p->label_key != NULL)
+		rv |= buf_printf(out, "%s=%s ", p->label_key, p->label);
+	rv |= buf_printf(out, "%s=", p->key);
+	n = cef_val_len(p, cap);
+	if (n == p->val.len)
+		return rv | buf_append(out, p->val.data, n);
+	n -= strlen(CEF_ELLIPSIS);
+	rv |= buf_append(out, p->val.data, n);
+	return rv | buf_puts(out, CEF_ELLIPSIS);
 }
 
 /* Free the buffers of a record. */

@@ -23,11 +23,11 @@
 #include "event.h"
 #include "format.h"
 
-static int	json_format(const struct event *, const struct format_ctx *,
+static int	json_format(const struct amp_event *, const struct format_ctx *,
 		    struct buf *);
 static int	json_minify(struct buf *, const char *, size_t);
 static int	json_string_byte(struct buf *, unsigned char, bool *, bool *);
-static int	json_meta(struct buf *, const struct event *,
+static int	json_meta(struct buf *, const struct amp_event *,
 		    const struct format_ctx *);
 static int	json_str(struct buf *, const char *);
 static int	json_time(struct buf *, int64_t);
@@ -39,7 +39,7 @@ const struct format_ops format_json_ops = {
 
 /* Append the one-line event with the "ampstream" object to out. */
 static int
-json_format(const struct event *ev, const struct format_ctx *ctx,
+json_format(const struct amp_event *ev, const struct format_ctx *ctx,
     struct buf *out)
 {
 	size_t	 start = out->len;
@@ -105,7 +105,7 @@ json_string_byte(struct buf *out, unsigned char c, bool *in_str, bool *esc)
 
 /* Append the "ampstream" object. */
 static int
-json_meta(struct buf *out, const struct event *ev,
+json_meta(struct buf *out, const struct amp_event *ev,
     const struct format_ctx *ctx)
 {
 	if (buf_puts(out, "{\"stream\":") == -1 ||

@@ -16,7 +16,7 @@
 #include "deadletter.h"
 #include "event.h"
 #include "format.h"
-#include "link.h"
+#include "console.h"
 #include "log.h"
 #include "pipeline.h"
 #include "sink.h"
@@ -56,10 +56,10 @@ static void	pipeline_on_lost(struct stream *, uint64_t, void *);
 static void	pipeline_send_ack(void *, uint64_t, uint64_t, bool);
 static void	pipeline_ack_cb(int, short, void *);
 static void	pipeline_sink_done(void *, enum sink_result);
-static void	pipeline_route_event(struct route *, const struct event *,
+static void	pipeline_route_event(struct route *, const struct amp_event *,
 		    struct delivery *, int64_t);
 static char	*pipeline_render(struct pipeline *, const struct sink_conf *,
-		    const struct event *, struct format_ctx *, size_t *);
+		    const struct amp_event *, struct format_ctx *, size_t *);
 static int	pipeline_syslog_severity(const char *);
 static void	pipeline_deadletter(struct route *, const char *, size_t,
 		    const char *, struct delivery *, int64_t);
@@ -110,7 +110,7 @@ pipeline_on_message(struct stream *st, const struct stream_msg *m, void *arg)
 {
 	struct route	*r = arg;
 	struct delivery	*d;
-	struct event	 ev;
+	struct amp_event ev;
 	const char	*reason = "body too large";
 	int64_t		 received = now_ms();
 
@@ -126,7 +126,7 @@ pipeline_on_message(struct stream *st, const struct stream_msg *m, void *arg)
 
 /* Format the event for every sink of the stream and hand the records over. */
 static void
-pipeline_route_event(struct route *r, const struct event *ev,
+pipeline_route_event(struct route *r, const struct amp_event *ev,
     struct delivery *d, int64_t received)
 {
 	struct pipeline	*p = r->p;
@@ -143,8 +143,8 @@ pipeline_route_event(struct route *r, const struct event *ev,
 	ctx.stream = r->conf->name;
 	ctx.cloud = r->cloud ? r->cloud->name : NULL;
 	ctx.received_ms = received;
-	if (link_console_base(ev, r->cloud ? r->cloud->console_url : NULL,
-	    &base) == 0 && link_console_url(ev, base.data, &url) == 0)
+	if (console_base(ev, r->cloud ? r->cloud->console_url : NULL,
+	    &base) == 0 && console_url(ev, base.data, &url) == 0)
 		ctx.console_url = url.data;
 	for (i = 0; i < r->conf->nsinks; i++) {
 		sc = &p->cfg->sinks[r->conf->sinks[i]];
@@ -172,7 +172,7 @@ pipeline_route_event(struct route *r, const struct event *ev,
 /* Formatted record in its syslog header and framing, or NULL. */
 static char *
 pipeline_render(struct pipeline *p, const struct sink_conf *sc,
-    const struct event *ev, struct format_ctx *ctx, size_t *lenp)
+    const struct amp_event *ev, struct format_ctx *ctx, size_t *lenp)
 {
 	const struct format_ops *fmt = format_lookup(sc->format);
 	struct syslog_hdr h;

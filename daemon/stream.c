@@ -8,6 +8,7 @@
  * reports it would block.  A message arrives as three kinds of frames
  * (basic.deliver, a content header, body frames) that are assembled here.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@
 #define STREAM_DRAIN_MAX	512	/* frames per turn, then let others run */
 #define STREAM_TICK_SEC		1	/* heartbeats are sent from here */
 #define STREAM_BACKOFF_MIN_MS	1000
-#define STREAM_BACKOFF_MAX_MS	60000
+#define STREAM_BACKOFF_MAX_MS	30000
 #define STREAM_FRAME_MAX	131072
 
 /* The message being assembled from its frames. */
@@ -121,7 +122,7 @@ stream_retry_cb(int fd __unused, short ev __unused, void *arg)
 		stream_schedule(st);
 }
 
-/* Reconnect later: exponential backoff with +-25% jitter. */
+/* Reconnect later: backoff growing by half each time, with +-25% jitter. */
 static void
 stream_schedule(struct stream *st)
 {
@@ -129,7 +130,7 @@ stream_schedule(struct stream *st)
 	int		 ms;
 
 	st->backoff_ms = st->backoff_ms == 0 ? STREAM_BACKOFF_MIN_MS :
-	    st->backoff_ms * 2;
+	    st->backoff_ms + st->backoff_ms / 2;
 	if (st->backoff_ms > STREAM_BACKOFF_MAX_MS)
 		st->backoff_ms = STREAM_BACKOFF_MAX_MS;
 	ms = st->backoff_ms - st->backoff_ms / 4 +
@@ -206,22 +207,27 @@ stream_open_socket(struct stream *st, amqp_socket_t *sock)
 {
 	struct timeval	 tv = { STREAM_TIMEOUT_SEC, 0 };
 	const char	*hint = "";
+	char		 sys[128] = "";
 	int		 status;
 
 	amqp_set_handshake_timeout(st->conn, &tv);
 	amqp_set_rpc_timeout(st->conn, &tv);
+	errno = 0;
 	status = amqp_socket_open_noblock(sock, st->conf->host,
 	    st->conf->port, &tv);
 	if (status == AMQP_STATUS_OK)
 		return 0;
+	if (status == AMQP_STATUS_SOCKET_ERROR && errno != 0)
+		snprintf(sys, sizeof(sys), " (%s)", strerror(errno));
 	if (status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED ||
 	    status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED ||
 	    status == AMQP_STATUS_SSL_CONNECTION_FAILED)
 		hint = " (TLS: is the broker's certificate signed by a CA in "
 		    "the system trust store or ca_file, and issued for this "
 		    "host name?)";
-	log_warnx("stream %s: cannot connect to %s:%d: %s%s", st->conf->name,
-	    st->conf->host, st->conf->port, amqp_error_string2(status), hint);
+	log_warnx("stream %s: cannot connect to %s:%d: %s%s%s",
+	    st->conf->name, st->conf->host, st->conf->port,
+	    amqp_error_string2(status), sys, hint);
 	return -1;
 }
 

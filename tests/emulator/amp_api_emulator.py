@@ -621,6 +621,10 @@ class Handler(BaseHTTPRequestHandler):
         with self.st.lock:
             items = [stream_item(self.opts, s) for _, s in
                      sorted(self.st.streams.items())]
+        if self.opts.phantom_stream:
+            # Listed, but gone for GET/PATCH/DELETE: as if deleted meanwhile.
+            items.append({"id": 999999, "name": "phantom", "event_types": [],
+                          "group_guids": []})
         return self.paginate(items, path, query)
 
     def not_found(self):
@@ -876,6 +880,8 @@ def parse_args(argv):
       "absent when empty (= all), or only id and name")
     a("--not-found", choices=("404", "400"), default="404",
       help="[E] unknown stream: 404 Not Found or Splunk's 400 'Event stream not found'")
+    a("--phantom-stream", action="store_true",
+      help="[test] list a stream 999999 'phantom' that GET/DELETE do not find")
     a("--delete-status", type=int, choices=(200, 204), default=200, help="[E]")
     a("--patch-status", type=int, choices=(200, 202), default=200, help="[E]")
     a("--port-type", choices=("string", "int"), default="string",

@@ -1,8 +1,886 @@
-/* test_cef.c: placeholder until the module lands (filled in this issue). */
+/*
+ * test_cef.c: the CEF formatter.  Every record a test produces is also fed
+ * to liblognorm's strict CEF parser (tests/lib/cef-check.sh, lognormalizer)
+ * and must parse; some values are compared after its unescaping.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "event.h"
+#include "format.h"
+#include "console.h"
 #include "unit.h"
+
+#define RECEIVED_MS	1795546800123LL	/* 2026-11-24T19:00:00.123Z */
+#define DOCS_URL	"https://console.amp.cisco.com/computers/" \
+			"0b4883d4-8ecf-4404-9453-13cba0ee7662/trajectory2" \
+			"?id=6533241145273614339"
+
+struct tev {
+	struct amp_event	 ev;
+	char		*body;
+};
+
+static struct buf	 lines;		/* records produced by the test */
+static size_t		 nlines;
+
+static void	 lines_reset(void);
+static void	 lines_free(void);
+static struct json_object *lines_check(void);
+static const char *ext(struct json_object *, size_t, const char *);
+static const char *hdr(struct json_object *, size_t, const char *);
+static size_t	 next_count(struct json_object *, size_t);
+static struct format_ctx ctx_default(void);
+static char	*cef(const struct amp_event *, const struct format_ctx *);
+static struct json_object *fixture_obj(const char *);
+static void	 set_str(struct json_object *, const char *, const char *,
+		    size_t);
+static void	 tev_from(struct tev *, struct json_object *);
+static void	 tev_free(struct tev *);
+static bool	 utf8_valid(const char *);
+
+static void
+lines_reset(void)
+{
+	buf_init(&lines, 0);
+	nlines = 0;
+}
+
+static void
+lines_free(void)
+{
+	buf_free(&lines);
+	nlines = 0;
+}
+
+/* Pipe the collected records through cef-check.sh; return its parsed
+ * output, one object per record (the test owns it). */
+static struct json_object *
+lines_check(void)
+{
+	char		 tmp[] = "/tmp/cefcheck.XXXXXX", cmd[128], line[65536];
+	struct json_object *arr, *o;
+	FILE		*p, *f;
+	int		 fd, st;
+
+	ck_assert_int_ge(fd = mkstemp(tmp), 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "sh ../lib/cef-check.sh > %s", tmp);
+	ck_assert_ptr_nonnull(p = popen(cmd, "w"));
+	if (lines.len > 0)
+		ck_assert_uint_eq(fwrite(lines.data, 1, lines.len, p),
+		    lines.len);
+	st = pclose(p);
+	ck_assert_ptr_nonnull(f = fopen(tmp, "r"));
+	arr = json_object_new_array();
+	while (fgets(line, sizeof(line), f) != NULL) {
+		ck_assert_ptr_nonnull(o = json_tokener_parse(line));
+		json_object_array_add(arr, o);
+	}
+	fclose(f);
+	unlink(tmp);
+	ck_assert_msg(st == 0, "cef-check.sh failed (status %d): %s", st,
+	    json_object_to_json_string(arr));
+	ck_assert_uint_eq(json_object_array_length(arr), nlines);
+	lines_free();
+	return arr;
+}
+
+/* Extension value key of record i as liblognorm parsed it, or NULL. */
+static const char *
+ext(struct json_object *arr, size_t i, const char *key)
+{
+	struct json_object	*c, *e, *v;
+
+	if (!json_object_object_get_ex(json_object_array_get_idx(arr, i),
+	    "cef", &c) || !json_object_object_get_ex(c, "Extensions", &e) ||
+	    !json_object_object_get_ex(e, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Header field key (DeviceVendor, Name, ...) of record i. */
+static const char *
+hdr(struct json_object *arr, size_t i, const char *key)
+{
+	struct json_object	*c, *v;
+
+	if (!json_object_object_get_ex(json_object_array_get_idx(arr, i),
+	    "cef", &c) || !json_object_object_get_ex(c, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Number of extension keys of record i. */
+static size_t
+next_count(struct json_object *arr, size_t i)
+{
+	struct json_object	*c, *e;
+
+	if (!json_object_object_get_ex(json_object_array_get_idx(arr, i),
+	    "cef", &c) || !json_object_object_get_ex(c, "Extensions", &e))
+		return 0;
+	return (size_t)json_object_object_length(e);
+}
+
+static struct format_ctx
+ctx_default(void)
+{
+	struct format_ctx	 ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.stream = "s1";
+	ctx.cloud = "nam";
+	ctx.received_ms = RECEIVED_MS;
+	ctx.default_severity = 1;
+	ctx.max_len = 8192;
+	return ctx;
+}
+
+/* Format ev (which must succeed and fit), collect and return the record. */
+static char *
+cef(const struct amp_event *ev, const struct format_ctx *ctx)
+{
+	struct buf	 out;
+	char		*s;
+	size_t		 len;
+
+	buf_init(&out, 0);
+	ck_assert_int_eq(format_cef_ops.format(ev, ctx, &out), 0);
+	s = buf_release(&out, &len);
+	ck_assert_uint_eq(strlen(s), len);
+	if (ctx->max_len != 0)
+		ck_assert_uint_le(len, ctx->max_len);
+	ck_assert(strncmp(s, "CEF:0|Cisco|Secure Endpoint|", 28) == 0);
+	ck_assert_ptr_null(strpbrk(s, "\r\n\t"));
+	ck_assert(utf8_valid(s));
+	buf_puts(&lines, s);
+	buf_putc(&lines, '\n');
+	nlines++;
+	return s;
+}
+
+static struct json_object *
+fixture_obj(const char *name)
+{
+	char			 path[256];
+	struct json_object	*o;
+
+	snprintf(path, sizeof(path), "../fixtures/events/%s", name);
+	ck_assert_ptr_nonnull(o = json_object_from_file(path));
+	return o;
+}
+
+/* Set the string at a dotted path ("computer.hostname"), creating objects;
+ * value NULL removes the member. */
+static void
+set_str(struct json_object *o, const char *path, const char *value,
+    size_t len)
+{
+	char			 key[64];
+	const char		*dot;
+	struct json_object	*sub;
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		if (!json_object_object_get_ex(o, key, &sub)) {
+			sub = json_object_new_object();
+			json_object_object_add(o, key, sub);
+		}
+		o = sub;
+		path = dot + 1;
+	}
+	if (value == NULL)
+		json_object_object_del(o, path);
+	else
+		json_object_object_add(o, path,
+		    json_object_new_string_len(value, (int)len));
+}
+
+/* Serialize o and parse it as a received event; o is released. */
+static void
+tev_from(struct tev *t, struct json_object *o)
+{
+	const char	*s, *reason = NULL;
+
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	ck_assert_ptr_nonnull(t->body = strdup(s));
+	json_object_put(o);
+	ck_assert_msg(event_parse(&t->ev, t->body, strlen(t->body),
+	    &reason) == 0, "%s", reason);
+}
+
+static void
+tev_free(struct tev *t)
+{
+	event_clear(&t->ev);
+	free(t->body);
+}
+
+/* True if s is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned int		 cp, n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 2, cp = *p & 0x1f;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 3, cp = *p & 0x0f;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 4, cp = *p & 0x07;
+		else
+			return false;
+		for (i = 1; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+		    || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+static const char docs_expected[] =
+    "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION "|1090519054|"
+    "Threat Detected|6|"
+    "rt=1593079552619 externalId=6533241145273614339 "
+    "deviceExternalId=0b4883d4-8ecf-4404-9453-13cba0ee7662 "
+    "dhost=Demo_AMP_Threat_Quarantined duser=johndoe dst=50.88.43.2 "
+    "dmac=87:9c:f8:c6:c9:cf destinationTranslatedAddress=163.32.98.150 "
+    "fname=SqGGuYXyy.exe filePath=\\\\\\\\?\\\\C:\\\\SqGGuYXyy.exe "
+    "fileHash=a78c29d1fa05c2b23d1dc9b75da8c053399143682fe3779bc466f10e1a997850 "
+    "sproc=svchost.exe spid=896 act=Threat Detected "
+    "cs1Label=Detection cs1=W32.Overdrive.RET "
+    "cs2Label=Detection ID cs2=6533241145273614338 "
+    "cs3Label=Disposition cs3=Malicious "
+    "cs6Label=Console URL cs6=https://console.amp.cisco.com/computers/"
+    "0b4883d4-8ecf-4404-9453-13cba0ee7662/trajectory2"
+    "?id\\=6533241145273614339";
+
+static const char qf_expected[] =
+    "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION "|2164260880|"
+    "Quarantine Failure|6|"
+    "rt=1610618752525 externalId=6533241145273614000 "
+    "deviceExternalId=test_connector_guid "
+    "dhost=Demo_AMP_Threat_Quarantined dst=10.10.10.10 "
+    "dmac=24:78:d8:fd:c4:75 destinationTranslatedAddress=81.2.69.144 "
+    "fileHash=a78c29d1fa05c2b23d1dc9b75da8c053399143682fe3779bc466f10e1a997850 "
+    "act=Quarantine Failure outcome=failure msg=Object name not found "
+    "cs2Label=Detection ID cs2=6533241145273614337 "
+    "cs3Label=Disposition cs3=Malicious "
+    "cn1Label=Error Code cn1=3221225524";
+
+START_TEST(test_exact_fixture)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*arr;
+	struct tev		 t;
+	char			*s;
+
+	lines_reset();
+	tev_from(&t, fixture_obj("threat_detected_2_docs_pair.json"));
+	ctx.console_url = DOCS_URL;
+	s = cef(&t.ev, &ctx);
+	ck_assert_str_eq(s, docs_expected);
+	free(s);
+	tev_free(&t);
+	tev_from(&t, fixture_obj("quarantine_failure_1.json"));
+	ctx.console_url = NULL;
+	s = cef(&t.ev, &ctx);
+	ck_assert_str_eq(s, qf_expected);
+	free(s);
+	tev_free(&t);
+	arr = lines_check();
+	ck_assert_str_eq(hdr(arr, 0, "Name"), "Threat Detected");
+	ck_assert_str_eq(hdr(arr, 0, "SignatureID"), "1090519054");
+	ck_assert_str_eq(ext(arr, 0, "filePath"), "\\\\?\\C:\\SqGGuYXyy.exe");
+	ck_assert_str_eq(ext(arr, 0, "cs6"), DOCS_URL);
+	ck_assert_str_eq(ext(arr, 0, "rt"), "1593079552619");
+	ck_assert_str_eq(ext(arr, 1, "cn1"), "3221225524");
+	ck_assert_str_eq(ext(arr, 1, "msg"), "Object name not found");
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_every_fixture)
+{
+	static const char *const names[] = {
+		"cloud_ioc_1.json", "cloud_ioc_2_command_line.json",
+		"cloud_ioc_3_encoded_powershell.json", "cloud_ioc_4_macos.json",
+		"dfc_threat_detected_1.json", "executed_malware_1.json",
+		"exploit_prevention_1.json", "file_fetch_completed_1.json",
+		"file_fetch_failed_1.json", "multiple_infected_files_1.json",
+		"policy_update_1.json", "quarantine_failure_1.json",
+		"retrospective_detection_1.json",
+		"retrospective_quarantine_1.json",
+		"retrospective_quarantine_attempt_failed_1.json",
+		"threat_detected_1.json", "threat_detected_2_docs_pair.json",
+		"threat_detected_3_stream_message.json",
+		"threat_detected_4_quarantine_failed.json",
+		"threat_detected_in_low_prevalence_executable_1.json",
+		"threat_quarantined_1.json",
+		"threat_quarantined_2_docs_pair.json",
+	};
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*arr;
+	struct tev		 t[sizeof(names) / sizeof(names[0])];
+	char			 num[32];
+	size_t			 i, n = sizeof(names) / sizeof(names[0]);
+
+	lines_reset();
+	ctx.console_url = "https://console.eu.amp.cisco.com/x?a=1&b=2";
+	for (i = 0; i < n; i++) {
+		tev_from(&t[i], fixture_obj(names[i]));
+		free(cef(&t[i].ev, &ctx));
+	}
+	arr = lines_check();
+	for (i = 0; i < n; i++) {
+		snprintf(num, sizeof(num), "%lld",
+		    (long long)t[i].ev.event_type_id);
+		ck_assert_str_eq(hdr(arr, i, "SignatureID"), num);
+		ck_assert_str_eq(hdr(arr, i, "Name"), t[i].ev.event_type);
+		ck_assert_str_eq(ext(arr, i, "externalId"), t[i].ev.id_str);
+		ck_assert_str_eq(ext(arr, i, "act"), t[i].ev.event_type);
+		ck_assert_str_eq(ext(arr, i, "cs6"), ctx.console_url);
+		if (t[i].ev.file_path != NULL)
+			ck_assert_str_eq(ext(arr, i, "filePath"),
+			    t[i].ev.file_path);
+		if (t[i].ev.description != NULL)
+			ck_assert_str_eq(ext(arr, i, "msg"),
+			    t[i].ev.description);
+		tev_free(&t[i]);
+	}
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_header_escape)
+{
+	static const char name[] = "  a|b\\c\r\nd\te\x1b\x7f\x01z|  ";
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct tev		 t;
+	char			*s;
+
+	lines_reset();
+	o = fixture_obj("policy_update_1.json");
+	set_str(o, "event_type", name, sizeof(name) - 1);
+	tev_from(&t, o);
+	s = cef(&t.ev, &ctx);
+	ck_assert_msg(strncmp(s, "CEF:0|Cisco|Secure Endpoint|"
+	    AMPSTREAM_VERSION "|553648130|a\\|b\\\\c  dez\\||1|rt=",
+	    strlen("CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION
+	    "|553648130|a\\|b\\\\c  dez\\||1|rt=")) == 0, "%s", s);
+	/* act gets the value escaping of the same string. */
+	ck_assert_ptr_nonnull(strstr(s, " act=a|b\\\\c\\r\\ndez|"));
+	free(s);
+	tev_free(&t);
+	arr = lines_check();
+	ck_assert_str_eq(hdr(arr, 0, "Name"), "a|b\\c  dez|");
+	ck_assert_str_eq(ext(arr, 0, "act"), "a|b\\c\r\ndez|");
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_value_escape)
+{
+	static const char msg[] = "a=b\\c\r\nd|e = f\\";
+	static const char path[] = "\\\\?\\C:\\Users\\x=y\\a b.exe";
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct tev		 t;
+	char			*s;
+
+	lines_reset();
+	o = fixture_obj("cloud_ioc_1.json");
+	set_str(o, "cloud_ioc.short_description", msg, sizeof(msg) - 1);
+	set_str(o, "file.file_path", path, sizeof(path) - 1);
+	tev_from(&t, o);
+	s = cef(&t.ev, &ctx);
+	ck_assert_ptr_nonnull(strstr(s,
+	    " msg=a\\=b\\\\c\\r\\nd|e \\= f\\\\ "));
+	ck_assert_ptr_nonnull(strstr(s,
+	    " filePath=\\\\\\\\?\\\\C:\\\\Users\\\\x\\=y\\\\a b.exe "));
+	free(s);
+	tev_free(&t);
+	arr = lines_check();
+	ck_assert_str_eq(ext(arr, 0, "msg"), msg);
+	ck_assert_str_eq(ext(arr, 0, "filePath"), path);
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_controls_removed)
+{
+	static const char host[] = "\th\to\x1bst\x07\x7f\x1f\0x \t";
+	static const char user[] = "\x01\x02";
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct tev		 t;
+	char			*s;
+
+	lines_reset();
+	o = fixture_obj("threat_detected_1.json");
+	set_str(o, "computer.hostname", host, sizeof(host) - 1);
+	set_str(o, "computer.user", user, sizeof(user) - 1);
+	tev_from(&t, o);
+	s = cef(&t.ev, &ctx);
+	ck_assert_ptr_nonnull(strstr(s, " dhost=hostx "));
+	ck_assert_ptr_null(strstr(s, "duser="));	/* empty: left out */
+	for (const char *p = s; *p != '\0'; p++)
+		ck_assert((unsigned char)*p >= 0x20 && *p != 0x7f);
+	free(s);
+	tev_free(&t);
+	arr = lines_check();
+	ck_assert_str_eq(ext(arr, 0, "dhost"), "hostx");
+	json_object_put(arr);
+}
+END_TEST
+
+/* liblognorm's tests/field_cef.sh negative inputs, as values. */
+START_TEST(test_lognorm_negatives)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;	/* NULL: key left out */
+	} c[] = {
+		{ "a\\|b", "a\\|b" },
+		{ "tab\there", "tabhere" },
+		{ "bad-key=1", "bad-key=1" },
+		{ "", NULL },
+		{ "   ", NULL },
+		{ "x  ", "x" },
+		{ "request=https://x/?a=1&b=2", "request=https://x/?a=1&b=2" },
+		{ "\\t \\a \\e", "\\t \\a \\e" },
+		{ "a b=c d=", "a b=c d=" },
+	};
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct tev		 t;
+	size_t			 i, n = sizeof(c) / sizeof(c[0]);
+
+	lines_reset();
+	for (i = 0; i < n; i++) {
+		o = fixture_obj("quarantine_failure_1.json");
+		/* no cn1: msg is then close to the end of the record */
+		set_str(o, "error.description", c[i].in, strlen(c[i].in));
+		set_str(o, "error.error_code", NULL, 0);
+		tev_from(&t, o);
+		free(cef(&t.ev, &ctx));
+		tev_free(&t);
+	}
+	arr = lines_check();
+	for (i = 0; i < n; i++) {
+		if (c[i].want == NULL)
+			ck_assert_ptr_null(ext(arr, i, "msg"));
+		else
+			ck_assert_str_eq(ext(arr, i, "msg"), c[i].want);
+		ck_assert_str_eq(ext(arr, i, "act"), "Quarantine Failure");
+	}
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_injection)
+{
+	static const char *const v[] = {
+		"x CEF:0|Evil|Corp|1|2|Forged|10|act=Forged msg=pwned",
+		"<13>1 2026-11-24T19:00:00.000Z evil app - - - CEF:0|a|b|c|d|"
+		    "e|10|dst=6.6.6.6",
+		" act=Forged\ncs1=evil\r\n<14>Nov 24 19:00:00 host app: x",
+		"|||===\\\\\\",
+	};
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct tev		 t;
+	size_t			 i, n = sizeof(v) / sizeof(v[0]), keys = 0;
+
+	lines_reset();
+	for (i = 0; i < n; i++) {
+		o = fixture_obj("quarantine_failure_1.json");
+		set_str(o, "error.description", v[i], strlen(v[i]));
+		set_str(o, "computer.hostname", v[i], strlen(v[i]));
+		tev_from(&t, o);
+		free(cef(&t.ev, &ctx));
+		tev_free(&t);
+	}
+	arr = lines_check();
+	for (i = 0; i < n; i++) {
+		if (i == 0)
+			keys = next_count(arr, 0);
+		ck_assert_uint_eq(next_count(arr, i), keys);
+		ck_assert_str_eq(hdr(arr, i, "DeviceVendor"), "Cisco");
+		ck_assert_str_eq(ext(arr, i, "act"), "Quarantine Failure");
+		ck_assert_str_eq(ext(arr, i, "dst"), "10.10.10.10");
+		ck_assert_str_eq(ext(arr, i, "cn1"), "3221225524");
+		ck_assert_ptr_null(ext(arr, i, "cs1"));
+	}
+	ck_assert_str_eq(ext(arr, 0, "msg"), v[0]);
+	ck_assert_str_eq(ext(arr, 2, "dhost"), "act=Forged\ncs1=evil\r\n"
+	    "<14>Nov 24 19:00:00 host app: x");
+	ck_assert_str_eq(ext(arr, 3, "msg"), v[3]);
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_invalid_utf8)
+{
+	static const char host[] = "a\xff\xfe" "b\xc3\xa9" "c\xe2\x82" "d"
+	    "\xc0\xaf" "e\xed\xa0\x80" "f\xf4\x90\x80\x80" "g\xf0\x9f\x98\x80";
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct tev		 t;
+	char			*s;
+
+	lines_reset();
+	o = fixture_obj("threat_detected_1.json");
+	set_str(o, "computer.hostname", host, sizeof(host) - 1);
+	set_str(o, "event_type", host, sizeof(host) - 1);
+	tev_from(&t, o);
+	s = cef(&t.ev, &ctx);
+	ck_assert_ptr_nonnull(strstr(s, " dhost=a??b\xc3\xa9" "c??d??e???"
+	    "f????g\xf0\x9f\x98\x80 "));
+	free(s);
+	tev_free(&t);
+	arr = lines_check();
+	ck_assert_str_eq(hdr(arr, 0, "Name"), "a??b\xc3\xa9" "c??d??e???"
+	    "f????g\xf0\x9f\x98\x80");
+	json_object_put(arr);
+}
+END_TEST
+
+/* A value of n copies of unit. */
+static char *
+repeat(const char *unit, size_t n)
+{
+	size_t	 ul = strlen(unit), i;
+	char	*s;
+
+	ck_assert_ptr_nonnull(s = malloc(ul * n + 1));
+	for (i = 0; i < n; i++)
+		memcpy(s + i * ul, unit, ul);
+	s[ul * n] = '\0';
+	return s;
+}
+
+/* Format the fixture with hostile long values under several caps. */
+START_TEST(test_size_cap)
+{
+	static const char *const units[] = { "A", "=", "\xc3\xa9", "\\",
+	    "\n", "\xe2\x82\xac=", "a\r" };
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct tev		 t;
+	char			*big, *path, *s;
+	size_t			 u, max, i = 0;
+	const char		*m;
+
+	lines_reset();
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		big = repeat(units[u], 10240 / strlen(units[u]));
+		path = repeat(units[u], 3000 / strlen(units[u]));
+		o = fixture_obj("threat_detected_2_docs_pair.json");
+		set_str(o, "detection", big, strlen(big));
+		set_str(o, "file.file_path", path, strlen(path));
+		tev_from(&t, o);
+		for (max = 1024; max <= 8192; max += 1792) {
+			ctx.max_len = max;
+			s = cef(&t.ev, &ctx);
+			ck_assert_uint_ge(strlen(s), max - 8);
+			free(s);
+		}
+		tev_free(&t);
+		free(big);
+		free(path);
+	}
+	arr = lines_check();
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		for (max = 1024; max <= 8192; max += 1792, i++) {
+			m = ext(arr, i, "cs1");
+			ck_assert_ptr_nonnull(m);
+			ck_assert_uint_gt(strlen(m), 3);
+			ck_assert_str_eq(m + strlen(m) - 3, "...");
+			ck_assert_str_eq(ext(arr, i, "externalId"),
+			    "6533241145273614339");
+			ck_assert_str_eq(ext(arr, i, "cs2"),
+			    "6533241145273614338");
+			ck_assert_str_eq(ext(arr, i, "rt"), "1593079552619");
+		}
+	}
+	json_object_put(arr);
+}
+END_TEST
+
+/* Every max_len from the smallest that fits up: fits exactly, parses. */
+START_TEST(test_size_sweep)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct buf		 out;
+	struct tev		 t;
+	char			*big, *s;
+	size_t			 max, full, first = 0;
+
+	lines_reset();
+	big = repeat("x=\xc3\xa9\\", 300);
+	o = fixture_obj("cloud_ioc_3_encoded_powershell.json");
+	set_str(o, "cloud_ioc.short_description", big, strlen(big));
+	tev_from(&t, o);
+	ctx.max_len = 0;		/* unbounded */
+	s = cef(&t.ev, &ctx);
+	full = strlen(s);
+	free(s);
+	buf_init(&out, 0);
+	buf_puts(&out, "keep");
+	for (max = 200; max <= full + 2; max += 7) {
+		ctx.max_len = max;
+		if (format_cef_ops.format(&t.ev, &ctx, &out) == -1) {
+			ck_assert_int_eq(first, 0);
+			ck_assert_str_eq(out.data, "keep");	/* unchanged */
+			continue;
+		}
+		if (first == 0)
+			first = max;
+		buf_reset(&out);
+		buf_puts(&out, "keep");
+		s = cef(&t.ev, &ctx);
+		ck_assert_uint_le(strlen(s), max);
+		if (max >= full)
+			ck_assert_uint_eq(strlen(s), full);
+		free(s);
+	}
+	ck_assert_uint_gt(first, 0);
+	buf_free(&out);
+	tev_free(&t);
+	free(big);
+	json_object_put(arr = lines_check());
+}
+END_TEST
+
+START_TEST(test_severity)
+{
+	static const struct {
+		const char	*sev;
+		int		 def;
+		const char	*want;
+	} c[] = {
+		{ "Low", 1, "3" }, { "Medium", 1, "6" }, { "High", 1, "8" },
+		{ "Critical", 1, "10" }, { "critical", 1, "10" },
+		{ NULL, 1, "1" }, { "Bogus", 4, "4" }, { NULL, 42, "10" },
+		{ NULL, -3, "0" },
+	};
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct tev		 t;
+	size_t			 i, n = sizeof(c) / sizeof(c[0]);
+
+	lines_reset();
+	for (i = 0; i < n; i++) {
+		o = fixture_obj("threat_quarantined_1.json");
+		set_str(o, "severity", c[i].sev,
+		    c[i].sev ? strlen(c[i].sev) : 0);
+		tev_from(&t, o);
+		ctx.default_severity = c[i].def;
+		free(cef(&t.ev, &ctx));
+		tev_free(&t);
+	}
+	arr = lines_check();
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(hdr(arr, i, "Severity"), c[i].want);
+		ck_assert_str_eq(ext(arr, i, "outcome"), "success");
+	}
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_addresses_time)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct tev		 t;
+	char			*s;
+
+	lines_reset();
+	tev_from(&t, json_tokener_parse("{\"event_type\":\"E\","
+	    "\"event_type_id\":1,\"computer\":{\"external_ip\":\"2001:db8::9\","
+	    "\"network_addresses\":[{\"ip\":\"fe80::1\",\"mac\":\"aa:bb\"}]},"
+	    "\"file\":{\"identity\":{\"sha256\":\"ab\"}}}"));
+	s = cef(&t.ev, &ctx);
+	ck_assert_str_eq(s, "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION
+	    "|1|E|1|rt=1795546800123 dmac=aa:bb c6a1Label=IPv6 Address "
+	    "c6a1=fe80::1 fileHash=ab act=E");
+	free(s);
+	tev_free(&t);
+	o = json_tokener_parse("{\"event_type\":\"E\",\"event_type_id\":1,"
+	    "\"timestamp\":1,\"timestamp_nanoseconds\":999999999,"
+	    "\"computer\":{\"external_ip\":\"not an ip\"}}");
+	tev_from(&t, o);
+	s = cef(&t.ev, &ctx);
+	ck_assert_str_eq(s, "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION
+	    "|1|E|1|rt=1999 act=E");
+	free(s);
+	tev_free(&t);
+	arr = lines_check();
+	ck_assert_str_eq(ext(arr, 0, "c6a1"), "fe80::1");
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_name_cap_and_fail)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *arr;
+	struct buf		 out;
+	struct tev		 t;
+	char			*big, *s;
+	const char		*name;
+
+	lines_reset();
+	big = repeat("|", 2000);
+	o = fixture_obj("policy_update_1.json");
+	set_str(o, "event_type", big, strlen(big));
+	tev_from(&t, o);
+	s = cef(&t.ev, &ctx);
+	free(s);
+	arr = lines_check();
+	name = hdr(arr, 0, "Name");
+	ck_assert_uint_eq(strlen(name), 254 + 3);	/* 254 "\|" + ... */
+	ck_assert_str_eq(name + 254, "...");
+	json_object_put(arr);
+	buf_init(&out, 0);
+	buf_puts(&out, "x");
+	ctx.max_len = 100;		/* the header alone is longer */
+	ck_assert_int_eq(format_cef_ops.format(&t.ev, &ctx, &out), -1);
+	ck_assert_str_eq(out.data, "x");
+	buf_free(&out);
+	tev_free(&t);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_lookup)
+{
+	ck_assert_ptr_eq(format_lookup("cef"), &format_cef_ops);
+	ck_assert_ptr_eq(format_lookup("json"), &format_json_ops);
+	ck_assert_ptr_null(format_lookup("leef-not-yet"));
+	ck_assert_ptr_null(format_lookup(NULL));
+}
+END_TEST
+
+/* Console base and deep link (link.c; cs6 carries the result). */
+static char *
+link_of(const char *json, const char *configured)
+{
+	struct tev	 t;
+	struct buf	 base, url;
+	char		*s = NULL;
+
+	buf_init(&base, 0);
+	buf_init(&url, 0);
+	tev_from(&t, json_tokener_parse(json));
+	if (console_base(&t.ev, configured, &base) == 0) {
+		ck_assert_int_eq(console_url(&t.ev, base.data, &url), 0);
+		s = buf_release(&url, NULL);
+	} else
+		ck_assert_uint_eq(base.len, 0);
+	buf_free(&base);
+	buf_free(&url);
+	tev_free(&t);
+	return s;
+}
+
+#define EV_HEAD	"{\"event_type\":\"E\",\"event_type_id\":1090519054,"
+#define LINKS(h) "\"computer\":{\"links\":{\"computer\":\"https://" h \
+		"/v1/computers/x\"}}"
+
+START_TEST(test_link)
+{
+	static const struct {
+		const char	*json;
+		const char	*configured;
+		const char	*want;
+	} c[] = {
+		{ EV_HEAD "\"id\":12,\"connector_guid\":\"g-1\","
+		    LINKS("api.eu.amp.cisco.com") "}", NULL,
+		    "https://console.eu.amp.cisco.com/computers/g-1/trajectory2"
+		    "?id=12" },
+		{ EV_HEAD "\"connector_guid\":\"g 1/&x\","
+		    LINKS("api.apjc.amp.cisco.com") "}", NULL,
+		    "https://console.apjc.amp.cisco.com/computers/g%201%2F%26x/"
+		    "trajectory2" },
+		{ EV_HEAD "\"file\":{\"identity\":{\"sha256\":\"AB12\"}},"
+		    LINKS("api.amp.cisco.com") "}", NULL,
+		    "https://console.amp.cisco.com/file/trajectory/AB12" },
+		{ EV_HEAD LINKS("api.private.example:8443") "}", NULL,
+		    "https://console.private.example/dashboard?duration=720"
+		    "&event_type=1090519054" },
+		{ EV_HEAD "\"id\":12,\"connector_guid\":\"g\"}",
+		    "https://console.example/", "https://console.example/"
+		    "computers/g/trajectory2?id=12" },
+		{ EV_HEAD LINKS("api.amp.cisco.com") "}", "",
+		    "https://console.amp.cisco.com/dashboard?duration=720"
+		    "&event_type=1090519054" },
+		{ EV_HEAD LINKS("amp.cisco.com") "}", NULL, NULL },
+		{ EV_HEAD LINKS("api.x y") "}", NULL, NULL },
+		{ EV_HEAD "\"computer\":{\"links\":{\"computer\":"
+		    "\"ftp://api.x/\"}}}", NULL, NULL },
+		{ EV_HEAD "\"id\":1}", NULL, NULL },
+	};
+	size_t	 i;
+	char	*s;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		s = link_of(c[i].json, c[i].configured);
+		if (c[i].want == NULL)
+			ck_assert_msg(s == NULL, "case %zu: %s", i, s);
+		else
+			ck_assert_msg(s != NULL && strcmp(s, c[i].want) == 0,
+			    "case %zu: %s", i, s ? s : "(null)");
+		free(s);
+	}
+}
+END_TEST
 
 Suite *
 suite_cef(void)
 {
-	return suite_create("cef");
+	Suite	*s = suite_create("cef");
+	TCase	*tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_exact_fixture);
+	tcase_add_test(tc, test_every_fixture);
+	tcase_add_test(tc, test_header_escape);
+	tcase_add_test(tc, test_value_escape);
+	tcase_add_test(tc, test_controls_removed);
+	tcase_add_test(tc, test_lognorm_negatives);
+	tcase_add_test(tc, test_injection);
+	tcase_add_test(tc, test_invalid_utf8);
+	tcase_add_test(tc, test_size_cap);
+	tcase_add_test(tc, test_size_sweep);
+	tcase_add_test(tc, test_severity);
+	tcase_add_test(tc, test_addresses_time);
+	tcase_add_test(tc, test_name_cap_and_fail);
+	tcase_add_test(tc, test_lookup);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("link");
+	tcase_add_test(tc, test_link);
+	suite_add_tcase(s, tc);
+	return s;
 }

@@ -57,7 +57,7 @@ slurp(const char *name, size_t *lenp)
 
 /* Parse a fixture, failing the test if it is refused. */
 static char *
-parse_fixture(struct event *ev, const char *name)
+parse_fixture(struct amp_event *ev, const char *name)
 {
 	const char	*reason = NULL;
 	size_t		 len;
@@ -71,7 +71,7 @@ parse_fixture(struct event *ev, const char *name)
 
 /* Parse a C string body; returns the result and the reason. */
 static int
-parse_str(struct event *ev, const char *s, const char **reason)
+parse_str(struct amp_event *ev, const char *s, const char **reason)
 {
 	*reason = NULL;
 	return event_parse(ev, s, strlen(s), reason);
@@ -79,7 +79,7 @@ parse_str(struct event *ev, const char *s, const char **reason)
 
 START_TEST(test_every_fixture)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	char		*body;
 	size_t		 i;
 
@@ -98,7 +98,7 @@ END_TEST
 
 START_TEST(test_all_jsonl)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	const char	*reason, *p, *nl, *end;
 	char		*body;
 	size_t		 len, n = 0;
@@ -123,7 +123,7 @@ END_TEST
 
 START_TEST(test_stream_message)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	char		*body;
 
 	body = parse_fixture(&ev, "threat_detected_3_stream_message.json");
@@ -169,7 +169,7 @@ END_TEST
 
 START_TEST(test_quarantine_failure)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	char		*body;
 
 	body = parse_fixture(&ev, "quarantine_failure_1.json");
@@ -196,7 +196,7 @@ END_TEST
 
 START_TEST(test_docs_pair_pretty)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	char		*body;
 
 	body = parse_fixture(&ev, "threat_detected_2_docs_pair.json");
@@ -218,7 +218,7 @@ END_TEST
 
 START_TEST(test_other_fixtures)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	char		*body;
 
 	body = parse_fixture(&ev, "file_fetch_failed_1.json");
@@ -284,7 +284,7 @@ static const struct {
 
 START_TEST(test_malformed)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	const char	*reason;
 	size_t		 i, len;
 
@@ -303,7 +303,7 @@ END_TEST
 
 START_TEST(test_huge_body)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	const char	*reason = NULL;
 	char		*body;
 	size_t		 len = EVENT_MAX_BODY + 1;
@@ -323,7 +323,7 @@ END_TEST
 
 START_TEST(test_trailing_space_ok)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	const char	*reason;
 
 	ck_assert_int_eq(parse_str(&ev, "  {\"event_type\":\"x\","
@@ -336,7 +336,7 @@ END_TEST
 
 START_TEST(test_big_ids)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	const char	*reason;
 
 	ck_assert_int_eq(parse_str(&ev, "{\"id\":18446744073709551615,"
@@ -361,7 +361,7 @@ END_TEST
 
 START_TEST(test_detection_id_number)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	const char	*reason;
 
 	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"x\","
@@ -384,7 +384,7 @@ END_TEST
 
 START_TEST(test_wrong_types)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	const char	*reason;
 
 	ck_assert_int_eq(parse_str(&ev, "{\"id\":\"123\",\"event_type\":\"x\","
@@ -421,7 +421,7 @@ END_TEST
 
 START_TEST(test_addresses)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	const char	*reason;
 
 	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"x\","
@@ -446,7 +446,7 @@ END_TEST
 
 START_TEST(test_escaped_nul)
 {
-	struct event	 ev;
+	struct amp_event	 ev;
 	const char	*reason;
 
 	ck_assert_int_eq(parse_str(&ev, "{\"event_type\":\"a\\u0000b\","

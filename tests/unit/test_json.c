@@ -1,8 +1,319 @@
-/* test_json.c: placeholder until the module lands (filled in this issue). */
+/* test_json.c: the JSON formatter (event as received + "ampstream"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "event.h"
+#include "format.h"
 #include "unit.h"
+
+#define RECEIVED_MS	1795546800123LL	/* 2026-11-24T19:00:00.123Z */
+
+static const char *const fixtures[] = {
+	"cloud_ioc_1.json", "cloud_ioc_2_command_line.json",
+	"cloud_ioc_3_encoded_powershell.json", "cloud_ioc_4_macos.json",
+	"dfc_threat_detected_1.json", "executed_malware_1.json",
+	"exploit_prevention_1.json", "file_fetch_completed_1.json",
+	"file_fetch_failed_1.json", "multiple_infected_files_1.json",
+	"policy_update_1.json", "quarantine_failure_1.json",
+	"retrospective_detection_1.json", "retrospective_quarantine_1.json",
+	"retrospective_quarantine_attempt_failed_1.json",
+	"threat_detected_1.json", "threat_detected_2_docs_pair.json",
+	"threat_detected_3_stream_message.json",
+	"threat_detected_4_quarantine_failed.json",
+	"threat_detected_in_low_prevalence_executable_1.json",
+	"threat_quarantined_1.json", "threat_quarantined_2_docs_pair.json",
+};
+
+static char *
+slurp(const char *name, size_t *lenp)
+{
+	char	 path[256];
+	FILE	*f;
+	char	*p;
+	long	 n;
+
+	snprintf(path, sizeof(path), "../fixtures/events/%s", name);
+	ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	ck_assert_ptr_nonnull(p = malloc((size_t)n));
+	ck_assert_uint_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*lenp = (size_t)n;
+	return p;
+}
+
+static struct format_ctx
+ctx_default(void)
+{
+	struct format_ctx	 ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.stream = "siem-1";
+	ctx.cloud = "eu";
+	ctx.console_url = "https://console.eu.amp.cisco.com/x?id=1";
+	ctx.received_ms = RECEIVED_MS;
+	ctx.max_len = 65536;
+	return ctx;
+}
+
+/* Format ev as JSON; the record must succeed, be one line and parse. */
+static char *
+fmt_json(const struct amp_event *ev, const struct format_ctx *ctx,
+    struct json_object **op)
+{
+	struct buf	 out;
+	char		*s;
+	size_t		 len;
+
+	buf_init(&out, 0);
+	ck_assert_int_eq(format_json_ops.format(ev, ctx, &out), 0);
+	s = buf_release(&out, &len);
+	ck_assert_uint_eq(strlen(s), len);
+	ck_assert_ptr_null(strpbrk(s, "\r\n"));
+	ck_assert_msg((*op = json_tokener_parse(s)) != NULL, "%s", s);
+	ck_assert(json_object_is_type(*op, json_type_object));
+	return s;
+}
+
+/* The string member key of o (or NULL if null). */
+static const char *
+member(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no %s", key);
+	return v == NULL ? NULL : json_object_get_string(v);
+}
+
+START_TEST(test_every_fixture)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *meta;
+	struct amp_event		 ev;
+	const char		*reason;
+	char			*body, *s;
+	size_t			 i, len;
+
+	for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+		body = slurp(fixtures[i], &len);
+		ck_assert_int_eq(event_parse(&ev, body, len, &reason), 0);
+		s = fmt_json(&ev, &ctx, &o);
+		if (memchr(body, '\n', len) == NULL)	/* compact: same bytes */
+			ck_assert(strncmp(s, body, len - 1) == 0 &&
+			    strncmp(s + len - 1, ",\"ampstream\":{", 14) == 0);
+		ck_assert(json_object_object_get_ex(o, "ampstream", &meta));
+		ck_assert_str_eq(member(meta, "id_str"), ev.id_str);
+		json_object_object_del(o, "ampstream");
+		ck_assert_msg(json_object_equal(o, ev.root), "%s", fixtures[i]);
+		json_object_put(o);
+		free(s);
+		event_clear(&ev);
+		free(body);
+	}
+}
+END_TEST
+
+START_TEST(test_exact_numbers)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *meta;
+	struct amp_event		 ev;
+	const char		*reason;
+	char			*body, *s;
+	size_t			 len;
+
+	body = slurp("threat_detected_3_stream_message.json", &len);
+	ck_assert_int_eq(event_parse(&ev, body, len, &reason), 0);
+	s = fmt_json(&ev, &ctx, &o);
+	ck_assert(strncmp(s, "{\"id\":1503580638684881251,", 26) == 0);
+	ck_assert_str_eq(member(o, "event_type"), "Threat Detected");
+	ck_assert(json_object_object_get_ex(o, "ampstream", &meta));
+	ck_assert_str_eq(member(meta, "id_str"), "1503580638684881251");
+	ck_assert_str_eq(member(meta, "stream"), "siem-1");
+	ck_assert_str_eq(member(meta, "cloud"), "eu");
+	ck_assert_str_eq(member(meta, "console_url"),
+	    "https://console.eu.amp.cisco.com/x?id=1");
+	ck_assert_str_eq(member(meta, "received_at"),
+	    "2026-11-24T19:00:00.123Z");
+	ck_assert_str_eq(s + strlen(s) - 2, "}}");
+	json_object_put(o);
+	free(s);
+	event_clear(&ev);
+	free(body);
+
+	body = slurp("quarantine_failure_1.json", &len);
+	ck_assert_int_eq(event_parse(&ev, body, len, &reason), 0);
+	s = fmt_json(&ev, &ctx, &o);
+	ck_assert_ptr_nonnull(strstr(s, ",\"event_type_id\":2164260880,"));
+	ck_assert_ptr_nonnull(strstr(s, "\"error_code\":3221225524,"));
+	json_object_put(o);
+	free(s);
+	event_clear(&ev);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_pretty_to_one_line)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *v, *meta;
+	struct amp_event		 ev;
+	const char		*reason;
+	char			*body, *s;
+	size_t			 len;
+
+	body = slurp("threat_detected_2_docs_pair.json", &len);
+	ck_assert_ptr_nonnull(memchr(body, '\n', len));
+	ck_assert_int_eq(event_parse(&ev, body, len, &reason), 0);
+	s = fmt_json(&ev, &ctx, &o);
+	ck_assert(strncmp(s, "{\"id\":6533241145273614339,\"timestamp\":"
+	    "1593079552,\"timestamp_nanoseconds\":619000000,", 70) == 0);
+	ck_assert_ptr_nonnull(strstr(s, "\"file_path\":"
+	    "\"\\\\\\\\?\\\\C:\\\\SqGGuYXyy.exe\""));
+	ck_assert_ptr_nonnull(strstr(s, "\"detection\":\"W32.Overdrive.RET\","
+	    "\"ampstream\":{\"stream\":\"siem-1\",\"cloud\":\"eu\","
+	    "\"console_url\":\"https://console.eu.amp.cisco.com/x?id=1\","
+	    "\"received_at\":\"2026-11-24T19:00:00.123Z\","
+	    "\"id_str\":\"6533241145273614339\"}}"));
+	ck_assert(json_object_object_get_ex(o, "id", &v));
+	ck_assert_str_eq(json_object_to_json_string(v), "6533241145273614339");
+	ck_assert(json_object_object_get_ex(o, "ampstream", &meta));
+	json_object_put(o);
+	free(s);
+	event_clear(&ev);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_nulls_and_escapes)
+{
+	static const char body[] = " {\"event_type\" : \"a b\\\"c\\n\",\n"
+	    "\t\"event_type_id\" : 1, \"x\":\"in\tside\nraw\", \"y\" : [ 1 ,"
+	    " 2 ], \"z\":\"\\u00e9\\/\"} \n";
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *meta;
+	struct amp_event		 ev;
+	const char		*reason;
+	char			*s;
+
+	ck_assert_int_eq(event_parse(&ev, body, sizeof(body) - 1, &reason), 0);
+	ctx.cloud = NULL;
+	ctx.console_url = NULL;
+	ctx.stream = "we\"ird\\\n\x01";
+	ctx.received_ms = -1;
+	s = fmt_json(&ev, &ctx, &o);
+	ck_assert_str_eq(s, "{\"event_type\":\"a b\\\"c\\n\",\"event_type_id\":"
+	    "1,\"x\":\"in\\u0009side\\u000araw\",\"y\":[1,2],"
+	    "\"z\":\"\\u00e9\\/\",\"ampstream\":{\"stream\":"
+	    "\"we\\\"ird\\\\\\n\\u0001\",\"cloud\":null,\"console_url\":null,"
+	    "\"received_at\":\"1969-12-31T23:59:59.999Z\",\"id_str\":null}}");
+	ck_assert(json_object_object_get_ex(o, "ampstream", &meta));
+	ck_assert_str_eq(member(meta, "stream"), ctx.stream);
+	ck_assert_ptr_null(member(meta, "cloud"));
+	ck_assert_str_eq(member(o, "x"), "in\tside\nraw");
+	json_object_put(o);
+	free(s);
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_existing_ampstream_key)
+{
+	static const char body[] = "{\"event_type\":\"t\",\"event_type_id\":1,"
+	    "\"ampstream\":{\"x\":1}}";
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o, *meta, *v;
+	struct amp_event		 ev;
+	const char		*reason;
+	char			*s;
+
+	ck_assert_int_eq(event_parse(&ev, body, sizeof(body) - 1, &reason), 0);
+	s = fmt_json(&ev, &ctx, &o);
+	ck_assert(strncmp(s, body, sizeof(body) - 2) == 0);
+	ck_assert_ptr_nonnull(strstr(s, "{\"x\":1},\"ampstream\":{\"stream\""));
+	ck_assert(json_object_object_get_ex(o, "ampstream", &meta));
+	ck_assert(json_object_object_get_ex(meta, "stream", &v));	/* ours */
+	json_object_put(o);
+	free(s);
+	event_clear(&ev);
+}
+END_TEST
+
+START_TEST(test_empty_object)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o;
+	struct amp_event		 ev;
+	char			*s;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.body = " { }";
+	ev.body_len = 4;
+	ctx.received_ms = 0;
+	s = fmt_json(&ev, &ctx, &o);
+	ck_assert_str_eq(s, "{\"ampstream\":{\"stream\":\"siem-1\","
+	    "\"cloud\":\"eu\",\"console_url\":"
+	    "\"https://console.eu.amp.cisco.com/x?id=1\","
+	    "\"received_at\":\"1970-01-01T00:00:00.000Z\",\"id_str\":null}}");
+	json_object_put(o);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_size_cap)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct json_object	*o;
+	struct amp_event		 ev;
+	struct buf		 out;
+	const char		*reason;
+	char			*body, *s;
+	size_t			 len, full;
+
+	body = slurp("threat_detected_3_stream_message.json", &len);
+	ck_assert_int_eq(event_parse(&ev, body, len, &reason), 0);
+	s = fmt_json(&ev, &ctx, &o);
+	full = strlen(s);
+	json_object_put(o);
+	free(s);
+	buf_init(&out, 0);
+	buf_puts(&out, "prefix");
+	ctx.max_len = full - 1;
+	ck_assert_int_eq(format_json_ops.format(&ev, &ctx, &out), -1);
+	ck_assert_str_eq(out.data, "prefix");
+	ctx.max_len = full;
+	ck_assert_int_eq(format_json_ops.format(&ev, &ctx, &out), 0);
+	ck_assert_uint_eq(out.len, 6 + full);
+	buf_free(&out);
+	buf_init(&out, 100);		/* the buffer's own bound */
+	ctx.max_len = 0;
+	ck_assert_int_eq(format_json_ops.format(&ev, &ctx, &out), -1);
+	ck_assert_uint_eq(out.len, 0);
+	buf_free(&out);
+	event_clear(&ev);
+	free(body);
+}
+END_TEST
 
 Suite *
 suite_json(void)
 {
-	return suite_create("json");
+	Suite	*s = suite_create("json");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_every_fixture);
+	tcase_add_test(tc, test_exact_numbers);
+	tcase_add_test(tc, test_pretty_to_one_line);
+	tcase_add_test(tc, test_nulls_and_escapes);
+	tcase_add_test(tc, test_existing_ampstream_key);
+	tcase_add_test(tc, test_empty_object);
+	tcase_add_test(tc, test_size_cap);
+	suite_add_tcase(s, tc);
+	return s;
 }

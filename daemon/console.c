@@ -1,4 +1,4 @@
-/* link.c: console base URLs and deep links for events (amp-api.md 9). */
+/* console.c: console base URLs and deep links for events (amp-api.md 9). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,16 +6,16 @@
 
 #include "buf.h"
 #include "event.h"
-#include "link.h"
+#include "console.h"
 
-static int	link_api_host(const char *, const char **, size_t *);
-static bool	link_host_ok(const char *, size_t);
-static int	link_pct(struct buf *, const char *);
-static int	link_append(struct buf *, const char *, const char *);
+static int	console_api_host(const char *, const char **, size_t *);
+static bool	console_host_ok(const char *, size_t);
+static int	console_pct(struct buf *, const char *);
+static int	console_append(struct buf *, const char *, const char *);
 
 /* Append the configured or the derived console base URL to out. */
 int
-link_console_base(const struct event *ev, const char *configured,
+console_base(const struct amp_event *ev, const char *configured,
     struct buf *out)
 {
 	const char	*host;
@@ -30,7 +30,7 @@ link_console_base(const struct event *ev, const char *configured,
 		return 0;
 	}
 	if (ev->api_link == NULL ||
-	    link_api_host(ev->api_link, &host, &n) == -1)
+	    console_api_host(ev->api_link, &host, &n) == -1)
 		return -1;
 	if (buf_puts(out, "https://console.") == -1 ||
 	    buf_append(out, host + 4, n - 4) == -1)
@@ -45,7 +45,7 @@ fail:
 
 /* Find the host of an http(s) URL; it must be "api." plus a DNS name. */
 static int
-link_api_host(const char *url, const char **hostp, size_t *lenp)
+console_api_host(const char *url, const char **hostp, size_t *lenp)
 {
 	const char	*h;
 	size_t		 n;
@@ -57,7 +57,7 @@ link_api_host(const char *url, const char **hostp, size_t *lenp)
 	else
 		return -1;
 	n = strcspn(h, "/:?#");
-	if (n <= 4 || strncasecmp(h, "api.", 4) != 0 || !link_host_ok(h, n))
+	if (n <= 4 || strncasecmp(h, "api.", 4) != 0 || !console_host_ok(h, n))
 		return -1;
 	*hostp = h;
 	*lenp = n;
@@ -66,7 +66,7 @@ link_api_host(const char *url, const char **hostp, size_t *lenp)
 
 /* True if the n bytes at h are letters, digits, '.' and '-' only. */
 static bool
-link_host_ok(const char *h, size_t n)
+console_host_ok(const char *h, size_t n)
 {
 	size_t	 i;
 
@@ -79,7 +79,7 @@ link_host_ok(const char *h, size_t n)
 
 /* Append the console link of the event under base to out. */
 int
-link_console_url(const struct event *ev, const char *base, struct buf *out)
+console_url(const struct amp_event *ev, const char *base, struct buf *out)
 {
 	size_t	 start = out->len;
 	char	 num[24];
@@ -87,16 +87,16 @@ link_console_url(const struct event *ev, const char *base, struct buf *out)
 	if (base == NULL || *base == '\0' || buf_puts(out, base) == -1)
 		goto fail;
 	if (ev->connector_guid != NULL && *ev->connector_guid != '\0') {
-		if (link_append(out, "/computers/", ev->connector_guid) == -1 ||
+		if (console_append(out, "/computers/", ev->connector_guid) == -1 ||
 		    buf_puts(out, "/trajectory2") == -1 ||
-		    (ev->has_id && link_append(out, "?id=", ev->id_str) == -1))
+		    (ev->has_id && console_append(out, "?id=", ev->id_str) == -1))
 			goto fail;
 	} else if (ev->sha256 != NULL && *ev->sha256 != '\0') {
-		if (link_append(out, "/file/trajectory/", ev->sha256) == -1)
+		if (console_append(out, "/file/trajectory/", ev->sha256) == -1)
 			goto fail;
 	} else {
 		snprintf(num, sizeof(num), "%lld", (long long)ev->event_type_id);
-		if (link_append(out, "/dashboard?duration=720&event_type=",
+		if (console_append(out, "/dashboard?duration=720&event_type=",
 		    num) == -1)
 			goto fail;
 	}
@@ -110,16 +110,16 @@ fail:
 
 /* Append the literal prefix and the percent-encoded value. */
 static int
-link_append(struct buf *out, const char *prefix, const char *value)
+console_append(struct buf *out, const char *prefix, const char *value)
 {
 	if (buf_puts(out, prefix) == -1)
 		return -1;
-	return link_pct(out, value);
+	return console_pct(out, value);
 }
 
 /* Append s percent-encoded: everything outside [A-Za-z0-9._~-]. */
 static int
-link_pct(struct buf *out, const char *s)
+console_pct(struct buf *out, const char *s)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	unsigned char		 c;

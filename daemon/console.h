@@ -1,12 +1,12 @@
 /*
- * link.h: links from an event into the AMP / Secure Endpoint console
+ * console.h: links from an event into the AMP / Secure Endpoint console
  * (amp-api.md section 9).  Pure functions, no I/O.
  */
-#ifndef AMPSTREAM_LINK_H
-#define AMPSTREAM_LINK_H
+#ifndef AMPSTREAM_CONSOLE_H
+#define AMPSTREAM_CONSOLE_H
 
 struct buf;
-struct event;
+struct amp_event;
 
 /*
  * Append the console base URL (no trailing '/') to out: the configured one
@@ -14,14 +14,14 @@ struct event;
  * (computer.links.computer): "api.X" -> "https://console.X".  Returns 0, or
  * -1 if neither is usable (out unchanged).
  */
-int	link_console_base(const struct event *, const char *configured,
+int	console_base(const struct amp_event *, const char *configured,
 	    struct buf *out);
 /*
  * Append the console URL of the event to out: the device trajectory at the
  * event when the connector is known, else the file trajectory of the
  * SHA-256, else the dashboard of the event type.  Returns 0 or -1.
  */
-int	link_console_url(const struct event *, const char *console_base,
+int	console_url(const struct amp_event *, const char *console_base,
 	    struct buf *out);
 
 #endif
