@@ -23,6 +23,7 @@ struct global {
 	const char	*cloud;
 	int		 verbose;
 	int		 max_wait;
+	const char	*resolve;
 };
 
 static const struct command {
@@ -67,6 +68,9 @@ static const char usage_text[] =
 "  -v, --verbose           show each request on stderr (never a secret)\n"
 "      --max-wait SECONDS  longest total wait for rate-limit resets and\n"
 "                          retries before failing (default 300)\n"
+"      --resolve HOST:PORT:ADDRESS\n"
+"                          connect to ADDRESS for HOST:PORT (as curl\n"
+"                          --resolve; TLS still verifies HOST)\n"
 "  -h, --help              show this help\n"
 "  -V, --version           show the version\n"
 "\n"
@@ -113,6 +117,7 @@ parse_global(struct global *g, int argc, char **argv)
 		{ "cloud",	required_argument,	NULL,	'C' },
 		{ "verbose",	no_argument,		NULL,	'v' },
 		{ "max-wait",	required_argument,	NULL,	'W' },
+		{ "resolve",	required_argument,	NULL,	'R' },
 		{ "help",	no_argument,		NULL,	'h' },
 		{ "version",	no_argument,		NULL,	'V' },
 		{ NULL,		0,			NULL,	0 }
@@ -146,6 +151,9 @@ parse_global(struct global *g, int argc, char **argv)
 				return CTL_USAGE;
 			}
 			g->max_wait = n;
+			break;
+		case 'R':
+			g->resolve = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -216,6 +224,7 @@ setup(struct ctl *ctl, const struct global *g, struct config **cfg)
 	o.api_key = ctl->cloud->api_key;
 	o.ca_file = ctl->cloud->ca_file;
 	o.max_wait = g->max_wait;
+	o.resolve = g->resolve;
 	if ((ctl->api = api_new(&o, &cause)) == NULL) {
 		ctl_err(ctl, "cloud \"%s\": %s", ctl->cloud->name, cause);
 		free(cause);

@@ -55,6 +55,7 @@ struct api_body {
 struct api {
 	CURL		*curl;
 	struct curl_slist *headers;
+	struct curl_slist *resolve;
 	char		*base;		/* api_url without a trailing slash */
 	char		*host;
 	char		*port;
@@ -101,6 +102,8 @@ static char	*xstrdup(const char *);
 static void	 set_cause(char **, const char *, ...) printflike(2, 3);
 static int	 parse_base(struct api *, const char *, char **);
 static int	 setup_curl(struct api *, const struct api_opts *, char **);
+static int	 setup_tls(struct api *, char **);
+static void	 setup_io(struct api *);
 static CURLcode	 ssl_ctx_cb(CURL *, void *, void *);
 static size_t	 write_cb(char *, size_t, size_t, void *);
 static size_t	 header_cb(char *, size_t, size_t, void *);
@@ -198,6 +201,7 @@ api_free(struct api *api)
 	if (api->curl != NULL)
 		curl_easy_cleanup(api->curl);
 	curl_slist_free_all(api->headers);
+	curl_slist_free_all(api->resolve);
 	free(api->base);
 	free(api->host);
 	free(api->port);
@@ -283,17 +287,40 @@ static int
 setup_curl(struct api *api, const struct api_opts *opts, char **cause)
 {
 	CURL	*c;
-	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
 
 	if ((c = api->curl = curl_easy_init()) == NULL) {
 		set_cause(cause, "cannot initialise libcurl");
 		return -1;
 	}
+	if (setup_tls(api, cause) == -1)
+		return -1;
 	api->headers = curl_slist_append(NULL, "Accept: application/json");
 	api->headers = curl_slist_append(api->headers,
 	    "Content-Type: application/json");
 	if (api->headers == NULL)
 		fatal("curl_slist_append");
+	if (opts->resolve != NULL) {
+		if ((api->resolve = curl_slist_append(NULL, opts->resolve)) ==
+		    NULL)
+			fatal("curl_slist_append");
+		curl_easy_setopt(c, CURLOPT_RESOLVE, api->resolve);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	curl_easy_setopt(c, CURLOPT_USERNAME, opts->client_id);
+	curl_easy_setopt(c, CURLOPT_PASSWORD, opts->api_key);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, api->headers);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "ampstreamctl/" AMPSTREAM_VERSION);
+	setup_io(api);
+	return 0;
+}
+
+/* HTTPS only, TLS 1.2 or later, peer and host verified; ca_file added. */
+static int
+setup_tls(struct api *api, char **cause)
+{
+	CURL	*c = api->curl;
+	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+
 	if (curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") !=
 	    CURLE_OK ||
@@ -306,23 +333,6 @@ setup_curl(struct api *api, const struct api_opts *opts, char **cause)
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(c, CURLOPT_USERNAME, opts->client_id);
-	curl_easy_setopt(c, CURLOPT_PASSWORD, opts->api_key);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, api->headers);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "ampstreamctl/" AMPSTREAM_VERSION);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)API_MAX_BODY);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, api->errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &api->body);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &api->rate);
 	if (api->ca_file == NULL)
 		return 0;
 	if (vi->ssl_version == NULL ||
@@ -337,6 +347,26 @@ setup_curl(struct api *api, const struct api_opts *opts, char **cause)
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, api);
 	return 0;
+}
+
+/* Timeouts, the body bound, and where the body and headers go. */
+static void
+setup_io(struct api *api)
+{
+	CURL	*c = api->curl;
+
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)API_MAX_BODY);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, api->errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &api->body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &api->rate);
 }
 
 /* Add ca_file to the store libcurl filled with the system trust anchors. */

@@ -34,6 +34,8 @@ struct api_opts {
 	const char	*api_key;	/* the secret; copied */
 	const char	*ca_file;	/* extra trust anchor, or NULL */
 	int		 max_wait;	/* seconds of waiting allowed in total */
+	const char	*resolve;	/* "HOST:PORT:ADDRESS" as curl --resolve,
+					   or NULL */
 };
 
 struct api	*api_new(const struct api_opts *, char **cause);

@@ -12,6 +12,7 @@
 
 struct buf;
 struct amp_event;
+struct corr_info;
 
 /* What the record needs beyond the event itself. */
 struct format_ctx {
@@ -21,6 +22,8 @@ struct format_ctx {
 	int64_t		 received_ms;	/* when ampstream received it, epoch ms */
 	int		 default_severity;	/* CEF severity for events without one */
 	size_t		 max_len;	/* the record must fit in this many bytes */
+	const struct corr_info *corr;	/* correlation of this event, or NULL */
+	const char	*file_console_url;	/* file trajectory link, or NULL */
 };
 
 struct format_ops {

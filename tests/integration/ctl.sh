@@ -20,6 +20,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 install_traps
 
 T=$(mk_tmpdir ctl) || exit 2
+# mk_tmpdir ran in a subshell: its at_exit is lost, so register the removal here (runs last).
+[ "${KEEP_TMP:-0}" = 1 ] || at_exit "rm -rf '$T'"
 OUT=$T/out; ERR=$T/err; ALL=$T/all-output
 : > "$ALL"
 note "ampstreamctl: $CTL"

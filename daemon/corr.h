@@ -1,0 +1,90 @@
+/*
+ * corr.h: correlation of "Threat Detected" with its outcome ("Threat
+ * Quarantined" / "Quarantine Failure", and "Retrospective Detection" with
+ * "Retrospective Quarantine" / "... Attempt Failed") by the string field
+ * detection_id, in one bounded in-memory table shared by all streams.
+ *
+ * Nothing waits: every event is forwarded on arrival.  A detection is stored;
+ * an outcome that finds its detection is forwarded as one combined record
+ * carrying both events' facts; an outcome that finds none is forwarded
+ * marked uncorrelated.  Entries expire after ttl seconds; when the table is
+ * full the oldest entry is evicted.  With unresolved_alert set, a detection
+ * still without outcome after that many seconds produces one alert.
+ */
+#ifndef AMPSTREAM_CORR_H
+#define AMPSTREAM_CORR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct amp_event;
+struct corr;
+struct corr_conf;
+struct event_base;
+
+enum corr_state {
+	CORR_NONE,		/* not a correlated event type */
+	CORR_PENDING,		/* a detection, now waiting for its outcome */
+	CORR_MATCHED,		/* an outcome joined to its detection */
+	CORR_UNCORRELATED,	/* an outcome whose detection is unknown */
+	CORR_UNRESOLVED,	/* the alert for a detection without outcome */
+};
+
+/* The facts kept of a detection (strings NUL-terminated, maybe empty). */
+struct corr_detection {
+	char		 detection_id[32];
+	char		 event_id[24];		/* the Threat Detected's id */
+	int64_t		 detected_ms;		/* its timestamp, epoch ms */
+	int64_t		 event_type_id;
+	char		 detection[128];	/* detection name */
+	char		 connector_guid[64];
+	char		 hostname[256];
+	char		 file_name[256];
+	char		 file_path[1024];
+	char		 sha256[72];
+	char		 severity[16];
+	size_t		 stream;		/* index of the stream it came on */
+};
+
+/* What a formatter needs to know about an event's correlation. */
+struct corr_info {
+	enum corr_state	 state;
+	/* For MATCHED and UNRESOLVED: the detection. */
+	const struct corr_detection *det;
+	int64_t		 seconds_to_outcome;	/* MATCHED */
+	const char	*outcome;		/* MATCHED: "quarantined" | "quarantine failed" */
+};
+
+struct corr_stats {
+	uint64_t	 stored;
+	uint64_t	 matched;
+	uint64_t	 expired;
+	uint64_t	 evicted;
+	uint64_t	 unmatched;	/* outcomes with no detection */
+	uint64_t	 duplicates;	/* a detection seen again (redelivery) */
+	uint64_t	 alerts;	/* unresolved alerts emitted */
+	size_t		 entries;	/* now in the table */
+};
+
+/* Called for each detection that reached unresolved_alert without outcome. */
+typedef void (*corr_alert_fn)(const struct corr_detection *, void *arg);
+
+struct corr	*corr_new(struct event_base *, const struct corr_conf *,
+		    corr_alert_fn, void *arg);
+void		 corr_free(struct corr *);
+/*
+ * Classify ev (which arrived on stream index `stream` at now_ms) and update
+ * the table; fills *info.  info->det points into the table and stays valid
+ * until the next corr_* call.
+ */
+void		 corr_observe(struct corr *, const struct amp_event *,
+		    size_t stream, int64_t now_ms, struct corr_info *info);
+/* Expire and alert now (the module's timer calls this too). */
+void		 corr_tick(struct corr *, int64_t now_ms);
+const struct corr_stats *corr_stats(const struct corr *);
+/* Save the table to path (atomically), or load it back (bounded, checked). */
+int		 corr_save(const struct corr *, const char *path);
+int		 corr_load(struct corr *, const char *path, int64_t now_ms);
+
+#endif
