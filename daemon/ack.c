@@ -124,6 +124,7 @@ static size_t
 ack_flush_head(struct ack_queue *q, uint64_t gen)
 {
 	struct delivery	*d, *next, *last = NULL;
+	uint64_t	 tag;
 	size_t		 n = 0;
 
 	for (d = TAILQ_FIRST(&q->list); d != NULL; d = next) {
@@ -141,29 +142,42 @@ ack_flush_head(struct ack_queue *q, uint64_t gen)
 		n++;
 	}
 	if (last != NULL) {
-		q->send(q->arg, gen, last->tag, n > 1);
+		tag = last->tag;
+		/* Unlinked first: a failing send may flush this queue again. */
 		ack_remove(q, last);
+		q->send(q->arg, gen, tag, n > 1);
 	}
 	return n;
 }
 
-/* Single acks for done deliveries stuck behind one still in flight. */
+/*
+ * Single acks for done deliveries stuck behind one still in flight.  Each
+ * ack is sent after the walk, so a send that fails (and flushes this queue
+ * from the connection-lost path) never pulls an entry from under us.
+ */
 static size_t
 ack_flush_rest(struct ack_queue *q, uint64_t gen)
 {
 	struct delivery	*d, *next;
-	size_t		 n = 0;
+	uint64_t	*tags = NULL;
+	size_t		 n = 0, i;
 
+	TAILQ_FOREACH(d, &q->list, entry)
+		if (d->gen == gen && ack_done(d))
+			n++;
+	if (n > 0 && (tags = calloc(n, sizeof(*tags))) == NULL)
+		fatal("%s", __func__);
+	n = 0;
 	for (d = TAILQ_FIRST(&q->list); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
-		if (d->gen != gen) {
-			if (d->holds == 0)
-				ack_remove(q, d);
-		} else if (ack_done(d)) {
-			q->send(q->arg, gen, d->tag, false);
+		if (d->gen != gen ? d->holds == 0 : ack_done(d)) {
+			if (d->gen == gen)
+				tags[n++] = d->tag;
 			ack_remove(q, d);
-			n++;
 		}
 	}
+	for (i = 0; i < n; i++)
+		q->send(q->arg, gen, tags[i], false);
+	free(tags);
 	return n;
 }

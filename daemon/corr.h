@@ -67,24 +67,42 @@ struct corr_stats {
 	size_t		 entries;	/* now in the table */
 };
 
-/* Called for each detection that reached unresolved_alert without outcome. */
+/*
+ * Called once for each detection that reached unresolved_alert without
+ * outcome; the entry stays (its outcome may still match within ttl).  The
+ * callback must not call corr_observe, corr_load or corr_free.
+ */
 typedef void (*corr_alert_fn)(const struct corr_detection *, void *arg);
 
+/*
+ * With a NULL event_base there is no timer: the caller calls corr_tick.
+ * Times (now_ms) are epoch ms of the wall clock (CLOCK_REALTIME), the clock
+ * the timer uses; ages, ttl and unresolved_alert count from arrival.
+ */
 struct corr	*corr_new(struct event_base *, const struct corr_conf *,
 		    corr_alert_fn, void *arg);
 void		 corr_free(struct corr *);
 /*
  * Classify ev (which arrived on stream index `stream` at now_ms) and update
  * the table; fills *info.  info->det points into the table and stays valid
- * until the next corr_* call.
+ * until the next corr_* call.  An outcome arriving before its detection is
+ * CORR_UNCORRELATED (nothing waits); that detection, arriving later, is
+ * stored as CORR_PENDING as usual.  A redelivered detection (same event id)
+ * is CORR_PENDING again but not stored twice.
  */
 void		 corr_observe(struct corr *, const struct amp_event *,
 		    size_t stream, int64_t now_ms, struct corr_info *info);
 /* Expire and alert now (the module's timer calls this too). */
 void		 corr_tick(struct corr *, int64_t now_ms);
 const struct corr_stats *corr_stats(const struct corr *);
-/* Save the table to path (atomically), or load it back (bounded, checked). */
+/*
+ * Save the table to path (atomically, mode 0600), or load it back into a
+ * fresh table (bounded, checked): a missing file returns 0, a bad one is
+ * logged and ignored (-1, the table empty and usable).
+ */
 int		 corr_save(const struct corr *, const char *path);
 int		 corr_load(struct corr *, const char *path, int64_t now_ms);
+/* Bytes of memory one stored detection takes (entry and table slots). */
+size_t		 corr_entry_size(void);
 
 #endif

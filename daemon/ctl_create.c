@@ -334,6 +334,7 @@ created(struct ctl *ctl, const struct create *c, struct json_object *env,
 	if (password == NULL || (url = ctl_amqp_url(creds)) == NULL ||
 	    ctl_str(creds, "user_name") == NULL ||
 	    ctl_str(creds, "queue_name") == NULL) {
+		free(url);
 		close(fd);
 		unlink(path);
 		ctl_err(ctl, "event stream %" PRId64 " was created, but the "

@@ -15,7 +15,4 @@ int	deadletter_write(const char *state_dir, const char *stream,
 	    const char *body, size_t len, const char *reason,
 	    int64_t received_ms);
 
-/* True when s[0..len) is valid UTF-8 without NUL bytes. */
-int	deadletter_is_utf8(const char *s, size_t len);
-
 #endif

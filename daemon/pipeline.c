@@ -22,6 +22,7 @@
 #include "sink.h"
 #include "stream.h"
 #include "syslog.h"
+#include "utf8.h"
 
 /* Per stream: its consumer, its acks, the sinks it feeds. */
 struct route {
@@ -106,22 +107,27 @@ pipeline_start(struct pipeline *p)
 }
 
 static void
-pipeline_on_message(struct stream *st, const struct stream_msg *m, void *arg)
+pipeline_on_message(struct stream *st __unused, const struct stream_msg *m,
+    void *arg)
 {
 	struct route	*r = arg;
 	struct delivery	*d;
 	struct amp_event ev;
-	const char	*reason = "body too large";
+	const char	*reason;
 	int64_t		 received = now_ms();
 
 	d = ack_track(r->acks, m->gen, m->tag);
-	if (m->truncated || event_parse(&ev, m->body, m->len, &reason) == -1)
-		pipeline_deadletter(r, m->body, m->len, reason, d, received);
-	else {
+	/* JSON is UTF-8 (RFC 8259); json-c would let bad bytes through. */
+	if (m->truncated)
+		reason = "body too large";
+	else if (!utf8_valid(m->body, m->len))
+		reason = "not valid UTF-8 (or holds NUL bytes)";
+	else if (event_parse(&ev, m->body, m->len, &reason) == 0) {
 		pipeline_route_event(r, &ev, d, received);
 		event_clear(&ev);
+		return;
 	}
-	(void)st;
+	pipeline_deadletter(r, m->body, m->len, reason, d, received);
 }
 
 /* Format the event for every sink of the stream and hand the records over. */
@@ -252,8 +258,8 @@ pipeline_on_lost(struct stream *st __unused, uint64_t gen __unused,
 {
 	struct route	*r = arg;
 
-	/* Frees what is already finished of the lost generation. */
-	ack_flush(r->acks, stream_generation(r->stream));
+	/* The next flush frees what is finished of the lost generation. */
+	event_active(r->p->ack_ev, EV_TIMEOUT, 0);
 }
 
 static void

@@ -17,7 +17,8 @@ BIN=$(cd "$1" 2>/dev/null && pwd)/ampstream
 FIX=$ROOT/tests/fixtures/events/all.jsonl
 AMQP="$PY $LIB/amqp.py"
 T0=$(now_ms)
-T=$(mk_tmpdir demo) || exit 1
+mk_tmpdir demo || exit 1
+T=$TMPD
 fail() { echo "demo: $*" >&2; exit 1; }
 
 echo "== starting a private RabbitMQ node (about 8 s)"

@@ -19,9 +19,8 @@ export ASAN_OPTIONS=detect_leaks=1:exitcode=23
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 install_traps
 
-T=$(mk_tmpdir ctl) || exit 2
-# mk_tmpdir ran in a subshell: its at_exit is lost, so register the removal here (runs last).
-[ "${KEEP_TMP:-0}" = 1 ] || at_exit "rm -rf '$T'"
+mk_tmpdir ctl || exit 2
+T=$TMPD
 OUT=$T/out; ERR=$T/err; ALL=$T/all-output
 : > "$ALL"
 note "ampstreamctl: $CTL"
@@ -60,7 +59,7 @@ emu_start() {
 	    --client-id "$CLIENT_ID" --api-key-file "$KEY" --log "$EMU_LOG" "$@" \
 	    </dev/null >"$T/$_n.emu-err" 2>&1 &
 	EMU_PID=$!
-	at_exit "stop_pid $EMU_PID 5"
+	at_exit "kill_if_ours $EMU_PID amp_api_emulator"
 	if ! wait_for 15 test -s "$T/$_n.port"; then
 		note "emulator $_n did not start"; show_tail "$T/$_n.emu-err"
 		EMU_PORT=1; write_conf "$CONF" 1 "$KEY" "$T/pki/ca.pem"
@@ -310,6 +309,16 @@ err_has "Unknown API key or Client ID"
 t_eq "401 answers" 1 "$(requests '^GET /v1/version 401 auth=bad')"
 done_test
 
+emu_stop
+emu_start auth-docs --v401-version v1.0.0
+t_begin "bad credentials, 401 body as in the docs (version v1.0.0): same message"
+write_conf "$CONF" "$EMU_PORT" "$BADKEY" "$T/pki/ca.pem"
+ctl test
+rc_is 2 "test with a wrong key"
+err_has "rejected by 127.0.0.1"
+err_has "Unknown API key or Client ID"
+done_test
+
 t_begin "wrong CA refused: exit 2, message mentions the certificate"
 write_conf "$CONF" "$EMU_PORT" "$KEY" "$T/pki/wrong-ca.pem"
 : > "$EMU_LOG"
@@ -367,6 +376,42 @@ rc_is 2 "event-types with a foreign next link"
 err_has "evil.example.com"
 err_has "refused"
 t_eq "pages fetched" 1 "$(requests '^GET /v1/event_types')"
+done_test
+emu_stop
+
+emu_start plainbody --oversize /v1/version --gzip never
+t_begin "oversized body (17 MiB, not compressed: Content-Length): clear error, exit 2"
+ctl test
+rc_is 2 "test with a 17 MiB body"
+err_has "larger than 16 MiB"
+done_test
+emu_stop
+
+# --- a public-cloud host name (region), reached on 127.0.0.1 with --resolve -------------------
+
+(cd "$T/pki" && umask 077 &&
+ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout eu.key -out eu.csr \
+     -subj /CN=api.eu.amp.cisco.com 2>/dev/null &&
+ printf 'subjectAltName=DNS:api.eu.amp.cisco.com\nextendedKeyUsage=serverAuth\n' > eu.ext &&
+ openssl x509 -req -in eu.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out eu.pem -days 2 \
+     -extfile eu.ext 2>/dev/null)
+emu_start eu --cert "$T/pki/eu.pem" --key "$T/pki/eu.key" --groups 12 --max-limit 5
+sed -i "s|https://127.0.0.1:|https://api.eu.amp.cisco.com:|" "$CONF"
+t_begin "region EU from the API host; next links on a named host followed"
+ctl --resolve "api.eu.amp.cisco.com:$EMU_PORT:127.0.0.1" test
+rc_is 0 "test on api.eu.amp.cisco.com"
+out_has "host: api.eu.amp.cisco.com"
+out_has "region: EU"
+ctl --resolve "api.eu.amp.cisco.com:$EMU_PORT:127.0.0.1" groups
+rc_is 0 "groups on api.eu.amp.cisco.com"
+t_eq "groups" 12 "$(wc -l < "$OUT")"
+t_eq "pages" 3 "$(requests '^GET /v1/groups')"
+done_test
+t_begin "host name verification: the name must match the certificate"
+sed -i "s|https://api.eu.amp.cisco.com:|https://api.apjc.amp.cisco.com:|" "$CONF"
+ctl --resolve "api.apjc.amp.cisco.com:$EMU_PORT:127.0.0.1" test
+rc_is 2 "test on api.apjc.amp.cisco.com with the EU certificate"
+err_has "certificate"
 done_test
 emu_stop
 
@@ -494,6 +539,15 @@ out_has "deleted event stream"
 done_test
 emu_stop
 
+emu_start nopw --create-omit password
+t_begin "a 201 without the password: clear error, exit 2, no password file left"
+ctl create lost --group Audit
+rc_is 2 "create with no password in the answer"
+err_has "lacks usable amqp_credentials"
+t_check "no password file" test ! -e "$STATE/lost.password"
+done_test
+emu_stop
+
 emu_start dup --duplicate-names allow --over-limit reject
 t_begin "delete by an ambiguous name: ids listed, exit 1"
 ctl create twin --group Audit
@@ -520,6 +574,7 @@ broker_fail_all() {
 	t_fail_all "$1" "broker: create makes a queue and user" \
 	    "broker: the stream user consumes a published event over TLS" \
 	    "broker: ampstream -n accepts the printed streams block" \
+	    "broker: ampstream consumes the created stream with the printed block" \
 	    "broker: delete removes queue and user"
 }
 if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || ! "$PY" -c 'import pika' 2>/dev/null; then
@@ -536,7 +591,7 @@ else
 	t_begin "broker: create makes a queue and user"
 	ctl create demo-all --all --amqp-ca-file "$BROKER_CA"
 	rc_is 0 "create demo-all --all"
-	out_has "AMQP URL: amqps://127.0.0.1:$BROKER_TLS_PORT/"
+	out_has "AMQP URL: amqps://localhost:$BROKER_TLS_PORT/"
 	out_has "    ca_file = \"$BROKER_CA\";"
 	sed -n '/^streams = (/,/^);/p' "$OUT" > "$T/streams.block"
 	QUEUE=$(sed -n 's/^    queue = "\(.*\)";$/\1/p' "$T/streams.block")
@@ -557,9 +612,9 @@ else
 import json, ssl, sys, pika
 user, pwfile, queue, port, ca = sys.argv[1:]
 ctx = ssl.create_default_context(cafile=ca)
-params = pika.ConnectionParameters(host="127.0.0.1", port=int(port),
+params = pika.ConnectionParameters(host="localhost", port=int(port),
     credentials=pika.PlainCredentials(user, open(pwfile).read().strip()),
-    ssl_options=pika.SSLOptions(ctx, "127.0.0.1"))
+    ssl_options=pika.SSLOptions(ctx, "localhost"))
 conn = pika.BlockingConnection(params)
 ch = conn.channel()
 ch.queue_declare(queue, passive=True)
@@ -587,6 +642,22 @@ declare refused 403" "$(cat "$T/consume.out")"
 	"$DAEMON" -n -c "$T/full.conf" >"$OUT" 2>"$ERR"; RC=$?
 	rc_is 0 "ampstream -n"
 	out_has "configuration OK"
+	done_test
+
+	t_begin "broker: ampstream consumes the created stream with the printed block"
+	"$PY" "$EMU" publish --broker-env "$T/broker/broker.env" \
+	    "$ROOT/tests/fixtures/events/all.jsonl" >"$T/publish.out" 2>&1
+	_n=$(grep -c . "$ROOT/tests/fixtures/events/all.jsonl")
+	t_eq "publish" "published $_n event(s)" "$(cat "$T/publish.out")"
+	"$DAEMON" -f -c "$T/full.conf" </dev/null >"$T/daemon.log" 2>&1 &
+	DPID=$!
+	at_exit "kill_if_ours $DPID ampstream"
+	consumed() { _c=$(grep -c . "$T/events.jsonl" 2>/dev/null); [ "${_c:-0}" -ge "$_n" ]; }
+	t_check "the daemon wrote $_n records to the file sink" wait_for 30 consumed
+	stop_pid "$DPID" 15
+	t_check "the daemon delivered and acked every message" \
+	    grep -q "stream demo-all: delivered=$_n acked=$_n" "$T/daemon.log"
+	[ -z "$T_REASONS" ] || show_tail "$T/daemon.log" 8
 	done_test
 
 	t_begin "broker: delete removes queue and user"

@@ -2,7 +2,8 @@
 # Integration suite for the whole pipeline: a real private RabbitMQ node -> ampstream -> a real
 # rsyslog receiver (strict CEF via liblognorm) and a file sink.
 # usage: sh tests/integration/pipeline.sh BUILD_DIR
-# Uses BUILD_DIR/asan/ampstream (ASan+UBSan) except the valgrind test (BUILD_DIR/ampstream).
+# Uses BUILD_DIR/asan/ampstream (ASan+UBSan) except tests 8 (valgrind) and 9 (throughput), which
+# use the plain BUILD_DIR/ampstream.
 # Prints `ok - NAME` / `not ok - NAME: reason` per test, measured figures as `# ` lines, and a
 # closing `N passed, N failed`; exits non-zero if anything failed. One broker for the suite
 # (about 8 s to start); every test has its own queue, receiver, state dir and temp files.
@@ -22,7 +23,8 @@ export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 SUITE_T0=$(now_ms)
 
-T=$(mk_tmpdir pipeline) || exit 2
+mk_tmpdir pipeline || exit 2
+T=$TMPD
 BR=$T/broker
 note "pipeline suite: temp dir $T, daemon $ASAN_BIN"
 

@@ -25,12 +25,12 @@ install_traps() {
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
 }
-# mk_tmpdir TAG: a fresh private directory (mode 0700), removed at exit unless KEEP_TMP=1.
+# mk_tmpdir TAG: a fresh private directory (mode 0700) in $TMPD, removed at exit unless
+# KEEP_TMP=1. Call it directly (not in $(...): the cleanup must be registered in this shell).
 mk_tmpdir() {
-	_d=$(mktemp -d "${TMPDIR:-/tmp}/ampstream-${1:-test}.XXXXXX") || return 1
-	chmod 0700 "$_d"
-	[ "${KEEP_TMP:-0}" = 1 ] || at_exit "rm -rf '$_d'"
-	printf '%s\n' "$_d"
+	TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ampstream-${1:-test}.XXXXXX") || return 1
+	chmod 0700 "$TMPD"
+	[ "${KEEP_TMP:-0}" = 1 ] || at_exit "rm -rf '$TMPD'"
 }
 
 # --- time and waiting ---------------------------------------------------------------------

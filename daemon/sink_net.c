@@ -1,0 +1,440 @@
+/*
+ * sink_net.c: connection handling shared by the socket sinks.
+ *
+ * A stream record is accepted only when the peer's TCP has acknowledged its
+ * last byte: write() succeeding proves nothing while the link is
+ * partitioned.  The kind reports the byte offset just past each record it
+ * finished writing (net_sent); we ask the kernel how many bytes are still
+ * unacknowledged (SIOCOUTQ), and records whose end lies below the
+ * acknowledged mark are done.  On any connection loss the unconfirmed
+ * records go back to the head of the pending queue and are written again
+ * after reconnecting (duplicates are possible, loss is not).
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "config.h"
+#include "log.h"
+#include "sink_net.h"
+
+#define NET_CONNECT_SEC		10	/* connect plus handshake */
+#define NET_USER_TIMEOUT_MS	30000	/* kernel gives up on unacked data */
+#define NET_STALL_SEC		60	/* we give up if nothing is acked */
+#define NET_CONFIRM_USEC	2000	/* poll SIOCOUTQ this often */
+#define NET_BACKOFF_MIN_MS	250
+#define NET_BACKOFF_MAX_MS	30000
+
+static void	net_resolve(struct net *);
+static void	net_resolved_cb(int, struct evutil_addrinfo *, void *);
+static void	net_connect_unix(struct net *);
+static void	net_try_next(struct net *, const char *);
+static int	net_connect(struct net *, int, const struct sockaddr *,
+		    socklen_t);
+static void	net_setsockopts(struct net *);
+static void	net_connected(struct net *);
+static void	net_write_cb(int, short, void *);
+static void	net_read_cb(int, short, void *);
+static void	net_timer_cb(int, short, void *);
+static void	net_schedule_reconnect(struct net *);
+static void	net_requeue(struct net *, bool);
+static void	net_drop_fd(struct net *);
+static void	net_free_ai(struct net *);
+
+static const char *const net_state_names[] = {
+	"idle", "resolving", "connecting", "handshake", "ready",
+};
+
+void
+net_init(struct net *n, struct sink *s, int socktype, const char *unix_path,
+    const struct net_ops *ops, void *arg)
+{
+	memset(n, 0, sizeof(*n));
+	n->sink = s;
+	n->ops = ops;
+	n->arg = arg;
+	n->socktype = socktype;
+	n->unix_path = unix_path;
+	n->fd = -1;
+	if (unix_path != NULL)
+		snprintf(n->peer, sizeof(n->peer), "%s", unix_path);
+	else
+		snprintf(n->peer, sizeof(n->peer), "%s:%d", s->conf->host,
+		    s->conf->port);
+	TAILQ_INIT(&n->unconfirmed);
+	if ((n->timer = evtimer_new(s->base, net_timer_cb, n)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+}
+
+/* Every state change goes through here, so the debug log tells the story. */
+void
+net_enter_state(struct net *n, enum net_state st)
+{
+	log_debug("%s: sink %s: %s -> %s", __func__, n->sink->conf->name,
+	    net_state_names[n->state], net_state_names[st]);
+	n->state = st;
+}
+
+void
+net_start(struct net *n)
+{
+	if (n->unix_path != NULL)
+		net_connect_unix(n);
+	else
+		net_resolve(n);
+}
+
+static void
+net_resolve(struct net *n)
+{
+	struct evutil_addrinfo hints;
+	char		 port[16];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = n->socktype;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	snprintf(port, sizeof(port), "%d", n->sink->conf->port);
+	net_enter_state(n, NET_RESOLVING);
+	/* The callback may run before this returns (numeric hosts). */
+	n->req = evdns_getaddrinfo(n->sink->dns, n->sink->conf->host, port,
+	    &hints, net_resolved_cb, n);
+}
+
+static void
+net_resolved_cb(int err, struct evutil_addrinfo *ai, void *arg)
+{
+	struct net	*n = arg;
+
+	if (err == EVUTIL_EAI_CANCEL)	/* n may be gone already */
+		return;
+	n->req = NULL;
+	if (err != 0) {
+		net_disconnect(n, evutil_gai_strerror(err));
+		return;
+	}
+	n->ai_list = n->ai_next = ai;
+	net_try_next(n, "no address");
+}
+
+static void
+net_connect_unix(struct net *n)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(n->unix_path) >= sizeof(sun.sun_path)) {
+		net_disconnect(n, "path too long");
+		return;
+	}
+	memcpy(sun.sun_path, n->unix_path, strlen(n->unix_path));
+	if (net_connect(n, AF_UNIX, (struct sockaddr *)&sun,
+	    sizeof(sun)) == -1)
+		net_disconnect(n, strerror(errno));
+}
+
+/* Connect to the next resolved address; fail once all were tried. */
+static void
+net_try_next(struct net *n, const char *why)
+{
+	struct evutil_addrinfo *a;
+
+	while ((a = n->ai_next) != NULL) {
+		n->ai_next = a->ai_next;
+		if (net_connect(n, a->ai_family, a->ai_addr,
+		    (socklen_t)a->ai_addrlen) == 0)
+			return;
+		why = strerror(errno);
+	}
+	net_disconnect(n, why);
+}
+
+/* Start a non-blocking connect; completion is reported by the write event. */
+static int
+net_connect(struct net *n, int family, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct timeval	 tv = { NET_CONNECT_SEC, 0 };
+	int		 saved;
+
+	n->fd = socket(family, n->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (n->fd == -1)
+		return -1;
+	if (family != AF_UNIX && n->socktype == SOCK_STREAM)
+		net_setsockopts(n);
+	n->wev = event_new(n->sink->base, n->fd, EV_WRITE, net_write_cb, n);
+	if (connect(n->fd, sa, len) == 0) {
+		net_connected(n);
+		return 0;
+	}
+	if (errno != EINPROGRESS) {
+		saved = errno;
+		net_drop_fd(n);
+		errno = saved;
+		return -1;
+	}
+	net_enter_state(n, NET_CONNECTING);
+	event_add(n->wev, NULL);
+	evtimer_add(n->timer, &tv);
+	return 0;
+}
+
+static void
+net_setsockopts(struct net *n)
+{
+	int	 one = 1, uto = NET_USER_TIMEOUT_MS;
+
+	setsockopt(n->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(n->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(n->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto));
+}
+
+/* The socket is connected: watch it, and let the kind take over. */
+static void
+net_connected(struct net *n)
+{
+	struct timeval	 tv = { NET_CONNECT_SEC, 0 };
+
+	net_free_ai(n);
+	n->written = n->acked = 0;
+	n->last_progress = time(NULL);
+	if (n->ops->readable != NULL) {
+		n->rev = event_new(n->sink->base, n->fd, EV_READ | EV_PERSIST,
+		    net_read_cb, n);
+		event_add(n->rev, NULL);
+	}
+	net_enter_state(n, NET_HANDSHAKE);
+	if (!evtimer_pending(n->timer, NULL))
+		evtimer_add(n->timer, &tv);
+	n->ops->connected(n);
+}
+
+void
+net_ready(struct net *n)
+{
+	evtimer_del(n->timer);
+	net_enter_state(n, NET_READY);
+	log_info("sink %s: connected to %s", n->sink->conf->name, n->peer);
+	sink_set_up(n->sink, true);
+}
+
+void
+net_want_write(struct net *n)
+{
+	if (n->wev != NULL)
+		event_add(n->wev, NULL);
+}
+
+static void
+net_write_cb(int fd, short what __unused, void *arg)
+{
+	struct net	*n = arg;
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
+
+	if (n->state != NET_CONNECTING) {
+		n->ops->writable(n);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == 0) {
+		evtimer_del(n->timer);
+		net_connected(n);
+	} else if (n->ai_next != NULL) {
+		log_debug("%s: sink %s: %s, trying the next address",
+		    __func__, n->sink->conf->name, strerror(err));
+		evtimer_del(n->timer);
+		net_drop_fd(n);
+		net_try_next(n, strerror(err));
+	} else
+		net_disconnect(n, strerror(err));
+}
+
+static void
+net_read_cb(int fd __unused, short what __unused, void *arg)
+{
+	struct net	*n = arg;
+
+	n->ops->readable(n);
+}
+
+static void
+net_timer_cb(int fd __unused, short what __unused, void *arg)
+{
+	struct net	*n = arg;
+
+	switch (n->state) {
+	case NET_IDLE:
+		net_start(n);
+		break;
+	case NET_CONNECTING:
+		net_disconnect(n, "connect timed out");
+		break;
+	case NET_HANDSHAKE:
+		net_disconnect(n, "handshake timed out");
+		break;
+	case NET_READY:
+		net_confirm(n);
+		break;
+	case NET_RESOLVING:
+		break;
+	}
+}
+
+void
+net_sent(struct net *n, uint64_t end)
+{
+	struct sink	*s = n->sink;
+	struct sink_rec	*r = TAILQ_FIRST(&s->pending);
+
+	TAILQ_REMOVE(&s->pending, r, entry);
+	s->npending--;
+	r->end = end;
+	TAILQ_INSERT_TAIL(&n->unconfirmed, r, entry);
+}
+
+/* Accept the records the peer's TCP has acknowledged; poll for the rest. */
+void
+net_confirm(struct net *n)
+{
+	struct timeval	 tv = { 0, NET_CONFIRM_USEC };
+	struct sink_rec	*r;
+	int		 outq;
+
+	if (TAILQ_EMPTY(&n->unconfirmed) || n->state != NET_READY)
+		return;
+	if (ioctl(n->fd, SIOCOUTQ, &outq) == -1) {
+		net_disconnect(n, strerror(errno));
+		return;
+	}
+	if ((uint64_t)outq <= n->written && n->written - outq > n->acked) {
+		n->acked = n->written - (uint64_t)outq;
+		n->last_progress = time(NULL);
+	}
+	while ((r = TAILQ_FIRST(&n->unconfirmed)) != NULL &&
+	    r->end <= n->acked) {
+		TAILQ_REMOVE(&n->unconfirmed, r, entry);
+		sink_rec_finish(n->sink, r, SINK_OK);
+	}
+	if (!TAILQ_EMPTY(&n->unconfirmed)) {
+		if (time(NULL) - n->last_progress > NET_STALL_SEC)
+			net_disconnect(n, "peer acknowledges nothing");
+		else if (!evtimer_pending(n->timer, NULL))
+			evtimer_add(n->timer, &tv);
+	} else
+		net_progress(n);
+}
+
+void
+net_progress(struct net *n)
+{
+	n->backoff_ms = 0;
+}
+
+/* Give back what the peer did not confirm, and try again later. */
+void
+net_disconnect(struct net *n, const char *why)
+{
+	struct sink	*s = n->sink;
+
+	if (n->state == NET_READY)
+		log_warnx("sink %s: connection to %s lost: %s", s->conf->name,
+		    n->peer, why);
+	else
+		log_warnx("sink %s: cannot connect to %s: %s", s->conf->name,
+		    n->peer, why);
+	s->stats.failed++;
+	net_requeue(n, true);
+	net_free_ai(n);
+	net_drop_fd(n);
+	sink_set_up(s, false);
+	net_schedule_reconnect(n);
+}
+
+static void
+net_schedule_reconnect(struct net *n)
+{
+	struct timeval	 tv;
+	int		 ms;
+
+	n->backoff_ms = n->backoff_ms == 0 ? NET_BACKOFF_MIN_MS :
+	    n->backoff_ms * 2;
+	if (n->backoff_ms > NET_BACKOFF_MAX_MS)
+		n->backoff_ms = NET_BACKOFF_MAX_MS;
+	/* Jitter of +-25%, so many daemons do not reconnect in step. */
+	ms = n->backoff_ms - n->backoff_ms / 4 +
+	    (int)(arc4random_uniform((uint32_t)n->backoff_ms / 2 + 1));
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	net_enter_state(n, NET_IDLE);
+	evtimer_del(n->timer);
+	evtimer_add(n->timer, &tv);
+}
+
+/* Unconfirmed records go back to the head of pending, in order. */
+static void
+net_requeue(struct net *n, bool resend)
+{
+	struct sink	*s = n->sink;
+	struct sink_rec	*r;
+
+	while ((r = TAILQ_LAST(&n->unconfirmed, sink_recq)) != NULL) {
+		TAILQ_REMOVE(&n->unconfirmed, r, entry);
+		TAILQ_INSERT_HEAD(&s->pending, r, entry);
+		s->npending++;
+		if (resend)
+			s->stats.resent++;
+	}
+}
+
+static void
+net_drop_fd(struct net *n)
+{
+	if (n->fd != -1 && n->ops->dropped != NULL)
+		n->ops->dropped(n);
+	if (n->rev != NULL)
+		event_free(n->rev);
+	if (n->wev != NULL)
+		event_free(n->wev);
+	n->rev = n->wev = NULL;
+	if (n->fd != -1)
+		close(n->fd);
+	n->fd = -1;
+	evtimer_del(n->timer);
+}
+
+static void
+net_free_ai(struct net *n)
+{
+	if (n->ai_list != NULL)
+		evutil_freeaddrinfo(n->ai_list);
+	n->ai_list = n->ai_next = NULL;
+}
+
+void
+net_close(struct net *n)
+{
+	if (n->req != NULL)
+		evdns_getaddrinfo_cancel(n->req);
+	n->req = NULL;
+	net_requeue(n, false);
+	net_free_ai(n);
+	net_drop_fd(n);
+	event_free(n->timer);
+	n->timer = NULL;
+}
