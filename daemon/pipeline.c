@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <json.h>
 
 #include "ack.h"
 #include "buf.h"
@@ -17,6 +18,7 @@
 #include "event.h"
 #include "format.h"
 #include "console.h"
+#include "corr.h"
 #include "log.h"
 #include "pipeline.h"
 #include "sink.h"
@@ -42,6 +44,8 @@ struct pipeline {
 	struct route		*routes;
 	size_t			 nroutes;
 	struct event		*ack_ev;
+	struct corr		*corr;
+	char			 corr_path[1024];
 	char			 hostname[256];
 };
 
@@ -58,12 +62,17 @@ static void	pipeline_send_ack(void *, uint64_t, uint64_t, bool);
 static void	pipeline_ack_cb(int, short, void *);
 static void	pipeline_sink_done(void *, enum sink_result);
 static void	pipeline_route_event(struct route *, const struct amp_event *,
-		    struct delivery *, int64_t);
+		    struct delivery *, int64_t, const struct corr_info *);
+static void	pipeline_on_alert(const struct corr_detection *, void *);
+static char	*pipeline_alert_body(const struct corr_detection *, int64_t);
+static void	pipeline_corr_open(struct pipeline *);
 static char	*pipeline_render(struct pipeline *, const struct sink_conf *,
 		    const struct amp_event *, struct format_ctx *, size_t *);
 static int	pipeline_syslog_severity(const char *);
 static void	pipeline_deadletter(struct route *, const char *, size_t,
 		    const char *, struct delivery *, int64_t);
+static void	pipeline_corr_status(const struct pipeline *, struct buf *);
+static void	add_str(json_object *, const char *, const char *);
 static int64_t	now_ms(void);
 
 struct pipeline *
@@ -84,6 +93,7 @@ pipeline_new(struct event_base *base, const struct config *cfg,
 	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
 		strcpy(p->hostname, "-");
 	p->ack_ev = event_new(base, -1, 0, pipeline_ack_cb, p);
+	pipeline_corr_open(p);
 	for (i = 0; i < p->nroutes; i++) {
 		r = &p->routes[i];
 		r->p = p;
@@ -113,6 +123,7 @@ pipeline_on_message(struct stream *st __unused, const struct stream_msg *m,
 	struct route	*r = arg;
 	struct delivery	*d;
 	struct amp_event ev;
+	struct corr_info info;
 	const char	*reason;
 	int64_t		 received = now_ms();
 
@@ -123,17 +134,22 @@ pipeline_on_message(struct stream *st __unused, const struct stream_msg *m,
 	else if (!utf8_valid(m->body, m->len))
 		reason = "not valid UTF-8 (or holds NUL bytes)";
 	else if (event_parse(&ev, m->body, m->len, &reason) == 0) {
-		pipeline_route_event(r, &ev, d, received);
+		corr_observe(r->p->corr, &ev, (size_t)(r - r->p->routes),
+		    received, &info);
+		pipeline_route_event(r, &ev, d, received, &info);
 		event_clear(&ev);
 		return;
 	}
 	pipeline_deadletter(r, m->body, m->len, reason, d, received);
 }
 
-/* Format the event for every sink of the stream and hand the records over. */
+/*
+ * Format the event for every sink of the stream and hand the records over.
+ * d is the AMQP delivery they hold, or NULL for ampstream's own alerts.
+ */
 static void
 pipeline_route_event(struct route *r, const struct amp_event *ev,
-    struct delivery *d, int64_t received)
+    struct delivery *d, int64_t received, const struct corr_info *info)
 {
 	struct pipeline	*p = r->p;
 	const struct sink_conf *sc;
@@ -149,6 +165,7 @@ pipeline_route_event(struct route *r, const struct amp_event *ev,
 	ctx.stream = r->conf->name;
 	ctx.cloud = r->cloud ? r->cloud->name : NULL;
 	ctx.received_ms = received;
+	ctx.corr = info;
 	if (console_base(ev, r->cloud ? r->cloud->console_url : NULL,
 	    &base) == 0 && console_url(ev, base.data, &url) == 0)
 		ctx.console_url = url.data;
@@ -165,11 +182,13 @@ pipeline_route_event(struct route *r, const struct amp_event *ev,
 			fatal("%s", __func__);
 		ref->route = r;
 		ref->d = d;
-		ack_hold(d);
+		if (d != NULL)
+			ack_hold(d);
 		sink_submit(p->sinks[r->conf->sinks[i]], rec, len,
 		    pipeline_sink_done, ref);
 	}
-	ack_release(d, true);
+	if (d != NULL)
+		ack_release(d, true);
 	buf_free(&base);
 	buf_free(&url);
 	event_active(p->ack_ev, EV_TIMEOUT, 0);
@@ -228,6 +247,10 @@ pipeline_sink_done(void *arg, enum sink_result res)
 {
 	struct sink_ref	*ref = arg;
 
+	if (ref->d == NULL) {
+		free(ref);
+		return;
+	}
 	ack_release(ref->d, res == SINK_OK);
 	if (res == SINK_OK)
 		event_active(ref->route->p->ack_ev, EV_TIMEOUT, 0);
@@ -332,6 +355,9 @@ pipeline_free(struct pipeline *p)
 		stream_free(p->routes[i].stream);
 		ack_queue_free(p->routes[i].acks);
 	}
+	if (p->corr_path[0] != '\0' && corr_save(p->corr, p->corr_path) == -1)
+		log_warnx("correlation: cannot save %s", p->corr_path);
+	corr_free(p->corr);
 	event_free(p->ack_ev);
 	free(p->routes);
 	free(p);
@@ -355,11 +381,27 @@ pipeline_status(const struct pipeline *p, struct buf *b)
 		    (unsigned long long)s->redelivered,
 		    (unsigned long long)r->deadlettered);
 	}
+	pipeline_corr_status(p, b);
+}
+
+/* Correlation counters, for STATUS= and the log. */
+static void
+pipeline_corr_status(const struct pipeline *p, struct buf *b)
+{
+	const struct corr_stats *cs = corr_stats(p->corr);
+
+	buf_printf(b, "; correlation: %zu pending, %llu matched, "
+	    "%llu unmatched, %llu expired, %llu evicted, %llu alerts",
+	    cs->entries, (unsigned long long)cs->matched,
+	    (unsigned long long)cs->unmatched,
+	    (unsigned long long)cs->expired, (unsigned long long)cs->evicted,
+	    (unsigned long long)cs->alerts);
 }
 
 void
 pipeline_log_stats(const struct pipeline *p)
 {
+	const struct corr_stats *cs;
 	const struct route *r;
 	struct stream_stats *s;
 	size_t		 i;
@@ -376,6 +418,104 @@ pipeline_log_stats(const struct pipeline *p)
 		    (unsigned long long)s->redelivered,
 		    (unsigned long long)r->deadlettered);
 	}
+	cs = corr_stats(p->corr);
+	log_info("correlation: entries=%zu stored=%llu matched=%llu "
+	    "unmatched=%llu expired=%llu evicted=%llu duplicates=%llu "
+	    "alerts=%llu", cs->entries, (unsigned long long)cs->stored,
+	    (unsigned long long)cs->matched, (unsigned long long)cs->unmatched,
+	    (unsigned long long)cs->expired, (unsigned long long)cs->evicted,
+	    (unsigned long long)cs->duplicates, (unsigned long long)cs->alerts);
+}
+
+/* The correlation table, with what the last run saved in state_dir. */
+static void
+pipeline_corr_open(struct pipeline *p)
+{
+	p->corr = corr_new(p->base, &p->cfg->correlation, pipeline_on_alert,
+	    p);
+	if (snprintf(p->corr_path, sizeof(p->corr_path), "%s/correlation.db",
+	    p->cfg->state_dir) >= (int)sizeof(p->corr_path)) {
+		log_warnx("correlation: state_dir too long, no snapshot");
+		p->corr_path[0] = '\0';
+		return;
+	}
+	if (corr_load(p->corr, p->corr_path, now_ms()) == 0)
+		log_debug("%s: %zu detections loaded", __func__,
+		    corr_stats(p->corr)->entries);
+}
+
+/*
+ * A detection had no outcome for unresolved_alert seconds: send one record
+ * saying so, built like an AMP event so every formatter handles it.  It is
+ * ampstream's own record: no AMQP message waits for it.
+ */
+static void
+pipeline_on_alert(const struct corr_detection *det, void *arg)
+{
+	struct pipeline	*p = arg;
+	struct amp_event ev;
+	struct corr_info info;
+	const char	*reason;
+	char		*body;
+	int64_t		 now = now_ms();
+	size_t		 i = det->stream < p->nroutes ? det->stream : 0;
+
+	if (p->nroutes == 0)
+		return;
+	body = pipeline_alert_body(det, now);
+	if (event_parse(&ev, body, strlen(body), &reason) == -1) {
+		log_warnx("correlation: alert for %s: %s", det->detection_id,
+		    reason);
+		free(body);
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	info.state = CORR_UNRESOLVED;
+	info.det = det;
+	pipeline_route_event(&p->routes[i], &ev, NULL, now, &info);
+	event_clear(&ev);
+	free(body);
+}
+
+static void
+add_str(json_object *o, const char *key, const char *val)
+{
+	if (val != NULL && *val != '\0')
+		json_object_object_add(o, key, json_object_new_string(val));
+}
+
+/* The alert as AMP-shaped JSON: event_type_id 0 is ampstream's own. */
+static char *
+pipeline_alert_body(const struct corr_detection *det, int64_t now)
+{
+	json_object	*o, *computer, *file, *identity;
+	char		*body;
+
+	o = json_object_new_object();
+	computer = json_object_new_object();
+	file = json_object_new_object();
+	identity = json_object_new_object();
+	add_str(o, "event_type", "Unresolved Detection");
+	json_object_object_add(o, "event_type_id", json_object_new_int64(0));
+	json_object_object_add(o, "timestamp",
+	    json_object_new_int64(now / 1000));
+	add_str(o, "detection", det->detection);
+	add_str(o, "detection_id", det->detection_id);
+	add_str(o, "connector_guid", det->connector_guid);
+	add_str(o, "severity", det->severity);
+	add_str(computer, "hostname", det->hostname);
+	add_str(computer, "connector_guid", det->connector_guid);
+	add_str(file, "file_name", det->file_name);
+	add_str(file, "file_path", det->file_path);
+	add_str(identity, "sha256", det->sha256);
+	json_object_object_add(file, "identity", identity);
+	json_object_object_add(o, "computer", computer);
+	json_object_object_add(o, "file", file);
+	if ((body = strdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))) == NULL)
+		fatal("%s", __func__);
+	json_object_put(o);
+	return body;
 }
 
 static int64_t

@@ -11,6 +11,7 @@ static Suite *(*const suites[])(void) = {
 	suite_json,
 	suite_syslog,
 	suite_ack,
+	suite_spool,
 	suite_corr,
 };
 

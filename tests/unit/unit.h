@@ -11,6 +11,7 @@ Suite	*suite_cef(void);
 Suite	*suite_json(void);
 Suite	*suite_syslog(void);
 Suite	*suite_ack(void);
+Suite	*suite_spool(void);
 Suite	*suite_corr(void);
 
 /* Path of a fixture under tests/fixtures (tests run from tests/unit). */
