@@ -86,13 +86,15 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/ampstream $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(SYSCONFDIR)/ampstream $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/ampstream $(DESTDIR)$(SBINDIR)/ampstream
 	install -m 0755 $(B)/ampstreamctl $(DESTDIR)$(BINDIR)/ampstreamctl
 	install -m 0644 systemd/ampstream.service $(DESTDIR)$(UNITDIR)/ampstream.service
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ampstream/ampstream.conf ] || \
 	    install -m 0640 conf/ampstream.conf $(DESTDIR)$(SYSCONFDIR)/ampstream/ampstream.conf
-	for m in man/*.8; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man8/ || true; done
+	install -m 0644 man/ampstream.8 $(DESTDIR)$(MANDIR)/man8/ampstream.8
+	install -m 0644 man/ampstreamctl.1 $(DESTDIR)$(MANDIR)/man1/ampstreamctl.1
 
 clean:
 	rm -rf $(B)

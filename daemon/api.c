@@ -30,6 +30,7 @@
 #define API_RETRIES	3	/* extra attempts after a 5xx or network error */
 #define API_MAX_429	100	/* 429 answers retried for one request */
 #define API_BACKOFF_MAX	60	/* seconds */
+#define API_EPOCH_MIN	1000000000LL	/* a Reset this large is a time */
 
 enum rate_field {
 	R_LIMIT,
@@ -542,9 +543,8 @@ attempt(struct api *api, const struct api_req *r, int *tries, int *n429,
 		return backoff(api, *tries, why, cause) == -1 ? ATTEMPT_FAIL :
 		    ATTEMPT_RETRY;
 	}
-	if (api->status == 429) {
-		if (++*n429 > API_MAX_429 || wait_after_429(api, *n429,
-		    cause) == -1)
+	if (api->status == 429 && *n429 < API_MAX_429) {
+		if (wait_after_429(api, ++*n429, cause) == -1)
 			return ATTEMPT_FAIL;
 		return ATTEMPT_RETRY;
 	}
@@ -582,10 +582,15 @@ perform(struct api *api, const struct api_req *r)
 	return rc;
 }
 
-/* Seconds until the window resets, from Reset or else ResetDate; -1: unknown. */
+/*
+ * Seconds until the window resets, from Reset or else ResetDate; -1: unknown.
+ * A Reset that looks like an epoch time (some APIs send one) counts as such.
+ */
 static long long
 reset_in(const struct api_rate *rate, time_t now)
 {
+	if (rate->has[R_RESET] && rate->v[R_RESET] >= API_EPOCH_MIN)
+		return rate->v[R_RESET] > now ? rate->v[R_RESET] - now : 0;
 	if (rate->has[R_RESET])
 		return rate->v[R_RESET];
 	if (rate->has[R_RESETDATE])

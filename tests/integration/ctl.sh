@@ -20,7 +20,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 install_traps
 
 mk_tmpdir ctl || exit 2
-T=$TMPD
+T=${TMPD:-}
+case $T in /?*) [ -d "$T" ] || exit 2 ;; *) echo "ctl.sh: no temp dir" >&2; exit 2 ;; esac
 OUT=$T/out; ERR=$T/err; ALL=$T/all-output
 : > "$ALL"
 note "ampstreamctl: $CTL"
