@@ -4,7 +4,12 @@
  * One chained hash table (FNV-1a over the pair family and the detection_id,
  * power-of-two buckets, doubled to keep the load at most 1) and one TAILQ in
  * arrival order, which serves eviction, expiry and unresolved alerts oldest
- * first.  An entry is one malloc: struct corr_entry, fixed size.
+ * first.  An entry is one malloc: struct corr_entry, then its strings
+ * packed, each NUL-terminated, found by their offsets.  The struct
+ * corr_detection a caller sees is a view built on demand, its pointers
+ * into the entry (nine pointers an entry would cost 72 bytes).  A matched
+ * entry leaves the table but is kept (held) until the next call, for
+ * info->det.
  *
  * Ages are arrival times: the now_ms the caller passes (epoch ms, the clock
  * the timer reads, CLOCK_REALTIME), not event timestamps, which are old
@@ -17,12 +22,16 @@
  * gone by, so it expires or raises its unresolved alert).
  *
  * Snapshot (corr_save/corr_load), all integers little-endian:
- *	header	"AMPSCORR", u32 version (1), u32 record size, u64 count
+ *	header	"AMPSCORR", u32 version (2), u32 strings per record (9),
+ *		u64 count
  *	records	count times: i64 stored_ms, i64 detected_ms, i64
  *		event_type_id, u64 stream, u32 flags (1: alert fired), then
- *		each string field of struct corr_detection at its full size
+ *		each string field of struct corr_detection in corr_strfields
+ *		order as u16 length and that many bytes (no NUL, at most the
+ *		field's cap)
  *	trailer	u32 CRC-32 (IEEE) of header and records
- * Records are oldest first, so a bounded load keeps the newest.
+ * Records are oldest first, so a bounded load keeps the newest.  Any other
+ * version (1 had fixed-size strings) is refused.
  */
 #include <sys/queue.h>
 #include <sys/stat.h>
@@ -48,10 +57,9 @@
 #define CORR_MAX_MS		INT64_C(253402300799999) /* 9999-12-31 */
 
 #define SNAP_MAGIC		"AMPSCORR"
-#define SNAP_VERSION		1
+#define SNAP_VERSION		2
 #define SNAP_HDR_SIZE		24
 #define SNAP_FIXED_SIZE		36
-#define SNAP_REC_MAX	(SNAP_FIXED_SIZE + sizeof(struct corr_detection))
 #define SNAP_ALERTED		0x1u
 
 enum corr_family {
@@ -73,25 +81,58 @@ static const struct corr_type {
 	{ INT64_C(2164260893), FAM_RETRO, "quarantine failed" },
 };
 
-#define SF(f)	{ offsetof(struct corr_detection, f), \
-		    sizeof(((struct corr_detection *)NULL)->f) }
-/* The string fields of a detection, in snapshot order. */
+#define SF(f, max)	{ offsetof(struct corr_detection, f), max }
+/* The string fields of a detection and their caps, in snapshot order. */
 static const struct corr_strfield {
 	size_t		 off;
-	size_t		 size;
+	size_t		 max;		/* bytes, without the NUL */
 } corr_strfields[] = {
-	SF(detection_id), SF(event_id), SF(detection), SF(connector_guid),
-	SF(hostname), SF(file_name), SF(file_path), SF(sha256), SF(severity),
+	SF(detection_id, CORR_ID_MAX), SF(event_id, CORR_FIELD_MAX),
+	SF(detection, CORR_FIELD_MAX), SF(connector_guid, CORR_FIELD_MAX),
+	SF(hostname, CORR_FIELD_MAX), SF(file_name, CORR_FIELD_MAX),
+	SF(file_path, CORR_FIELD_MAX), SF(sha256, CORR_FIELD_MAX),
+	SF(severity, CORR_FIELD_MAX),
 };
 #undef SF
+#define CORR_NSTR	nitems(corr_strfields)
+#define SNAP_REC_MIN	(SNAP_FIXED_SIZE + 2 * CORR_NSTR + 1)
+
+/* The strings of a new entry: not NUL-terminated, len[i] bytes each. */
+struct corr_strs {
+	const char	*s[CORR_NSTR];
+	size_t		 len[CORR_NSTR];
+};
 
 struct corr_entry {
 	TAILQ_ENTRY(corr_entry) age;		/* arrival order */
 	struct corr_entry *next;		/* hash chain */
 	int64_t		 stored_ms;	/* arrival, epoch ms */
+	int64_t		 detected_ms;
+	size_t		 stream;
 	uint32_t	 hash;
+	uint16_t	 off[CORR_NSTR];	/* of each string in str */
+	uint8_t		 type;		/* index in corr_types */
 	bool		 alerted;
-	struct corr_detection det;
+	char		 str[];		/* the strings, packed */
+};
+
+/* One snapshot record as read, before it becomes an entry. */
+struct snap_rec {
+	int64_t		 stored_ms;
+	int64_t		 detected_ms;
+	int64_t		 event_type_id;
+	uint64_t	 stream;
+	uint32_t	 flags;
+	struct corr_strs v;
+};
+
+/* A snapshot being read: the bytes left before the trailer, the CRC. */
+struct snap_in {
+	FILE		*f;
+	const char	*path;
+	uint64_t	 left;
+	uint32_t	 crc;
+	char		*buf;		/* CORR_NSTR * CORR_FIELD_MAX bytes */
 };
 
 TAILQ_HEAD(corr_list, corr_entry);
@@ -106,25 +147,35 @@ struct corr {
 	corr_alert_fn	 alert;
 	void		*arg;
 	struct corr_stats stats;
-	struct corr_detection last;	/* the last match's detection */
+	size_t		 bytes;		/* the entries' malloc chunks */
+	struct corr_entry *held;	/* the last match, out of the table */
+	struct corr_detection view;	/* info->det */
 };
 
 static void	 corr_timer_cb(int, short, void *);
 static int64_t	 corr_now_ms(void);
 static const struct corr_type *corr_type_of(int64_t);
-static enum corr_family corr_family_of(const struct corr_detection *);
+static enum corr_family corr_family_of(const struct corr_entry *);
 static uint32_t	 corr_hash(enum corr_family, const char *);
 static struct corr_entry *corr_find(const struct corr *, enum corr_family,
 		    const char *);
+static size_t	 corr_malloc_size(size_t);
+static size_t	 corr_alloc_size(const struct corr_entry *);
+static struct corr_entry *corr_entry_new(const struct corr_strs *,
+		    const struct corr_type *);
+static const struct corr_detection *corr_view(struct corr_detection *,
+		    const struct corr_entry *);
 static void	 corr_link(struct corr *, struct corr_entry *);
 static void	 corr_unlink(struct corr *, struct corr_entry *);
+static void	 corr_drop(struct corr *, struct corr_entry *);
+static void	 corr_release(struct corr *);
 static void	 corr_grow(struct corr *);
 static void	 corr_insert(struct corr *, struct corr_entry *);
 static void	 corr_clear(struct corr *);
-static void	 corr_copy(char *, size_t, const char *);
+static size_t	 corr_cut(const char *, size_t);
 static int64_t	 corr_event_ms(const struct amp_event *, int64_t);
-static void	 corr_fill(struct corr_detection *, const struct amp_event *,
-		    size_t, int64_t);
+static struct corr_entry *corr_from_event(const struct amp_event *,
+		    const struct corr_type *, size_t, int64_t);
 static void	 corr_detected(struct corr *, const struct corr_type *,
 		    const struct amp_event *, size_t, int64_t,
 		    struct corr_info *);
@@ -133,23 +184,27 @@ static void	 corr_outcome(struct corr *, const struct corr_type *,
 static void	 corr_expire(struct corr *, int64_t);
 static void	 corr_alerts(struct corr *, int64_t);
 static uint32_t	 crc32_update(uint32_t, const void *, size_t);
+static void	 put_u16(unsigned char *, uint16_t);
 static void	 put_u32(unsigned char *, uint32_t);
 static void	 put_u64(unsigned char *, uint64_t);
 static uint32_t	 get_u32(const unsigned char *);
 static uint64_t	 get_u64(const unsigned char *);
-static size_t	 snap_rec_size(void);
-static void	 snap_encode(const struct corr_entry *, unsigned char *);
-static int	 snap_decode(const unsigned char *, struct corr_entry *,
-		    int64_t);
+static int	 snap_out(FILE *, const void *, size_t, uint32_t *);
+static int	 snap_put_entry(FILE *, const struct corr_entry *,
+		    uint32_t *);
 static int	 snap_write(const struct corr *, FILE *);
 static int	 snap_save_tmp(const struct corr *, const char *);
 static void	 snap_sync_dir(const char *);
-static int	 snap_header(FILE *, const char *, uint64_t *, uint32_t *);
-static int	 snap_records(struct corr *, FILE *, const char *, uint64_t,
-		    int64_t, uint32_t *);
-static void	 snap_keep(struct corr *, struct corr_entry *, bool,
+static int	 snap_in(struct snap_in *, void *, size_t);
+static int	 snap_header(struct snap_in *, uint64_t *);
+static int	 snap_read_strs(struct snap_in *, struct corr_strs *);
+static int	 snap_read_rec(struct snap_in *, struct snap_rec *);
+static int	 snap_check(const struct snap_rec *);
+static int	 snap_records(struct corr *, struct snap_in *, uint64_t,
 		    int64_t);
-static int	 snap_trailer(FILE *, const char *, uint32_t);
+static void	 snap_keep(struct corr *, const struct snap_rec *, bool,
+		    int64_t);
+static int	 snap_trailer(struct snap_in *);
 
 /* Create an empty table; with a base, a timer ticks each second. */
 struct corr *
@@ -187,6 +242,7 @@ corr_free(struct corr *c)
 		return;
 	if (c->timer != NULL)
 		event_free(c->timer);
+	corr_release(c);
 	corr_clear(c);
 	free(c->buckets);
 	free(c);
@@ -226,11 +282,9 @@ corr_type_of(int64_t id)
 
 /* The pair family of a stored detection. */
 static enum corr_family
-corr_family_of(const struct corr_detection *det)
+corr_family_of(const struct corr_entry *e)
 {
-	const struct corr_type	*t = corr_type_of(det->event_type_id);
-
-	return t != NULL ? t->family : FAM_THREAT;
+	return corr_types[e->type].family;
 }
 
 /* FNV-1a over the family byte and the detection_id. */
@@ -254,10 +308,66 @@ corr_find(const struct corr *c, enum corr_family family, const char *key)
 
 	e = c->buckets[h & (c->nbuckets - 1)];
 	for (; e != NULL; e = e->next)
-		if (e->hash == h && corr_family_of(&e->det) == family &&
-		    strcmp(e->det.detection_id, key) == 0)
+		if (e->hash == h && corr_family_of(e) == family &&
+		    strcmp(e->str, key) == 0)		/* detection_id */
 			return e;
 	return NULL;
+}
+
+/* What malloc takes for n bytes: glibc's chunk, header and rounding. */
+static size_t
+corr_malloc_size(size_t n)
+{
+	n = (n + sizeof(size_t) + 15) & ~(size_t)15;
+	return n < 32 ? 32 : n;
+}
+
+/* What malloc took for entry e. */
+static size_t
+corr_alloc_size(const struct corr_entry *e)
+{
+	const char	*last = e->str + e->off[CORR_NSTR - 1];
+
+	return corr_malloc_size(offsetof(struct corr_entry, str) +
+	    e->off[CORR_NSTR - 1] + strlen(last) + 1);
+}
+
+/* A new entry of type t holding the strings v, packed; the rest zero. */
+static struct corr_entry *
+corr_entry_new(const struct corr_strs *v, const struct corr_type *t)
+{
+	struct corr_entry	*e;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < CORR_NSTR; i++)
+		n += v->len[i] + 1;
+	if ((e = calloc(1, offsetof(struct corr_entry, str) + n)) == NULL)
+		fatal("%s", __func__);
+	e->type = (uint8_t)(t - corr_types);
+	for (i = 0, n = 0; i < CORR_NSTR; i++) {
+		e->off[i] = (uint16_t)n;	/* < 9 * (CORR_FIELD_MAX + 1) */
+		memcpy(e->str + n, v->s[i], v->len[i]);
+		e->str[n + v->len[i]] = '\0';
+		n += v->len[i] + 1;
+	}
+	return e;
+}
+
+/* Fill d with the facts of e, its strings pointing into e; return d. */
+static const struct corr_detection *
+corr_view(struct corr_detection *d, const struct corr_entry *e)
+{
+	const char	**p;
+	size_t		 i;
+
+	for (i = 0; i < CORR_NSTR; i++) {
+		p = (const char **)(void *)((char *)d + corr_strfields[i].off);
+		*p = e->str + e->off[i];
+	}
+	d->detected_ms = e->detected_ms;
+	d->event_type_id = corr_types[e->type].id;
+	d->stream = e->stream;
+	return d;
 }
 
 /* Add e (hash set) to its bucket and the tail of the age list. */
@@ -275,9 +385,10 @@ corr_link(struct corr *c, struct corr_entry *e)
 	if (c->unalerted == NULL && !e->alerted)
 		c->unalerted = e;
 	c->stats.entries++;
+	c->bytes += corr_alloc_size(e);
 }
 
-/* Remove e from the table and free it. */
+/* Take e out of the table (not freed). */
 static void
 corr_unlink(struct corr *c, struct corr_entry *e)
 {
@@ -291,7 +402,23 @@ corr_unlink(struct corr *c, struct corr_entry *e)
 		c->unalerted = TAILQ_NEXT(e, age);
 	TAILQ_REMOVE(&c->ages, e, age);
 	c->stats.entries--;
+	c->bytes -= corr_alloc_size(e);
+}
+
+/* Remove e from the table and free it. */
+static void
+corr_drop(struct corr *c, struct corr_entry *e)
+{
+	corr_unlink(c, e);
 	free(e);
+}
+
+/* Free the last match's entry: the caller's info->det is done with. */
+static void
+corr_release(struct corr *c)
+{
+	free(c->held);
+	c->held = NULL;
 }
 
 /* Double the buckets and rehash every entry. */
@@ -317,10 +444,10 @@ static void
 corr_insert(struct corr *c, struct corr_entry *e)
 {
 	while (c->stats.entries >= c->conf.max_entries) {
-		corr_unlink(c, TAILQ_FIRST(&c->ages));
+		corr_drop(c, TAILQ_FIRST(&c->ages));
 		c->stats.evicted++;
 	}
-	e->hash = corr_hash(corr_family_of(&e->det), e->det.detection_id);
+	e->hash = corr_hash(corr_family_of(e), e->str);
 	corr_link(c, e);
 }
 
@@ -331,24 +458,21 @@ corr_clear(struct corr *c)
 	struct corr_entry	*e;
 
 	while ((e = TAILQ_FIRST(&c->ages)) != NULL)
-		corr_unlink(c, e);
+		corr_drop(c, e);
 }
 
-/* Copy src into dst (size > 0), cut at a UTF-8 boundary if too long. */
-static void
-corr_copy(char *dst, size_t size, const char *src)
+/* The length of s cut to at most max bytes, at a UTF-8 boundary. */
+static size_t
+corr_cut(const char *s, size_t max)
 {
 	size_t	 n;
 
-	if (src == NULL)
-		src = "";
-	if ((n = strlen(src)) >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+	if ((n = strnlen(s, max + 1)) > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	return n;
 }
 
 /* The event's timestamp in epoch ms; now_ms if it has none (or a wild one). */
@@ -360,27 +484,30 @@ corr_event_ms(const struct amp_event *ev, int64_t now_ms)
 	return ev->timestamp * 1000 + ev->timestamp_ns / 1000000;
 }
 
-/* Keep the facts of detection ev. */
-static void
-corr_fill(struct corr_detection *det, const struct amp_event *ev,
+/* A new entry keeping the facts of detection ev. */
+static struct corr_entry *
+corr_from_event(const struct amp_event *ev, const struct corr_type *t,
     size_t stream, int64_t now_ms)
 {
-	memset(det, 0, sizeof(*det));
-	corr_copy(det->detection_id, sizeof(det->detection_id),
-	    ev->detection_id);
-	corr_copy(det->event_id, sizeof(det->event_id),
-	    ev->has_id ? ev->id_str : "");
-	det->detected_ms = corr_event_ms(ev, now_ms);
-	det->event_type_id = ev->event_type_id;
-	corr_copy(det->detection, sizeof(det->detection), ev->detection);
-	corr_copy(det->connector_guid, sizeof(det->connector_guid),
-	    ev->connector_guid);
-	corr_copy(det->hostname, sizeof(det->hostname), ev->hostname);
-	corr_copy(det->file_name, sizeof(det->file_name), ev->file_name);
-	corr_copy(det->file_path, sizeof(det->file_path), ev->file_path);
-	corr_copy(det->sha256, sizeof(det->sha256), ev->sha256);
-	corr_copy(det->severity, sizeof(det->severity), ev->severity);
-	det->stream = stream;
+	const char		*src[] = {
+		ev->detection_id, ev->has_id ? ev->id_str : "", ev->detection,
+		ev->connector_guid, ev->hostname, ev->file_name, ev->file_path,
+		ev->sha256, ev->severity,
+	};
+	struct corr_strs	 v;
+	struct corr_entry	*e;
+	size_t			 i;
+
+	_Static_assert(nitems(src) == CORR_NSTR, "corr_strfields order");
+	for (i = 0; i < CORR_NSTR; i++) {
+		v.s[i] = src[i] != NULL ? src[i] : "";
+		v.len[i] = corr_cut(v.s[i], corr_strfields[i].max);
+	}
+	e = corr_entry_new(&v, t);
+	e->stored_ms = now_ms;
+	e->detected_ms = corr_event_ms(ev, now_ms);
+	e->stream = stream;
+	return e;
 }
 
 /*
@@ -396,13 +523,14 @@ corr_observe(struct corr *c, const struct amp_event *ev, size_t stream,
 
 	memset(info, 0, sizeof(*info));
 	info->state = CORR_NONE;
+	corr_release(c);
 	corr_expire(c, now_ms);
 	if ((t = corr_type_of(ev->event_type_id)) == NULL ||
 	    ev->detection_id == NULL || ev->detection_id[0] == '\0')
 		return;
 	if (t->outcome != NULL)
 		corr_outcome(c, t, ev, now_ms, info);
-	else if (strlen(ev->detection_id) < sizeof(c->last.detection_id))
+	else if (strnlen(ev->detection_id, CORR_ID_MAX + 1) <= CORR_ID_MAX)
 		corr_detected(c, t, ev, stream, now_ms, info);
 }
 
@@ -417,20 +545,17 @@ corr_detected(struct corr *c, const struct corr_type *t,
 
 	info->state = CORR_PENDING;
 	if ((e = corr_find(c, t->family, ev->detection_id)) != NULL) {
-		if (strcmp(e->det.event_id, id) == 0) {
+		if (strcmp(e->str + e->off[1], id) == 0) {	/* event_id */
 			c->stats.duplicates++;
-			info->det = &e->det;
+			info->det = corr_view(&c->view, e);
 			return;
 		}
-		corr_unlink(c, e);
+		corr_drop(c, e);
 	}
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		fatal("%s", __func__);
-	corr_fill(&e->det, ev, stream, now_ms);
-	e->stored_ms = now_ms;
+	e = corr_from_event(ev, t, stream, now_ms);
 	corr_insert(c, e);
 	c->stats.stored++;
-	info->det = &e->det;
+	info->det = corr_view(&c->view, e);
 }
 
 /* Join an outcome to its stored detection, which leaves the table. */
@@ -441,19 +566,19 @@ corr_outcome(struct corr *c, const struct corr_type *t,
 	struct corr_entry	*e = NULL;
 	int64_t			 d;
 
-	if (strlen(ev->detection_id) < sizeof(c->last.detection_id))
+	if (strnlen(ev->detection_id, CORR_ID_MAX + 1) <= CORR_ID_MAX)
 		e = corr_find(c, t->family, ev->detection_id);
 	if (e == NULL) {
 		c->stats.unmatched++;
 		info->state = CORR_UNCORRELATED;
 		return;
 	}
-	c->last = e->det;
 	corr_unlink(c, e);
+	c->held = e;
 	c->stats.matched++;
-	d = (corr_event_ms(ev, now_ms) - c->last.detected_ms) / 1000;
+	d = (corr_event_ms(ev, now_ms) - e->detected_ms) / 1000;
 	info->state = CORR_MATCHED;
-	info->det = &c->last;
+	info->det = corr_view(&c->view, e);
 	info->seconds_to_outcome = d > 0 ? d : 0;
 	info->outcome = t->outcome;
 }
@@ -461,6 +586,7 @@ corr_outcome(struct corr *c, const struct corr_type *t,
 void
 corr_tick(struct corr *c, int64_t now_ms)
 {
+	corr_release(c);
 	corr_alerts(c, now_ms);
 	corr_expire(c, now_ms);
 }
@@ -479,7 +605,7 @@ corr_expire(struct corr *c, int64_t now_ms)
 	alerts = c->conf.unresolved_alert > 0 && c->alert != NULL;
 	while ((e = TAILQ_FIRST(&c->ages)) != NULL &&
 	    now_ms - e->stored_ms >= ttl_ms && (e->alerted || !alerts)) {
-		corr_unlink(c, e);
+		corr_drop(c, e);
 		c->stats.expired++;
 	}
 }
@@ -493,6 +619,7 @@ static void
 corr_alerts(struct corr *c, int64_t now_ms)
 {
 	struct corr_entry	*e;
+	struct corr_detection	 det;
 	int64_t			 age_ms;
 
 	age_ms = (int64_t)c->conf.unresolved_alert * 1000;
@@ -504,7 +631,7 @@ corr_alerts(struct corr *c, int64_t now_ms)
 				break;
 			e->alerted = true;
 			c->stats.alerts++;
-			c->alert(&e->det, c->arg);
+			c->alert(corr_view(&det, e), c->arg);
 		}
 		c->unalerted = TAILQ_NEXT(e, age);
 	}
@@ -516,11 +643,18 @@ corr_stats(const struct corr *c)
 	return &c->stats;
 }
 
-/* Bytes one entry takes: the entry and up to two bucket slots (load 0.5..1). */
+/* Average malloc chunk of the entries now, and two bucket slots. */
 size_t
-corr_entry_size(void)
+corr_entry_size(const struct corr *c)
 {
-	return sizeof(struct corr_entry) + 2 * sizeof(struct corr_entry *);
+	size_t	 n;
+
+	if (c->stats.entries == 0)
+		n = corr_malloc_size(offsetof(struct corr_entry, str) +
+		    CORR_NSTR);
+	else
+		n = c->bytes / c->stats.entries;
+	return n + 2 * sizeof(struct corr_entry *);
 }
 
 /* CRC-32 (IEEE 802.3, reflected), table built on first use. */
@@ -543,6 +677,13 @@ crc32_update(uint32_t crc, const void *buf, size_t len)
 	while (len-- > 0)
 		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+static void
+put_u16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
 }
 
 static void
@@ -574,66 +715,38 @@ get_u64(const unsigned char *p)
 	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
 }
 
-/* The size of one snapshot record. */
-static size_t
-snap_rec_size(void)
-{
-	size_t	 i, n = SNAP_FIXED_SIZE;
-
-	for (i = 0; i < nitems(corr_strfields); i++)
-		n += corr_strfields[i].size;
-	return n;
-}
-
-/* Encode e into rec (snap_rec_size() bytes), strings zero-padded. */
-static void
-snap_encode(const struct corr_entry *e, unsigned char *rec)
-{
-	const char	*s;
-	size_t		 i, off = SNAP_FIXED_SIZE;
-
-	memset(rec, 0, snap_rec_size());
-	put_u64(rec, (uint64_t)e->stored_ms);
-	put_u64(rec + 8, (uint64_t)e->det.detected_ms);
-	put_u64(rec + 16, (uint64_t)e->det.event_type_id);
-	put_u64(rec + 24, (uint64_t)e->det.stream);
-	put_u32(rec + 32, e->alerted ? SNAP_ALERTED : 0);
-	for (i = 0; i < nitems(corr_strfields); i++) {
-		s = (const char *)&e->det + corr_strfields[i].off;
-		memcpy(rec + off, s, strnlen(s, corr_strfields[i].size));
-		off += corr_strfields[i].size;
-	}
-}
-
-/* Decode and check a record; a stored_ms in the future becomes now_ms. */
+/* Write n bytes to f and add them to the CRC. */
 static int
-snap_decode(const unsigned char *rec, struct corr_entry *e, int64_t now_ms)
+snap_out(FILE *f, const void *p, size_t n, uint32_t *crc)
 {
-	const struct corr_type	*t;
-	uint32_t		 flags = get_u32(rec + 32);
-	size_t			 i, off = SNAP_FIXED_SIZE;
+	*crc = crc32_update(*crc, p, n);
+	return n == 0 || fwrite(p, n, 1, f) == 1 ? 0 : -1;
+}
 
-	memset(e, 0, sizeof(*e));
-	e->stored_ms = (int64_t)get_u64(rec);
-	e->det.detected_ms = (int64_t)get_u64(rec + 8);
-	e->det.event_type_id = (int64_t)get_u64(rec + 16);
-	e->det.stream = (size_t)get_u64(rec + 24);
-	e->alerted = (flags & SNAP_ALERTED) != 0;
-	t = corr_type_of(e->det.event_type_id);
-	if ((flags & ~SNAP_ALERTED) != 0 || t == NULL || t->outcome != NULL ||
-	    e->stored_ms <= 0 || e->stored_ms > CORR_MAX_MS ||
-	    e->det.detected_ms < 0 || e->det.detected_ms > CORR_MAX_MS)
+/* Write e's record: the fixed part, then each string length-prefixed. */
+static int
+snap_put_entry(FILE *f, const struct corr_entry *e, uint32_t *crc)
+{
+	unsigned char	 fix[SNAP_FIXED_SIZE], len[2];
+	const char	*s;
+	size_t		 i, n;
+
+	put_u64(fix, (uint64_t)e->stored_ms);
+	put_u64(fix + 8, (uint64_t)e->detected_ms);
+	put_u64(fix + 16, (uint64_t)corr_types[e->type].id);
+	put_u64(fix + 24, (uint64_t)e->stream);
+	put_u32(fix + 32, e->alerted ? SNAP_ALERTED : 0);
+	if (snap_out(f, fix, sizeof(fix), crc) == -1)
 		return -1;
-	for (i = 0; i < nitems(corr_strfields); i++) {
-		if (memchr(rec + off, '\0', corr_strfields[i].size) == NULL)
+	for (i = 0; i < CORR_NSTR; i++) {
+		s = e->str + e->off[i];
+		n = strlen(s);			/* <= its cap, by corr_cut */
+		put_u16(len, (uint16_t)n);
+		if (snap_out(f, len, sizeof(len), crc) == -1 ||
+		    snap_out(f, s, n, crc) == -1)
 			return -1;
-		memcpy((char *)&e->det + corr_strfields[i].off, rec + off,
-		    corr_strfields[i].size);
-		off += corr_strfields[i].size;
 	}
-	if (e->stored_ms > now_ms)
-		e->stored_ms = now_ms;
-	return e->det.detection_id[0] == '\0' ? -1 : 0;
+	return 0;
 }
 
 /* Write header, records (oldest first) and CRC trailer to f. */
@@ -641,24 +754,18 @@ static int
 snap_write(const struct corr *c, FILE *f)
 {
 	unsigned char		 hdr[SNAP_HDR_SIZE], tr[4];
-	unsigned char		 rec[SNAP_REC_MAX];
 	const struct corr_entry	*e;
-	uint32_t		 crc;
-	size_t			 rs = snap_rec_size();
+	uint32_t		 crc = 0;
 
 	memcpy(hdr, SNAP_MAGIC, 8);
 	put_u32(hdr + 8, SNAP_VERSION);
-	put_u32(hdr + 12, (uint32_t)rs);
+	put_u32(hdr + 12, CORR_NSTR);
 	put_u64(hdr + 16, c->stats.entries);
-	crc = crc32_update(0, hdr, sizeof(hdr));
-	if (fwrite(hdr, sizeof(hdr), 1, f) != 1)
+	if (snap_out(f, hdr, sizeof(hdr), &crc) == -1)
 		return -1;
-	TAILQ_FOREACH(e, &c->ages, age) {
-		snap_encode(e, rec);
-		crc = crc32_update(crc, rec, rs);
-		if (fwrite(rec, rs, 1, f) != 1)
+	TAILQ_FOREACH(e, &c->ages, age)
+		if (snap_put_entry(f, e, &crc) == -1)
 			return -1;
-	}
 	put_u32(tr, crc);
 	return fwrite(tr, sizeof(tr), 1, f) == 1 ? 0 : -1;
 }
@@ -738,92 +845,169 @@ fail:
 	return -1;
 }
 
-/* Read and check the header; the file size must match the count exactly. */
+/* Read n of the bytes left before the trailer into p, adding to the CRC. */
 static int
-snap_header(FILE *f, const char *path, uint64_t *count, uint32_t *crc)
+snap_in(struct snap_in *r, void *p, size_t n)
+{
+	if (n > r->left || (n > 0 && fread(p, n, 1, r->f) != 1))
+		return -1;
+	r->left -= n;
+	r->crc = crc32_update(r->crc, p, n);
+	return 0;
+}
+
+/* Read and check the header; the count must fit in the file's size. */
+static int
+snap_header(struct snap_in *r, uint64_t *count)
 {
 	unsigned char	 hdr[SNAP_HDR_SIZE];
 	struct stat	 st;
-	uint64_t	 rs = snap_rec_size(), body;
 
-	if (fstat(fileno(f), &st) == -1 || st.st_size < SNAP_HDR_SIZE + 4 ||
-	    fread(hdr, sizeof(hdr), 1, f) != 1) {
-		log_warnx("correlation snapshot %s: truncated", path);
+	if (fstat(fileno(r->f), &st) == -1 ||
+	    st.st_size < SNAP_HDR_SIZE + 4) {
+		log_warnx("correlation snapshot %s: truncated", r->path);
+		return -1;
+	}
+	r->left = (uint64_t)st.st_size - 4;
+	if (snap_in(r, hdr, sizeof(hdr)) == -1) {
+		log_warnx("correlation snapshot %s: truncated", r->path);
 		return -1;
 	}
 	if (memcmp(hdr, SNAP_MAGIC, 8) != 0 ||
-	    get_u32(hdr + 8) != SNAP_VERSION || get_u32(hdr + 12) != rs) {
+	    get_u32(hdr + 8) != SNAP_VERSION ||
+	    get_u32(hdr + 12) != CORR_NSTR) {
 		log_warnx("correlation snapshot %s: not a version %d snapshot",
-		    path, SNAP_VERSION);
+		    r->path, SNAP_VERSION);
 		return -1;
 	}
 	*count = get_u64(hdr + 16);
-	body = (uint64_t)st.st_size - SNAP_HDR_SIZE - 4;
-	if (*count > body / rs || *count * rs != body) {
+	if (*count > r->left / SNAP_REC_MIN) {
 		log_warnx("correlation snapshot %s: size does not match its "
-		    "%llu records", path, (unsigned long long)*count);
+		    "%llu records", r->path, (unsigned long long)*count);
 		return -1;
 	}
-	*crc = crc32_update(0, hdr, sizeof(hdr));
+	return 0;
+}
+
+/* Read the strings of a record into r->buf: capped, no NUL inside. */
+static int
+snap_read_strs(struct snap_in *r, struct corr_strs *v)
+{
+	unsigned char	 len[2];
+	char		*p = r->buf;
+	size_t		 i, n;
+
+	for (i = 0; i < CORR_NSTR; i++) {
+		if (snap_in(r, len, sizeof(len)) == -1)
+			return -1;
+		n = (size_t)len[0] | (size_t)len[1] << 8;
+		if (n > corr_strfields[i].max || snap_in(r, p, n) == -1 ||
+		    memchr(p, '\0', n) != NULL)
+			return -1;
+		v->s[i] = p;
+		v->len[i] = n;
+		p += n;
+	}
+	return v->len[0] == 0 ? -1 : 0;		/* no detection_id */
+}
+
+/* Read one record. */
+static int
+snap_read_rec(struct snap_in *r, struct snap_rec *rec)
+{
+	unsigned char	 fix[SNAP_FIXED_SIZE];
+
+	if (snap_in(r, fix, sizeof(fix)) == -1)
+		return -1;
+	rec->stored_ms = (int64_t)get_u64(fix);
+	rec->detected_ms = (int64_t)get_u64(fix + 8);
+	rec->event_type_id = (int64_t)get_u64(fix + 16);
+	rec->stream = get_u64(fix + 24);
+	rec->flags = get_u32(fix + 32);
+	if (snap_check(rec) == -1)
+		return -1;
+	return snap_read_strs(r, &rec->v);
+}
+
+/* Check a record's numbers: a known detection type, sane times. */
+static int
+snap_check(const struct snap_rec *rec)
+{
+	const struct corr_type	*t = corr_type_of(rec->event_type_id);
+
+	if ((rec->flags & ~SNAP_ALERTED) != 0 || t == NULL ||
+	    t->outcome != NULL ||
+	    rec->stored_ms <= 0 || rec->stored_ms > CORR_MAX_MS ||
+	    rec->detected_ms < 0 || rec->detected_ms > CORR_MAX_MS)
+		return -1;
 	return 0;
 }
 
 /*
  * Read count records and keep the newest max_entries not past ttl; the
- * older ones are counted evicted, those past ttl expired.
+ * older ones are counted evicted, those past ttl expired.  The records must
+ * take up the file up to the trailer exactly.
  */
 static int
-snap_records(struct corr *c, FILE *f, const char *path, uint64_t count,
-    int64_t now_ms, uint32_t *crc)
+snap_records(struct corr *c, struct snap_in *r, uint64_t count,
+    int64_t now_ms)
 {
-	unsigned char		 rec[SNAP_REC_MAX];
-	struct corr_entry	*e;
-	size_t			 rs = snap_rec_size();
-	uint64_t		 i, skip;
+	struct snap_rec	 rec;
+	uint64_t	 i, skip;
 
 	skip = count > c->conf.max_entries ? count - c->conf.max_entries : 0;
 	for (i = 0; i < count; i++) {
-		if (fread(rec, rs, 1, f) != 1)
-			goto fail;
-		*crc = crc32_update(*crc, rec, rs);
-		if ((e = malloc(sizeof(*e))) == NULL)
-			fatal("%s", __func__);
-		if (snap_decode(rec, e, now_ms) == -1) {
-			free(e);
-			goto fail;
+		if (snap_read_rec(r, &rec) == -1) {
+			log_warnx("correlation snapshot %s: bad record %llu",
+			    r->path, (unsigned long long)i);
+			return -1;
 		}
-		snap_keep(c, e, i < skip, now_ms);
+		snap_keep(c, &rec, i < skip, now_ms);
+	}
+	if (r->left != 0) {
+		log_warnx("correlation snapshot %s: size does not match its "
+		    "%llu records", r->path, (unsigned long long)count);
+		return -1;
 	}
 	return 0;
-fail:
-	log_warnx("correlation snapshot %s: bad record %llu", path,
-	    (unsigned long long)i);
-	return -1;
 }
 
-/* Store a loaded entry, or drop it (over the bound or past ttl). */
+/*
+ * Store a loaded record, or count it dropped (over the bound or past ttl).
+ * A stored_ms in the future becomes now_ms.
+ */
 static void
-snap_keep(struct corr *c, struct corr_entry *e, bool over, int64_t now_ms)
+snap_keep(struct corr *c, const struct snap_rec *rec, bool over,
+    int64_t now_ms)
 {
+	struct corr_entry	*e;
+	int64_t			 stored_ms = rec->stored_ms;
+
+	if (stored_ms > now_ms)
+		stored_ms = now_ms;
 	if (over)
 		c->stats.evicted++;
-	else if (now_ms - e->stored_ms >= (int64_t)c->conf.ttl * 1000)
+	else if (now_ms - stored_ms >= (int64_t)c->conf.ttl * 1000)
 		c->stats.expired++;
 	else {
+		e = corr_entry_new(&rec->v, corr_type_of(rec->event_type_id));
+		e->stored_ms = stored_ms;
+		e->alerted = (rec->flags & SNAP_ALERTED) != 0;
+		e->detected_ms = rec->detected_ms;
+		e->stream = (size_t)rec->stream;
 		corr_insert(c, e);
-		return;
 	}
-	free(e);
 }
 
 /* Check the CRC trailer. */
 static int
-snap_trailer(FILE *f, const char *path, uint32_t crc)
+snap_trailer(struct snap_in *r)
 {
 	unsigned char	 tr[4];
 
-	if (fread(tr, sizeof(tr), 1, f) != 1 || get_u32(tr) != crc) {
-		log_warnx("correlation snapshot %s: checksum mismatch", path);
+	if (fread(tr, sizeof(tr), 1, r->f) != 1 || get_u32(tr) != r->crc) {
+		log_warnx("correlation snapshot %s: checksum mismatch",
+		    r->path);
 		return -1;
 	}
 	return 0;
@@ -837,24 +1021,30 @@ int
 corr_load(struct corr *c, const char *path, int64_t now_ms)
 {
 	struct corr_stats	 before = c->stats;
-	FILE			*f;
+	struct snap_in		 r;
 	uint64_t		 count;
-	uint32_t		 crc;
 
-	if ((f = fopen(path, "rbe")) == NULL) {
+	corr_release(c);
+	memset(&r, 0, sizeof(r));
+	r.path = path;
+	if ((r.f = fopen(path, "rbe")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		log_warn("correlation snapshot %s", path);
 		return -1;
 	}
-	if (snap_header(f, path, &count, &crc) == -1 ||
-	    snap_records(c, f, path, count, now_ms, &crc) == -1 ||
-	    snap_trailer(f, path, crc) == -1)
+	if ((r.buf = malloc(CORR_NSTR * CORR_FIELD_MAX)) == NULL)
+		fatal("%s", __func__);
+	if (snap_header(&r, &count) == -1 ||
+	    snap_records(c, &r, count, now_ms) == -1 ||
+	    snap_trailer(&r) == -1)
 		goto fail;
-	fclose(f);
+	free(r.buf);
+	fclose(r.f);
 	return 0;
 fail:
-	fclose(f);
+	free(r.buf);
+	fclose(r.f);
 	corr_clear(c);
 	c->stats = before;
 	c->stats.entries = 0;

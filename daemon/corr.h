@@ -31,19 +31,28 @@ enum corr_state {
 	CORR_UNRESOLVED,	/* the alert for a detection without outcome */
 };
 
-/* The facts kept of a detection (strings NUL-terminated, maybe empty). */
+/*
+ * The facts kept of a detection.  The strings are never NULL ("" when
+ * absent), NUL-terminated and at most CORR_FIELD_MAX bytes (cut at a UTF-8
+ * boundary; detection_id at most CORR_ID_MAX, a longer one is not keyed).
+ * The struct is a view the module fills: its strings point into the
+ * stored entry (one allocation: fixed part, then the strings packed).
+ */
+#define CORR_FIELD_MAX	4095	/* bytes of a string, without its NUL */
+#define CORR_ID_MAX	31	/* bytes of a detection_id that is keyed */
+
 struct corr_detection {
-	char		 detection_id[32];
-	char		 event_id[24];		/* the Threat Detected's id */
+	const char	*detection_id;
+	const char	*event_id;		/* the Threat Detected's id */
 	int64_t		 detected_ms;		/* its timestamp, epoch ms */
 	int64_t		 event_type_id;
-	char		 detection[128];	/* detection name */
-	char		 connector_guid[64];
-	char		 hostname[256];
-	char		 file_name[256];
-	char		 file_path[1024];
-	char		 sha256[72];
-	char		 severity[16];
+	const char	*detection;		/* detection name */
+	const char	*connector_guid;
+	const char	*hostname;
+	const char	*file_name;
+	const char	*file_path;
+	const char	*sha256;
+	const char	*severity;
 	size_t		 stream;		/* index of the stream it came on */
 };
 
@@ -70,7 +79,8 @@ struct corr_stats {
 /*
  * Called once for each detection that reached unresolved_alert without
  * outcome; the entry stays (its outcome may still match within ttl).  The
- * callback must not call corr_observe, corr_load or corr_free.
+ * detection is valid during the call only.  The callback must not call
+ * corr_observe, corr_load or corr_free.
  */
 typedef void (*corr_alert_fn)(const struct corr_detection *, void *arg);
 
@@ -84,9 +94,11 @@ struct corr	*corr_new(struct event_base *, const struct corr_conf *,
 void		 corr_free(struct corr *);
 /*
  * Classify ev (which arrived on stream index `stream` at now_ms) and update
- * the table; fills *info.  info->det points into the table and stays valid
- * until the next corr_* call.  An outcome arriving before its detection is
- * CORR_UNCORRELATED (nothing waits); that detection, arriving later, is
+ * the table; fills *info.  info->det (its strings in a stored entry, or for
+ * CORR_MATCHED in the entry just taken out of the table) stays valid until
+ * the next corr_observe, corr_tick, corr_load or corr_free.  An outcome
+ * arriving before its detection is CORR_UNCORRELATED (nothing waits); that
+ * detection, arriving later, is
  * stored as CORR_PENDING as usual.  A redelivered detection (same event id)
  * is CORR_PENDING again but not stored twice.
  */
@@ -102,7 +114,12 @@ const struct corr_stats *corr_stats(const struct corr *);
  */
 int		 corr_save(const struct corr *, const char *path);
 int		 corr_load(struct corr *, const char *path, int64_t now_ms);
-/* Bytes of memory one stored detection takes (entry and table slots). */
-size_t		 corr_entry_size(void);
+/*
+ * Bytes of memory one stored detection takes on average now: its one
+ * allocation (entry and strings) as malloc rounds it, with malloc's header,
+ * and two hash-bucket slots (the load stays between 0.5 and 1).  With no
+ * entries, the figure for a detection with empty strings.
+ */
+size_t		 corr_entry_size(const struct corr *);
 
 #endif

@@ -2,11 +2,14 @@
  * test_corr.c: correlation of detections with their outcomes (real fixture
  * pairs), expiry, eviction, duplicates, unresolved alerts, snapshots.
  *
- * Memory (x86_64): one stored detection is sizeof(struct corr_entry) = 1936
- * bytes (struct corr_detection 1896 + age list, hash chain, arrival time,
- * hash, alert flag) plus one or two bucket pointers: corr_entry_size() =
- * 1952 bytes, about 195 MB at the default max_entries of 100000 (plus
- * malloc's own few bytes per entry).
+ * Memory (x86_64, glibc): an entry is one malloc of a 72-byte fixed part
+ * (age list, hash chain, arrival and detection times, stream, hash, nine
+ * u16 string offsets, type, alert flag) followed by its strings packed; the
+ * struct corr_detection callers see is built on demand.  test_entry_memory
+ * measures corr_entry_size() (malloc chunk with header and rounding, plus
+ * two bucket slots) over the five real fixture detections: 336 bytes per
+ * entry (112 with all strings empty), about 34 MB at the default
+ * max_entries of 100000; it was 1952 bytes with fixed-size strings.
  */
 #include <sys/stat.h>
 
@@ -35,6 +38,14 @@ struct fx {
 	char		*body;
 	struct amp_event ev;
 };
+
+/* The real fixture detections. */
+static const char *const det_files[] = {
+	"threat_detected_1", "threat_detected_2_docs_pair",
+	"threat_detected_3_stream_message",
+	"threat_detected_4_quarantine_failed", "retrospective_detection_1",
+};
+#define NDET	nitems(det_files)
 
 static char	 tmpdir[64];
 static int	 nalerts;
@@ -120,15 +131,23 @@ synth(struct amp_event *ev, int64_t type, const char *detid, const char *id,
 }
 
 static enum corr_state
+observe_synth_info(struct corr *c, int64_t type, const char *detid,
+    const char *id, int64_t now, struct corr_info *info)
+{
+	struct amp_event	 ev;
+
+	synth(&ev, type, detid, id, now / 1000);
+	corr_observe(c, &ev, 0, now, info);
+	return info->state;
+}
+
+static enum corr_state
 observe_synth(struct corr *c, int64_t type, const char *detid, const char *id,
     int64_t now)
 {
-	struct amp_event	 ev;
 	struct corr_info	 info;
 
-	synth(&ev, type, detid, id, now / 1000);
-	corr_observe(c, &ev, 0, now, &info);
-	return info.state;
+	return observe_synth_info(c, type, detid, id, now, &info);
 }
 
 static void
@@ -494,26 +513,69 @@ START_TEST(test_alert_before_expiry)
 }
 END_TEST
 
-/* Long values are cut at a UTF-8 boundary. */
+/* "ab" and then é up to n - 1 bytes, NUL-terminated. */
+static void
+fill_utf8(char *name, size_t n)
+{
+	size_t	 i;
+
+	snprintf(name, n, "ab");
+	for (i = 2; i + 2 < n; i += 2)
+		memcpy(name + i, "\xc3\xa9", 3);
+}
+
+/* Values under the cap are kept whole; absent ones are empty, not NULL. */
 START_TEST(test_truncation)
 {
 	struct corr		*c = new_corr(100, 3600, 0);
 	struct amp_event	 ev;
 	struct corr_info	 info;
 	char			 name[512];
-	size_t			 i;
 
-	snprintf(name, sizeof(name), "ab");
-	for (i = 2; i + 2 < sizeof(name); i += 2)
-		memcpy(name + i, "\xc3\xa9", 3);
+	fill_utf8(name, sizeof(name));
 	synth(&ev, DETECTED, "t", "1", 0);
 	ev.detection = name;
 	ev.file_path = name;
 	corr_observe(c, &ev, 0, NOW, &info);
-	ck_assert_uint_eq(strlen(info.det->detection), 126);
-	ck_assert_int_eq(memcmp(info.det->detection, name, 126), 0);
-	ck_assert_str_eq(info.det->file_path, name);	/* fits */
+	ck_assert_str_eq(info.det->detection, name);
+	ck_assert_str_eq(info.det->file_path, name);
 	ck_assert_int_eq(info.det->detected_ms, NOW);	/* no timestamp */
+	ck_assert_ptr_nonnull(info.det->hostname);
+	ck_assert_str_eq(info.det->hostname, "");
+	ck_assert_str_eq(info.det->sha256, "");
+	ck_assert_str_eq(info.det->severity, "");
+	corr_free(c);
+}
+END_TEST
+
+/* A value over the cap is cut at a UTF-8 boundary; the longest key is kept. */
+START_TEST(test_over_cap)
+{
+	struct corr		*c = new_corr(100, 3600, 0);
+	struct amp_event	 ev;
+	struct corr_info	 info;
+	char			*name, id[CORR_ID_MAX + 1];
+
+	ck_assert_ptr_nonnull(name = malloc(10240));
+	fill_utf8(name, 10240);
+	memset(id, '5', CORR_ID_MAX);
+	id[CORR_ID_MAX] = '\0';
+	synth(&ev, DETECTED, id, "1", 0);		/* the longest key */
+	ev.detection = name;
+	ev.hostname = name;
+	ev.file_path = name + 1;			/* starts "b\xc3" */
+	corr_observe(c, &ev, 0, NOW, &info);
+	ck_assert_int_eq(info.state, CORR_PENDING);
+	ck_assert_uint_eq(strlen(info.det->detection), CORR_FIELD_MAX - 1);
+	ck_assert_int_eq(memcmp(info.det->detection, name,
+	    CORR_FIELD_MAX - 1), 0);
+	ck_assert_str_eq(info.det->hostname, info.det->detection);
+	ck_assert_uint_eq(strlen(info.det->file_path), CORR_FIELD_MAX);
+	ck_assert_int_eq(memcmp(info.det->file_path, name + 1,
+	    CORR_FIELD_MAX), 0);
+	ck_assert_int_eq(observe_synth(c, QUARANTINED, id, "2", NOW),
+	    CORR_MATCHED);
+	free(name);
 	corr_free(c);
 }
 END_TEST
@@ -554,6 +616,87 @@ START_TEST(test_snapshot_roundtrip)
 	ck_assert_int_eq(observe_file(c, "threat_quarantined_2_docs_pair",
 	    NOW + 1400000, &info), CORR_MATCHED);
 	ck_assert_str_eq(info.det->event_id, "6533241145273614339");
+	corr_free(c);
+}
+END_TEST
+
+/* All of a detection as one string, to compare (the caller frees it). */
+static char *
+det_text(const struct corr_detection *d)
+{
+	char	*t;
+
+	ck_assert_ptr_nonnull(d->detection_id);
+	ck_assert_ptr_nonnull(d->event_id);
+	ck_assert_ptr_nonnull(d->detection);
+	ck_assert_ptr_nonnull(d->connector_guid);
+	ck_assert_ptr_nonnull(d->hostname);
+	ck_assert_ptr_nonnull(d->file_name);
+	ck_assert_ptr_nonnull(d->file_path);
+	ck_assert_ptr_nonnull(d->sha256);
+	ck_assert_ptr_nonnull(d->severity);
+	ck_assert_int_ge(asprintf(&t,
+	    "%s|%s|%lld|%lld|%s|%s|%s|%s|%s|%s|%s|%zu", d->detection_id,
+	    d->event_id, (long long)d->detected_ms,
+	    (long long)d->event_type_id, d->detection, d->connector_guid,
+	    d->hostname, d->file_name, d->file_path, d->sha256, d->severity,
+	    d->stream), 0);
+	return t;
+}
+
+/* A detection with values over the cap and others absent. */
+static void
+observe_long(struct corr *c, int64_t now, struct corr_info *info)
+{
+	struct amp_event	 ev;
+	char			*name;
+
+	ck_assert_ptr_nonnull(name = malloc(8192));
+	fill_utf8(name, 8192);
+	synth(&ev, DETECTED, "long", "7", 1600000000);
+	ev.detection = name;
+	ev.hostname = name + 1;
+	ev.file_path = name;
+	ev.sha256 = "";
+	corr_observe(c, &ev, 3, now, info);
+	free(name);
+}
+
+/* The loaded entries' strings equal the saved ones, field for field. */
+START_TEST(test_snapshot_strings)
+{
+	struct corr		*c = new_corr(100, 3600, 0);
+	struct corr_info	 info;
+	char			 path[128], *id[NDET + 1], *saved[NDET + 1], *t;
+	int64_t			 out[NDET + 1];
+	size_t			 i;
+
+	snprintf(path, sizeof(path), "%s/corr.snap", tmpdir);
+	for (i = 0; i <= NDET; i++) {
+		if (i < NDET)
+			observe_file(c, det_files[i], NOW + i, &info);
+		else
+			observe_long(c, NOW + i, &info);
+		ck_assert_int_eq(info.state, CORR_PENDING);
+		saved[i] = det_text(info.det);
+		ck_assert_ptr_nonnull(id[i] = strdup(info.det->detection_id));
+		out[i] = info.det->event_type_id == RETRO ? RETRO_Q :
+		    QUARANTINED;
+	}
+	ck_assert_int_eq(corr_save(c, path), 0);
+	corr_free(c);
+	c = new_corr(100, 3600, 0);
+	ck_assert_int_eq(corr_load(c, path, NOW + 10), 0);
+	ck_assert_uint_eq(corr_stats(c)->entries, NDET + 1);
+	for (i = 0; i <= NDET; i++) {
+		ck_assert_int_eq(observe_synth_info(c, out[i], id[i], "q",
+		    NOW + 20, &info), CORR_MATCHED);
+		t = det_text(info.det);
+		ck_assert_str_eq(t, saved[i]);
+		free(t);
+		free(id[i]);
+		free(saved[i]);
+	}
 	corr_free(c);
 }
 END_TEST
@@ -639,6 +782,21 @@ load_bad(const char *path, const unsigned char *p, size_t n)
 	corr_free(c);
 }
 
+/* Load a copy of p with byte at set to v and a right CRC: refused. */
+static void
+load_forged(const char *path, const unsigned char *p, size_t n, size_t at,
+    unsigned char v)
+{
+	unsigned char	*q;
+
+	ck_assert_ptr_nonnull(q = malloc(n));
+	memcpy(q, p, n);
+	q[at] = v;
+	set_crc(q, n);
+	load_bad(path, q, n);
+	free(q);
+}
+
 START_TEST(test_snapshot_corrupt)
 {
 	struct corr	*c = new_corr(100, 3600, 0);
@@ -655,7 +813,8 @@ START_TEST(test_snapshot_corrupt)
 	ck_assert_int_eq(corr_save(c, good), 0);
 	corr_free(c);
 	p = (unsigned char *)slurp(good, &n);
-	ck_assert_ptr_nonnull(q = malloc(n));
+	ck_assert_uint_eq(n, 24 + 2 * (36 + 2 * 9 + 3) + 4);
+	ck_assert_ptr_nonnull(q = malloc(n + 1));
 	for (i = 0; i < n; i += 97) {			/* flipped bytes */
 		memcpy(q, p, n);
 		q[i] ^= 0x20;
@@ -667,16 +826,22 @@ START_TEST(test_snapshot_corrupt)
 	memcpy(q, p, n);
 	q[0] = 'X';					/* magic */
 	load_bad(bad, q, n);
-	memcpy(q, p, n);
-	q[8] = 2;					/* version */
-	load_bad(bad, q, n);
+	load_forged(bad, p, n, 8, 1);			/* version 1 */
+	load_forged(bad, p, n, 8, 3);			/* version 3 */
 	memcpy(q, p, n);
 	memset(q + 16, 0xff, 8);			/* huge count */
 	load_bad(bad, q, n);
-	memcpy(q, p, n);				/* no NUL, right CRC */
-	memset(q + 24 + 36, '7', 32);
-	set_crc(q, n);
-	load_bad(bad, q, n);
+	load_forged(bad, p, n, 16, 1);			/* count too low */
+	/* Record 1 at 24: 36 fixed bytes, then u16 2 "d1", u16 1 "1", ... */
+	load_forged(bad, p, n, 24 + 36 + 3, 0);		/* NUL in a string */
+	load_forged(bad, p, n, 24 + 36, 32);		/* id over its cap */
+	load_forged(bad, p, n, 24 + 36 + 5, 0x10);	/* 4097: over the cap */
+	load_forged(bad, p, n, 24 + 36 + 5, 0x0f);	/* past the end */
+	load_forged(bad, p, n, 24 + 32, 2);		/* unknown flag */
+	memcpy(q, p, n - 4);				/* a byte too many */
+	q[n - 4] = 0;
+	set_crc(q, n + 1);
+	load_bad(bad, q, n + 1);
 	memcpy(q, p, n);				/* check the forger */
 	set_crc(q, n);
 	write_file(bad, q, n);
@@ -690,6 +855,25 @@ START_TEST(test_snapshot_corrupt)
 }
 END_TEST
 
+/* The real fixture detections take under 400 bytes an entry. */
+START_TEST(test_entry_memory)
+{
+	struct corr		*c = new_corr(100, 3600, 0);
+	struct corr_info	 info;
+	size_t			 i, empty = corr_entry_size(c);
+
+	for (i = 0; i < NDET; i++)
+		ck_assert_int_eq(observe_file(c, det_files[i], NOW, &info),
+		    CORR_PENDING);
+	ck_assert_uint_eq(corr_stats(c)->entries, NDET);
+	printf("corr: %zu bytes per entry (fixture detections), %zu empty\n",
+	    corr_entry_size(c), empty);
+	ck_assert_uint_gt(corr_entry_size(c), empty);
+	ck_assert_uint_lt(corr_entry_size(c), 400);
+	corr_free(c);
+}
+END_TEST
+
 /* 100000 entries, then 100000 matches: the table stays O(1). */
 START_TEST(test_fill_100k)
 {
@@ -697,12 +881,13 @@ START_TEST(test_fill_100k)
 	char		 id[24];
 	int		 i;
 
-	printf("corr: %zu bytes per entry\n", corr_entry_size());
 	for (i = 0; i < 100000; i++) {
 		snprintf(id, sizeof(id), "65332413471%08d", i);
 		observe_synth(c, DETECTED, id, id, NOW + i);
 	}
 	ck_assert_uint_eq(corr_stats(c)->entries, 100000);
+	printf("corr: %zu bytes per entry (100000 with only ids)\n",
+	    corr_entry_size(c));
 	corr_tick(c, NOW + 3600000 + 49999);
 	ck_assert_int_eq(nalerts, 50000);
 	for (i = 0; i < 100000; i++) {
@@ -736,9 +921,12 @@ suite_corr(void)
 	tcase_add_test(tc, test_unresolved_alert);
 	tcase_add_test(tc, test_alert_before_expiry);
 	tcase_add_test(tc, test_truncation);
+	tcase_add_test(tc, test_over_cap);
 	tcase_add_test(tc, test_snapshot_roundtrip);
+	tcase_add_test(tc, test_snapshot_strings);
 	tcase_add_test(tc, test_snapshot_bounded);
 	tcase_add_test(tc, test_snapshot_corrupt);
+	tcase_add_test(tc, test_entry_memory);
 	tcase_add_test(tc, test_fill_100k);
 	suite_add_tcase(s, tc);
 	return s;
