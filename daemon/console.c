@@ -12,6 +12,12 @@ static int	console_api_host(const char *, const char **, size_t *);
 static bool	console_host_ok(const char *, size_t);
 static int	console_pct(struct buf *, const char *);
 static int	console_append(struct buf *, const char *, const char *);
+static int	console_amqp_base(const char *, struct buf *);
+static bool	console_cisco_stream(const char *, size_t);
+static void	console_undo(struct buf *, size_t);
+
+#define STREAM_PREFIX	"export-streaming."
+#define CISCO_DOMAIN	"amp.cisco.com"
 
 /* Append the configured or the derived console base URL to out. */
 int
@@ -37,10 +43,79 @@ console_base(const struct amp_event *ev, const char *configured,
 		goto fail;
 	return 0;
 fail:
+	console_undo(out, start);
+	return -1;
+}
+
+/* Append the base from the configuration, the API link or the AMQP host. */
+int
+console_base_for(const struct amp_event *ev, const char *configured,
+    const char *amqp_host, struct buf *out)
+{
+	if (console_base(ev, configured, out) == 0)
+		return 0;
+	return console_amqp_base(amqp_host, out);
+}
+
+/* Append the console of a Cisco stream host, or the private cloud's host. */
+static int
+console_amqp_base(const char *host, struct buf *out)
+{
+	size_t	 start = out->len, n, pl = strlen(STREAM_PREFIX);
+
+	if (host == NULL || (n = strcspn(host, ":/")) == 0 ||
+	    !console_host_ok(host, n))
+		return -1;
+	if (console_cisco_stream(host, n)) {
+		if (buf_puts(out, "https://console.") == -1 ||
+		    buf_append(out, host + pl, n - pl) == -1)
+			goto fail;
+	} else if (buf_puts(out, "https://") == -1 ||
+	    buf_append(out, host, n) == -1)
+		goto fail;
+	return 0;
+fail:
+	console_undo(out, start);
+	return -1;
+}
+
+/* True for "export-streaming.[<region>.]amp.cisco.com" (n bytes at h). */
+static bool
+console_cisco_stream(const char *h, size_t n)
+{
+	size_t	 pl = strlen(STREAM_PREFIX), dl = strlen(CISCO_DOMAIN);
+
+	if (n < pl + dl || strncasecmp(h, STREAM_PREFIX, pl) != 0 ||
+	    strncasecmp(h + n - dl, CISCO_DOMAIN, dl) != 0)
+		return false;
+	return n == pl + dl || h[n - dl - 1] == '.';
+}
+
+/* Append the file trajectory link of the event's SHA-256 under base. */
+int
+console_file_url(const struct amp_event *ev, const char *base,
+    struct buf *out)
+{
+	size_t	 start = out->len;
+
+	if (base == NULL || *base == '\0' || ev->sha256 == NULL ||
+	    *ev->sha256 == '\0')
+		return -1;
+	if (buf_puts(out, base) == -1 ||
+	    console_append(out, "/file/trajectory/", ev->sha256) == -1) {
+		console_undo(out, start);
+		return -1;
+	}
+	return 0;
+}
+
+/* Put out back to its first start bytes. */
+static void
+console_undo(struct buf *out, size_t start)
+{
 	out->len = start;
 	if (out->data != NULL)
 		out->data[start] = '\0';
-	return -1;
 }
 
 /* Find the host of an http(s) URL; it must be "api." plus a DNS name. */
@@ -84,15 +159,17 @@ console_url(const struct amp_event *ev, const char *base, struct buf *out)
 	size_t	 start = out->len;
 	char	 num[24];
 
-	if (base == NULL || *base == '\0' || buf_puts(out, base) == -1)
+	if (base == NULL || *base == '\0')
+		return -1;
+	if ((ev->connector_guid == NULL || *ev->connector_guid == '\0') &&
+	    console_file_url(ev, base, out) == 0)
+		return 0;
+	if (buf_puts(out, base) == -1)
 		goto fail;
 	if (ev->connector_guid != NULL && *ev->connector_guid != '\0') {
 		if (console_append(out, "/computers/", ev->connector_guid) == -1 ||
 		    buf_puts(out, "/trajectory2") == -1 ||
 		    (ev->has_id && console_append(out, "?id=", ev->id_str) == -1))
-			goto fail;
-	} else if (ev->sha256 != NULL && *ev->sha256 != '\0') {
-		if (console_append(out, "/file/trajectory/", ev->sha256) == -1)
 			goto fail;
 	} else {
 		snprintf(num, sizeof(num), "%lld", (long long)ev->event_type_id);
@@ -102,9 +179,7 @@ console_url(const struct amp_event *ev, const char *base, struct buf *out)
 	}
 	return 0;
 fail:
-	out->len = start;
-	if (out->data != NULL)
-		out->data[start] = '\0';
+	console_undo(out, start);
 	return -1;
 }
 

@@ -17,6 +17,22 @@ struct amp_event;
 int	console_base(const struct amp_event *, const char *configured,
 	    struct buf *out);
 /*
+ * Like console_base, then, when neither the configured URL nor the event's
+ * API link gives one, from the AMQP host of the stream:
+ * "export-streaming.<region>amp.cisco.com" -> "https://console.<region>
+ * amp.cisco.com"; any other host (a private cloud) -> "https://<host>".
+ * Returns 0, or -1 (out unchanged).
+ */
+int	console_base_for(const struct amp_event *, const char *configured,
+	    const char *amqp_host, struct buf *out);
+/*
+ * Append the file trajectory link "<base>/file/trajectory/<sha256>" of the
+ * event's file to out.  Returns 0, or -1 if the event has no SHA-256 or
+ * base is NULL or empty (out unchanged).
+ */
+int	console_file_url(const struct amp_event *, const char *console_base,
+	    struct buf *out);
+/*
  * Append the console URL of the event to out: the device trajectory at the
  * event when the connector is known, else the file trajectory of the
  * SHA-256, else the dashboard of the event type.  Returns 0 or -1.

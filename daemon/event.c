@@ -41,6 +41,8 @@ static void		 event_address(struct amp_event *, struct json_object *,
 			    const char **, const char **);
 static void		 event_file(struct amp_event *, struct json_object *);
 static void		 event_description(struct amp_event *);
+static void		 event_network(struct amp_event *, struct json_object *);
+static bool		 port_get(struct json_object *, const char *, int64_t *);
 static int		 addr_family(const char *);
 
 /* Parse body into ev; on failure *reason names the problem. */
@@ -68,6 +70,10 @@ event_parse(struct amp_event *ev, const char *body, size_t len,
 	event_computer(ev, obj_get(root, "computer", json_type_object));
 	event_file(ev, obj_get(root, "file", json_type_object));
 	event_description(ev);
+	event_network(ev, obj_get(root, "network_info", json_type_object));
+	if (!int_get(root, "start_timestamp", &ev->start_timestamp) ||
+	    ev->start_timestamp < 0)
+		ev->start_timestamp = 0;
 	return 0;
 fail:
 	event_clear(ev);
@@ -391,4 +397,22 @@ event_description(struct amp_event *ev)
 	if (ev->description == NULL)
 		ev->description = str_get(err, "description");
 	ev->has_error_code = int_get(err, "error_code", &ev->error_code);
+}
+
+/* Read network_info: the remote address and both ports (0..65535). */
+static void
+event_network(struct amp_event *ev, struct json_object *n)
+{
+	if (n == NULL)
+		return;
+	ev->remote_ip = str_get(n, "remote_ip");
+	ev->has_local_port = port_get(n, "local_port", &ev->local_port);
+	ev->has_remote_port = port_get(n, "remote_port", &ev->remote_port);
+}
+
+/* Read an integer member that is a valid port number. */
+static bool
+port_get(struct json_object *o, const char *key, int64_t *vp)
+{
+	return int_get(o, key, vp) && *vp >= 0 && *vp <= 65535;
 }

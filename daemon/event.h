@@ -55,6 +55,13 @@ struct amp_event {
 	bool		 has_error_code;
 	int64_t		 error_code;
 	const char	*api_link;	/* computer.links.computer, for the region */
+
+	int64_t		 start_timestamp;	/* epoch seconds, 0 if absent */
+	const char	*remote_ip;	/* network_info.* */
+	bool		 has_local_port;
+	int64_t		 local_port;
+	bool		 has_remote_port;
+	int64_t		 remote_port;
 };
 
 /*

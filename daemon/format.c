@@ -7,6 +7,7 @@
 static const struct format_ops *const formats[] = {
 	&format_cef_ops,
 	&format_json_ops,
+	&format_leef_ops,
 	NULL,
 };
 

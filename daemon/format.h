@@ -20,7 +20,7 @@ struct format_ctx {
 	const char	*cloud;		/* cloud name or NULL */
 	const char	*console_url;	/* link to the event in the AMP console, or NULL */
 	int64_t		 received_ms;	/* when ampstream received it, epoch ms */
-	int		 default_severity;	/* CEF severity for events without one */
+	int		 default_severity;	/* CEF severity for events without one (LEEF: at least 1) */
 	size_t		 max_len;	/* the record must fit in this many bytes */
 	const struct corr_info *corr;	/* correlation of this event, or NULL */
 	const char	*file_console_url;	/* file trajectory link, or NULL */
@@ -38,6 +38,7 @@ struct format_ops {
 
 extern const struct format_ops format_cef_ops;
 extern const struct format_ops format_json_ops;
+extern const struct format_ops format_leef_ops;
 
 const struct format_ops	*format_lookup(const char *name);
 

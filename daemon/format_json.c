@@ -3,8 +3,11 @@
  * object:
  *
  *	{...event...,"ampstream":{"stream":"s","cloud":"c"|null,
- *	    "console_url":"u"|null,"received_at":"2026-11-24T19:00:00.123Z",
- *	    "id_str":"1503580638684881251"|null}}
+ *	    "console_url":"u"|null,"file_console_url":"u"|null,
+ *	    "received_at":"2026-11-24T19:00:00.123Z",
+ *	    "id_str":"1503580638684881251"|null,
+ *	    "correlation":{"state":"matched",...},	(when correlated)
+ *	    "truncated":true}}				(when cut)
  *
  * The body is copied byte for byte except for whitespace outside strings,
  * so numbers (ids above 2^53), key order and string escapes are unchanged.
@@ -12,23 +15,68 @@
  * \u00XX so the record stays one line of valid JSON.  If the event already
  * has an "ampstream" key it is kept and ours is added after it (a duplicate
  * key: most parsers, json-c and jq included, keep the last one, ours).
- * A record longer than ctx->max_len is refused; values are not truncated.
+ *
+ * A record longer than ctx->max_len is made to fit by cutting the longest
+ * string values of the event and of the correlation's detection facts
+ * (never keys, numbers, a "state", or the other ampstream members) to a
+ * common cap, each cut value ending in "..." inside its quotes (fmt_kv.c
+ * fmt_fit; never inside an escape or a UTF-8 sequence), and
+ * "truncated":true is added; -1 only if even that does not fit.
+ *
+ * Correlation (when ctx->corr is not NULL and not CORR_NONE):
+ *	{"state":"pending"|"uncorrelated"}
+ *	{"state":"matched","detection_event_id":..,"detection_id":..,
+ *	    "detected_at":"<RFC 3339>","detection":..,"file_name":..,
+ *	    "file_path":..,"sha256":..,"hostname":..,"connector_guid":..,
+ *	    "seconds_to_outcome":N,"outcome":"quarantined"|...}
+ *	{"state":"unresolved", the same detection facts, "seconds_open":N}
+ * where seconds_open counts from the detection's time to received_at;
+ * empty facts are null.
  */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <time.h>
+#include <string.h>
 
 #include "buf.h"
+#include "corr.h"
 #include "event.h"
+#include "fmt_facts.h"
+#include "fmt_kv.h"
 #include "format.h"
+
+#define JSON_META	"\"ampstream\":"
+#define JSON_CORR	",\"correlation\":"
+#define JSON_TRUNCATED	",\"truncated\":true"
+
+/* A record in parts: the event, "ampstream" members, correlation. */
+struct json_rec {
+	struct buf	 body;		/* the minified event */
+	struct buf	 meta;		/* {"stream":...,"id_str":... (open) */
+	struct buf	 corr;		/* {"state":...} or empty */
+	struct buf	 spans;		/* struct fmt_span[]: cuttable strings */
+};
 
 static int	json_format(const struct amp_event *, const struct format_ctx *,
 		    struct buf *);
+static size_t	json_len(const struct buf *, const struct buf *,
+		    const struct buf *, bool);
+static int	json_fit(struct json_rec *, size_t, struct buf *);
+static int	json_emit(const struct buf *, const struct buf *,
+		    const struct buf *, bool, struct buf *);
+static int	json_cut(const struct buf *, const struct buf *, size_t,
+		    struct buf *);
 static int	json_minify(struct buf *, const char *, size_t);
 static int	json_string_byte(struct buf *, unsigned char, bool *, bool *);
+static void	json_spans(const struct buf *, struct buf *);
+static bool	json_is_state(const struct buf *, const char *);
+static size_t	json_unit(const unsigned char *);
+static int	json_hex4(const unsigned char *);
 static int	json_meta(struct buf *, const struct amp_event *,
 		    const struct format_ctx *);
+static int	json_corr(struct buf *, const struct format_ctx *);
+static int	json_det(struct buf *, const struct corr_detection *);
+static int	json_member(struct buf *, const char *, const char *);
 static int	json_str(struct buf *, const char *);
 static int	json_time(struct buf *, int64_t);
 
@@ -42,25 +90,123 @@ static int
 json_format(const struct amp_event *ev, const struct format_ctx *ctx,
     struct buf *out)
 {
-	size_t	 start = out->len;
+	struct json_rec	 r;
+	size_t		 start = out->len, total;
+	int		 rv = -1;
 
-	if (json_minify(out, ev->body, ev->body_len) == -1 ||
-	    out->len - start < 2 || out->data[out->len - 1] != '}')
-		goto fail;
-	out->len--;			/* reopen the object */
-	if (out->data[out->len - 1] != '{' && buf_putc(out, ',') == -1)
-		goto fail;
-	if (buf_puts(out, "\"ampstream\":") == -1 ||
-	    json_meta(out, ev, ctx) == -1 || buf_putc(out, '}') == -1)
-		goto fail;
-	if (ctx->max_len != 0 && out->len - start > ctx->max_len)
-		goto fail;
-	return 0;
-fail:
-	out->len = start;
-	if (out->data != NULL)
-		out->data[start] = '\0';
-	return -1;
+	buf_init(&r.body, 0);
+	buf_init(&r.meta, 0);
+	buf_init(&r.corr, 0);
+	buf_init(&r.spans, 0);
+	if (json_minify(&r.body, ev->body, ev->body_len) == -1 ||
+	    r.body.len < 2 || r.body.data[r.body.len - 1] != '}' ||
+	    json_meta(&r.meta, ev, ctx) == -1 || json_corr(&r.corr, ctx) == -1)
+		goto done;
+	total = json_len(&r.body, &r.meta, &r.corr, false);
+	if (ctx->max_len == 0 || total <= ctx->max_len)
+		rv = json_emit(&r.body, &r.meta, &r.corr, false, out);
+	else
+		rv = json_fit(&r, ctx->max_len, out);
+done:
+	if (rv == -1) {
+		out->len = start;
+		if (out->data != NULL)
+			out->data[start] = '\0';
+	}
+	buf_free(&r.body);
+	buf_free(&r.meta);
+	buf_free(&r.corr);
+	buf_free(&r.spans);
+	return rv;
+}
+
+/* Length of the record made of these parts. */
+static size_t
+json_len(const struct buf *body, const struct buf *meta,
+    const struct buf *corr, bool truncated)
+{
+	size_t	 n = body->len - 1 + (body->len > 2) + strlen(JSON_META) +
+	    meta->len + strlen("}}");
+
+	if (corr->len > 0)
+		n += strlen(JSON_CORR) + corr->len;
+	return n + (truncated ? strlen(JSON_TRUNCATED) : 0);
+}
+
+/* Cut the longest string values of the event and correlation to fit. */
+static int
+json_fit(struct json_rec *r, size_t max_len, struct buf *out)
+{
+	const struct fmt_span *sp;
+	struct buf	 body, corr;
+	size_t		 i, n, fixed, cap;
+	int		 rv = -1;
+
+	json_spans(&r->body, &r->spans);
+	json_spans(&r->corr, &r->spans);
+	sp = (const void *)r->spans.data;
+	n = r->spans.len / sizeof(*sp);
+	fixed = json_len(&r->body, &r->meta, &r->corr, true);
+	for (i = 0; i < n; i++)
+		fixed -= sp[i].len;
+	if (fmt_fit(sp, n, fixed, max_len, json_unit, &cap) == -1)
+		return -1;
+	buf_init(&body, 0);
+	buf_init(&corr, 0);
+	if (json_cut(&r->body, &r->spans, cap, &body) == 0 &&
+	    json_cut(&r->corr, &r->spans, cap, &corr) == 0)
+		rv = json_emit(&body, &r->meta, &corr, true, out);
+	buf_free(&body);
+	buf_free(&corr);
+	return rv;
+}
+
+/* Append the record made of these parts to out. */
+static int
+json_emit(const struct buf *body, const struct buf *meta,
+    const struct buf *corr, bool truncated, struct buf *out)
+{
+	int	 rv = 0;
+
+	rv |= buf_append(out, body->data, body->len - 1);	/* reopen */
+	if (body->len > 2)
+		rv |= buf_putc(out, ',');
+	rv |= buf_puts(out, JSON_META);
+	rv |= buf_append(out, meta->data, meta->len);
+	if (corr->len > 0) {
+		rv |= buf_puts(out, JSON_CORR);
+		rv |= buf_append(out, corr->data, corr->len);
+	}
+	if (truncated)
+		rv |= buf_puts(out, JSON_TRUNCATED);
+	rv |= buf_puts(out, "}}");
+	return rv == 0 ? 0 : -1;
+}
+
+/* Copy src to dst with its spans capped to cap and marked "...". */
+static int
+json_cut(const struct buf *src, const struct buf *spans, size_t cap,
+    struct buf *dst)
+{
+	const struct fmt_span *sp = (const void *)spans->data;
+	const char	*p = src->data, *end = src->data + src->len;
+	size_t		 i, n, el = strlen(FMT_ELLIPSIS);
+	int		 rv = 0;
+
+	for (i = 0; i < spans->len / sizeof(*sp); i++) {
+		if (sp[i].s < p || sp[i].s >= end)
+			continue;		/* another part's */
+		rv |= buf_append(dst, p, (size_t)(sp[i].s - p));
+		p = sp[i].s + sp[i].len;
+		n = sp[i].len;
+		if (n > cap)
+			n = fmt_cut(sp[i].s, n, cap - el, json_unit);
+		rv |= buf_append(dst, sp[i].s, n);
+		if (n < sp[i].len)
+			rv |= buf_puts(dst, FMT_ELLIPSIS);
+	}
+	rv |= buf_append(dst, p, (size_t)(end - p));
+	return rv == 0 ? 0 : -1;
 }
 
 /* Append the (valid) JSON text without whitespace outside strings. */
@@ -103,23 +249,141 @@ json_string_byte(struct buf *out, unsigned char c, bool *in_str, bool *esc)
 	return buf_putc(out, (char)c);
 }
 
-/* Append the "ampstream" object. */
+/* Collect the contents of the string values (not keys) of minified JSON,
+ * except the correlation "state". */
+static void
+json_spans(const struct buf *body, struct buf *spans)
+{
+	struct fmt_span	 sp;
+	const char	*p = body->data, *end = p + body->len;
+	bool		 esc = false;
+
+	for (; p < end; p++) {
+		if (*p != '"')
+			continue;
+		sp.s = ++p;
+		for (; p < end && (esc || *p != '"'); p++)
+			esc = !esc && *p == '\\';
+		sp.len = (size_t)(p - sp.s);
+		if (p + 1 < end && p[1] != ':' && !json_is_state(body, sp.s))
+			buf_append(spans, &sp, sizeof(sp));
+	}
+}
+
+/* True if the string value starting at s is the value of a "state" key. */
+static bool
+json_is_state(const struct buf *b, const char *s)
+{
+	static const char	 key[] = "\"state\":\"";
+	size_t			 kl = sizeof(key) - 1;
+
+	return (size_t)(s - b->data) >= kl && memcmp(s - kl, key, kl) == 0;
+}
+
+/* A JSON escape (a surrogate pair as one), or a character. */
+static size_t
+json_unit(const unsigned char *p)
+{
+	int	 hi, lo;
+
+	if (p[0] != '\\')
+		return fmt_unit_char(p);
+	if (p[1] != 'u')
+		return 2;
+	hi = json_hex4(p + 2);
+	if (hi >= 0xd800 && hi <= 0xdbff && p[6] == '\\' && p[7] == 'u' &&
+	    (lo = json_hex4(p + 8)) >= 0xdc00 && lo <= 0xdfff)
+		return 12;
+	return 6;
+}
+
+/* The value of four hex digits at p, or -1. */
+static int
+json_hex4(const unsigned char *p)
+{
+	int	 v = 0, i, d;
+
+	for (i = 0; i < 4; i++) {
+		if (p[i] >= '0' && p[i] <= '9')
+			d = p[i] - '0';
+		else if ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')
+			d = (p[i] | 0x20) - 'a' + 10;
+		else
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* Append the "ampstream" object's members, without its closing brace. */
 static int
 json_meta(struct buf *out, const struct amp_event *ev,
     const struct format_ctx *ctx)
 {
-	if (buf_puts(out, "{\"stream\":") == -1 ||
-	    json_str(out, ctx->stream) == -1 ||
-	    buf_puts(out, ",\"cloud\":") == -1 ||
-	    json_str(out, ctx->cloud) == -1 ||
-	    buf_puts(out, ",\"console_url\":") == -1 ||
-	    json_str(out, ctx->console_url) == -1 ||
-	    buf_puts(out, ",\"received_at\":") == -1 ||
-	    json_time(out, ctx->received_ms) == -1 ||
-	    buf_puts(out, ",\"id_str\":") == -1 ||
-	    json_str(out, ev->has_id ? ev->id_str : NULL) == -1)
+	int	 rv = 0;
+
+	rv |= buf_puts(out, "{\"stream\":");
+	rv |= json_str(out, ctx->stream);
+	rv |= json_member(out, "cloud", ctx->cloud);
+	rv |= json_member(out, "console_url", ctx->console_url);
+	rv |= json_member(out, "file_console_url", ctx->file_console_url);
+	rv |= buf_puts(out, ",\"received_at\":");
+	rv |= json_time(out, ctx->received_ms);
+	rv |= json_member(out, "id_str", ev->has_id ? ev->id_str : NULL);
+	return rv == 0 ? 0 : -1;
+}
+
+/* Append the correlation object, or nothing if there is none. */
+static int
+json_corr(struct buf *out, const struct format_ctx *ctx)
+{
+	const struct corr_info	*c = ctx->corr;
+	const char		*state = fmt_corr_state(c);
+	int			 rv = 0;
+
+	if (state == NULL)
+		return 0;
+	rv |= buf_puts(out, "{\"state\":");
+	rv |= json_str(out, state);
+	if (fmt_corr_det(c) != NULL)
+		rv |= json_det(out, c->det);
+	if (c->state == CORR_MATCHED) {
+		rv |= buf_printf(out, ",\"seconds_to_outcome\":%" PRId64,
+		    c->seconds_to_outcome);
+		rv |= json_member(out, "outcome", c->outcome);
+	} else if (c->state == CORR_UNRESOLVED)
+		rv |= buf_printf(out, ",\"seconds_open\":%" PRId64,
+		    fmt_seconds_open(c, ctx));
+	rv |= buf_putc(out, '}');
+	return rv == 0 ? 0 : -1;
+}
+
+/* Append the facts of the detection (empty strings as null). */
+static int
+json_det(struct buf *out, const struct corr_detection *d)
+{
+	int	 rv = 0;
+
+	rv |= json_member(out, "detection_event_id", d->event_id);
+	rv |= json_member(out, "detection_id", d->detection_id);
+	rv |= buf_puts(out, ",\"detected_at\":");
+	rv |= json_time(out, d->detected_ms);
+	rv |= json_member(out, "detection", d->detection);
+	rv |= json_member(out, "file_name", d->file_name);
+	rv |= json_member(out, "file_path", d->file_path);
+	rv |= json_member(out, "sha256", d->sha256);
+	rv |= json_member(out, "hostname", d->hostname);
+	rv |= json_member(out, "connector_guid", d->connector_guid);
+	return rv == 0 ? 0 : -1;
+}
+
+/* Append ,"key":value with value a string, or null if NULL or empty. */
+static int
+json_member(struct buf *out, const char *key, const char *value)
+{
+	if (buf_printf(out, ",\"%s\":", key) == -1)
 		return -1;
-	return buf_putc(out, '}');
+	return json_str(out, value != NULL && *value != '\0' ? value : NULL);
 }
 
 /* Append s as a JSON string, or null. */
@@ -154,20 +418,9 @@ json_str(struct buf *out, const char *s)
 static int
 json_time(struct buf *out, int64_t ms)
 {
-	struct tm	 tm;
-	time_t		 t;
-	int64_t		 sec, frac;
-	char		 s[64];
+	char	 s[64];
 
-	sec = ms / 1000;
-	frac = ms % 1000;
-	if (frac < 0) {
-		frac += 1000;
-		sec--;
-	}
-	t = (time_t)sec;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+	if (fmt_time(s, sizeof(s), ms, "Z") == -1)
 		return buf_puts(out, "null");
-	return buf_printf(out, "\"%s.%03" PRId64 "Z\"", s, frac);
+	return buf_printf(out, "\"%s\"", s);
 }

@@ -155,20 +155,25 @@ pipeline_route_event(struct route *r, const struct amp_event *ev,
 	const struct sink_conf *sc;
 	struct format_ctx ctx;
 	struct sink_ref	*ref;
-	struct buf	 base, url;
+	struct buf	 base, url, furl;
 	char		*rec;
 	size_t		 i, len;
 
 	buf_init(&base, 0);
 	buf_init(&url, 0);
+	buf_init(&furl, 0);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.stream = r->conf->name;
 	ctx.cloud = r->cloud ? r->cloud->name : NULL;
 	ctx.received_ms = received;
 	ctx.corr = info;
-	if (console_base(ev, r->cloud ? r->cloud->console_url : NULL,
-	    &base) == 0 && console_url(ev, base.data, &url) == 0)
-		ctx.console_url = url.data;
+	if (console_base_for(ev, r->cloud ? r->cloud->console_url : NULL,
+	    r->conf->host, &base) == 0) {
+		if (console_url(ev, base.data, &url) == 0)
+			ctx.console_url = url.data;
+		if (console_file_url(ev, base.data, &furl) == 0)
+			ctx.file_console_url = furl.data;
+	}
 	for (i = 0; i < r->conf->nsinks; i++) {
 		sc = &p->cfg->sinks[r->conf->sinks[i]];
 		ctx.default_severity = sc->default_severity;
@@ -191,6 +196,7 @@ pipeline_route_event(struct route *r, const struct amp_event *ev,
 		ack_release(d, true);
 	buf_free(&base);
 	buf_free(&url);
+	buf_free(&furl);
 	event_active(p->ack_ev, EV_TIMEOUT, 0);
 }
 

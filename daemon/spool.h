@@ -3,25 +3,34 @@
  *
  * A spool is one directory (created 0700, locked with flock while open) of
  * append-only segment files named by a 20-digit sequence number,
- * 00000000000000000001.seg, rolled at SPOOL_SEGMENT_SIZE.  Each record is
- * framed by a 12-byte header, all little-endian: the magic "ASR1", the
- * payload length (at most SPOOL_RECORD_MAX) and the CRC-32 (IEEE, as zlib)
- * of the payload.  The file "head" holds "SEQ OFFSET\n", where replay starts;
- * it is replaced atomically (rename) on every spool_consume but not fsync'd.
+ * 00000000000000000001.seg, rolled at SPOOL_SEGMENT_SIZE (or at a quarter
+ * of max_bytes when that is smaller).  Each record is framed by a 12-byte
+ * header, all little-endian: the magic "ASR1", the payload length (at most
+ * SPOOL_RECORD_MAX) and the CRC-32 (IEEE, as zlib) of the payload.  The
+ * file "head" says where replay starts: one fixed-width line "SEQ OFFSET
+ * CRC\n" (20 digits, 20 digits, the CRC-32 of the first 41 bytes in 8 hex
+ * digits), overwritten in place by each spool_consume with one pwrite and
+ * no fsync; a torn or unreadable head replays everything.
  *
  * Durability: records are buffered; spool_sync writes them with one write()
  * and one fsync() (plus one of the directory when a segment was created).
  * A record is durable once a spool_sync after its append returned SPOOL_OK.
- * When spool_append, spool_sync, spool_peek or spool_consume returns
- * SPOOL_ERROR (ENOSPC, EIO, ...), every record appended since the last
- * successful spool_sync is discarded (the segment is truncated back, newer
- * segments removed): the spool is as it was after that sync, and usable.
+ * When a write or fsync fails (ENOSPC, EIO, ...: in spool_sync, or in
+ * spool_append, spool_peek and spool_consume, which may write the buffer
+ * out), the call returns SPOOL_ERROR and every record appended since the
+ * last successful spool_sync is discarded (the segment is truncated back,
+ * newer segments removed): the spool is as it was after that sync, and
+ * usable.  The caller must not ack those records.  A read error in
+ * spool_peek or spool_consume changes nothing.
  *
- * Replay: records are read in order with spool_peek and removed with
- * spool_consume only after the sink took them.  A crash between the two, or
- * losing the head file's last update, replays records already delivered:
- * duplicates, never loss.  A head that does not point at a record boundary
- * replays its segment from the start.
+ * Replay: records are read in order with spool_peek (appended records are
+ * visible before they are synced) and removed with spool_consume only after
+ * the sink took them.  A crash between the two, or losing the head file's
+ * last update, replays records already delivered: duplicates, never loss.
+ * A head that does not point at a record boundary replays its segment from
+ * the start.  After a crash, records appended but never synced may or may
+ * not be there (they were not acked, so they may come twice).  One spool is
+ * used from one thread.
  *
  * Corruption, found by spool_open: a bad magic, a length over the limit or
  * past the end of the file, or a CRC mismatch ends the valid part of its
@@ -58,7 +67,8 @@ enum spool_result {
 struct spool;
 
 /* Opens (creating it) the spool in dir; max_bytes 0 is unbounded. */
-struct spool	*spool_open(const char *dir, uint64_t max_bytes, char **cause);
+struct spool	*spool_open(const char *dir, uint64_t max_bytes,
+		    char **cause);
 /* Syncs what is pending (errors are logged) and frees the spool. */
 void		 spool_close(struct spool *);
 /* Segment size for the next segments (tests use a small one). */

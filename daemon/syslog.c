@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "fmt_facts.h"
 #include "syslog.h"
 
 #define SYSLOG_HOST_MAX		255
@@ -133,24 +134,13 @@ syslog_pri(const struct syslog_hdr *h)
 	return fac * 8 + sev;
 }
 
-/* Split epoch ms into UTC broken-down time and milliseconds. */
+/* Split epoch ms into UTC broken-down time and ms (the epoch if out of
+ * range). */
 static void
 syslog_time(int64_t ms, struct tm *tm, int *msp)
 {
-	int64_t	 sec = ms / 1000, frac = ms % 1000;
-	time_t	 t;
-
-	if (frac < 0) {
-		frac += 1000;
-		sec--;
-	}
-	t = (time_t)sec;
-	if (gmtime_r(&t, tm) == NULL) {
-		t = 0;
-		gmtime_r(&t, tm);
-		frac = 0;
-	}
-	*msp = (int)frac;
+	if (fmt_gmtime(ms, tm, msp) == -1)
+		fmt_gmtime(0, tm, msp);
 }
 
 /* Copy src as a header name: printable ASCII, no SP, "-" if empty. */

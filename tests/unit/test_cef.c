@@ -12,20 +12,17 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "corr.h"
 #include "event.h"
 #include "format.h"
 #include "console.h"
+#include "rec_decode.h"
 #include "unit.h"
 
 #define RECEIVED_MS	1795546800123LL	/* 2026-11-24T19:00:00.123Z */
 #define DOCS_URL	"https://console.amp.cisco.com/computers/" \
 			"0b4883d4-8ecf-4404-9453-13cba0ee7662/trajectory2" \
 			"?id=6533241145273614339"
-
-struct tev {
-	struct amp_event	 ev;
-	char		*body;
-};
 
 static struct buf	 lines;		/* records produced by the test */
 static size_t		 nlines;
@@ -38,11 +35,6 @@ static const char *hdr(struct json_object *, size_t, const char *);
 static size_t	 next_count(struct json_object *, size_t);
 static struct format_ctx ctx_default(void);
 static char	*cef(const struct amp_event *, const struct format_ctx *);
-static struct json_object *fixture_obj(const char *);
-static void	 set_str(struct json_object *, const char *, const char *,
-		    size_t);
-static void	 tev_from(struct tev *, struct json_object *);
-static void	 tev_free(struct tev *);
 static bool	 utf8_valid(const char *);
 
 static void
@@ -166,63 +158,6 @@ cef(const struct amp_event *ev, const struct format_ctx *ctx)
 	return s;
 }
 
-static struct json_object *
-fixture_obj(const char *name)
-{
-	char			 path[256];
-	struct json_object	*o;
-
-	snprintf(path, sizeof(path), "../fixtures/events/%s", name);
-	ck_assert_ptr_nonnull(o = json_object_from_file(path));
-	return o;
-}
-
-/* Set the string at a dotted path ("computer.hostname"), creating objects;
- * value NULL removes the member. */
-static void
-set_str(struct json_object *o, const char *path, const char *value,
-    size_t len)
-{
-	char			 key[64];
-	const char		*dot;
-	struct json_object	*sub;
-
-	while ((dot = strchr(path, '.')) != NULL) {
-		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
-		if (!json_object_object_get_ex(o, key, &sub)) {
-			sub = json_object_new_object();
-			json_object_object_add(o, key, sub);
-		}
-		o = sub;
-		path = dot + 1;
-	}
-	if (value == NULL)
-		json_object_object_del(o, path);
-	else
-		json_object_object_add(o, path,
-		    json_object_new_string_len(value, (int)len));
-}
-
-/* Serialize o and parse it as a received event; o is released. */
-static void
-tev_from(struct tev *t, struct json_object *o)
-{
-	const char	*s, *reason = NULL;
-
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	ck_assert_ptr_nonnull(t->body = strdup(s));
-	json_object_put(o);
-	ck_assert_msg(event_parse(&t->ev, t->body, strlen(t->body),
-	    &reason) == 0, "%s", reason);
-}
-
-static void
-tev_free(struct tev *t)
-{
-	event_clear(&t->ev);
-	free(t->body);
-}
-
 /* True if s is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 static bool
 utf8_valid(const char *s)
@@ -265,13 +200,14 @@ static const char docs_expected[] =
     "dmac=87:9c:f8:c6:c9:cf destinationTranslatedAddress=163.32.98.150 "
     "fname=SqGGuYXyy.exe filePath=\\\\\\\\?\\\\C:\\\\SqGGuYXyy.exe "
     "fileHash=a78c29d1fa05c2b23d1dc9b75da8c053399143682fe3779bc466f10e1a997850 "
-    "sproc=svchost.exe spid=896 act=Threat Detected "
+    "sproc=svchost.exe spid=896 act=Threat Detected cat=Threat "
     "cs1Label=Detection cs1=W32.Overdrive.RET "
     "cs2Label=Detection ID cs2=6533241145273614338 "
     "cs3Label=Disposition cs3=Malicious "
     "cs6Label=Console URL cs6=https://console.amp.cisco.com/computers/"
     "0b4883d4-8ecf-4404-9453-13cba0ee7662/trajectory2"
-    "?id\\=6533241145273614339";
+    "?id\\=6533241145273614339 flexString2Label=Parent SHA256 "
+    "flexString2=121118a0f5e0e8c933efd28c9901e54e42792619a8a3a6d11e1f0025a7324bc2";
 
 static const char qf_expected[] =
     "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION "|2164260880|"
@@ -281,7 +217,7 @@ static const char qf_expected[] =
     "dhost=Demo_AMP_Threat_Quarantined dst=10.10.10.10 "
     "dmac=24:78:d8:fd:c4:75 destinationTranslatedAddress=81.2.69.144 "
     "fileHash=a78c29d1fa05c2b23d1dc9b75da8c053399143682fe3779bc466f10e1a997850 "
-    "act=Quarantine Failure outcome=failure msg=Object name not found "
+    "act=Quarantine Failure outcome=failure cat=Quarantine msg=Object name not found "
     "cs2Label=Detection ID cs2=6533241145273614337 "
     "cs3Label=Disposition cs3=Malicious "
     "cn1Label=Error Code cn1=3221225524";
@@ -724,7 +660,7 @@ START_TEST(test_addresses_time)
 	s = cef(&t.ev, &ctx);
 	ck_assert_str_eq(s, "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION
 	    "|1|E|1|rt=1795546800123 dmac=aa:bb c6a1Label=IPv6 Address "
-	    "c6a1=fe80::1 fileHash=ab act=E");
+	    "c6a1=fe80::1 fileHash=ab act=E cat=Other");
 	free(s);
 	tev_free(&t);
 	o = json_tokener_parse("{\"event_type\":\"E\",\"event_type_id\":1,"
@@ -733,7 +669,7 @@ START_TEST(test_addresses_time)
 	tev_from(&t, o);
 	s = cef(&t.ev, &ctx);
 	ck_assert_str_eq(s, "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION
-	    "|1|E|1|rt=1999 act=E");
+	    "|1|E|1|rt=1999 act=E cat=Other");
 	free(s);
 	tev_free(&t);
 	arr = lines_check();
@@ -774,11 +710,111 @@ START_TEST(test_name_cap_and_fail)
 }
 END_TEST
 
+/* Every fixture and hostile value: decoded back to exactly the expected
+ * keys and values, and accepted by liblognorm. */
+START_TEST(test_roundtrip)
+{
+	struct json_object	*arr;
+
+	lines_reset();
+	nlines += dec_roundtrip_fixtures(&format_cef_ops, &lines);
+	nlines += dec_roundtrip_hostile(&format_cef_ops, &lines);
+	ck_assert_uint_gt(nlines, 100);
+	arr = lines_check();
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_correlation)
+{
+	struct format_ctx	 ctx = ctx_default();
+	struct corr_detection	 det;
+	struct corr_info	 ci = { CORR_MATCHED, &det, 3, "quarantined" };
+	struct json_object	*arr;
+	struct tev		 t;
+	char			*s;
+
+	lines_reset();
+	dec_detection(&det);
+	tev_from(&t, fixture_obj("threat_quarantined_2_docs_pair.json"));
+	ctx.corr = &ci;
+	ctx.file_console_url = "https://console.amp.cisco.com/file/"
+	    "trajectory/a78c";
+	s = cef(&t.ev, &ctx);
+	ck_assert_msg(strstr(s, "|Threat Quarantined|6|rt=") != NULL, "%s", s);
+	ck_assert_ptr_nonnull(strstr(s, " start=1593079552619 "));
+	ck_assert_ptr_nonnull(strstr(s, " fname=SqGGuYXyy.exe filePath="
+	    "\\\\\\\\?\\\\C:\\\\SqGGuYXyy.exe fileHash="));
+	ck_assert_ptr_nonnull(strstr(s, " outcome=success cat=Quarantine "
+	    "cs1Label=Detection cs1=W32.Overdrive.RET "));
+	ck_assert_ptr_nonnull(strstr(s, " cs4Label=Correlation cs4=matched "
+	    "cs5Label=Detection Event ID cs5=6533241145273614339 "));
+	ck_assert_ptr_nonnull(strstr(s, " cn2Label=Seconds To Outcome cn2=3 "
+	    "flexString1Label=File Trajectory flexString1=https://console."
+	    "amp.cisco.com/file/trajectory/a78c"));
+	free(s);
+	ci.state = CORR_UNRESOLVED;
+	ctx.received_ms = det.detected_ms + 61000;
+	s = cef(&t.ev, &ctx);
+	ck_assert_ptr_nonnull(strstr(s, " cs4Label=Correlation cs4=unresolved "));
+	ck_assert_ptr_nonnull(strstr(s, " cn3Label=Seconds Open cn3=61 "));
+	ck_assert_ptr_null(strstr(s, "cn2"));
+	free(s);
+	ci.state = CORR_UNCORRELATED;
+	s = cef(&t.ev, &ctx);
+	ck_assert_ptr_nonnull(strstr(s, " cs4=uncorrelated "));
+	ck_assert_ptr_null(strstr(s, "cs1="));
+	ck_assert_ptr_null(strstr(s, "start="));
+	free(s);
+	tev_free(&t);
+	arr = lines_check();
+	ck_assert_str_eq(ext(arr, 0, "cs4"), "matched");
+	ck_assert_str_eq(ext(arr, 0, "cs1"), "W32.Overdrive.RET");
+	ck_assert_str_eq(ext(arr, 0, "dhost"), "Demo_AMP_Threat_Quarantined");
+	ck_assert_str_eq(ext(arr, 1, "cn3"), "61");
+	json_object_put(arr);
+}
+END_TEST
+
+START_TEST(test_category)
+{
+	static const struct {
+		long long	 id;
+		const char	*cat;
+	} c[] = {
+		{ 1090519054, "Threat" }, { 553648147, "Threat" },
+		{ 553648143, "Quarantine" }, { 2181038130, "Quarantine" },
+		{ 1107296274, "Compromise" }, { 2164260866, "Failure" },
+		{ 554696714, "Scan" }, { 2165309453, "Scan" },
+		{ 553648130, "Activity" }, { 570425396, "Activity" },
+		{ 1004, "Account" }, { 7, "Other" },
+	};
+	struct format_ctx	 ctx = ctx_default();
+	struct tev		 t;
+	char			 json[128], want[64], *s;
+	size_t			 i;
+
+	lines_reset();
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snprintf(json, sizeof(json), "{\"event_type\":\"E\","
+		    "\"event_type_id\":%lld}", c[i].id);
+		tev_from(&t, json_tokener_parse(json));
+		s = cef(&t.ev, &ctx);
+		snprintf(want, sizeof(want), " cat=%s", c[i].cat);
+		ck_assert_msg(strstr(s, want) != NULL, "%s", s);
+		free(s);
+		tev_free(&t);
+	}
+	json_object_put(lines_check());
+}
+END_TEST
+
 START_TEST(test_lookup)
 {
 	ck_assert_ptr_eq(format_lookup("cef"), &format_cef_ops);
 	ck_assert_ptr_eq(format_lookup("json"), &format_json_ops);
-	ck_assert_ptr_null(format_lookup("leef-not-yet"));
+	ck_assert_ptr_eq(format_lookup("leef"), &format_leef_ops);
+	ck_assert_ptr_null(format_lookup("LEEF"));
 	ck_assert_ptr_null(format_lookup(NULL));
 }
 END_TEST
@@ -878,6 +914,9 @@ suite_cef(void)
 	tcase_add_test(tc, test_addresses_time);
 	tcase_add_test(tc, test_name_cap_and_fail);
 	tcase_add_test(tc, test_lookup);
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_correlation);
+	tcase_add_test(tc, test_category);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("link");
 	tcase_add_test(tc, test_link);

@@ -9,6 +9,8 @@ static Suite *(*const suites[])(void) = {
 	suite_event,
 	suite_cef,
 	suite_json,
+	suite_leef,
+	suite_console,
 	suite_syslog,
 	suite_ack,
 	suite_spool,

@@ -9,6 +9,8 @@ Suite	*suite_config(void);
 Suite	*suite_event(void);
 Suite	*suite_cef(void);
 Suite	*suite_json(void);
+Suite	*suite_leef(void);
+Suite	*suite_console(void);
 Suite	*suite_syslog(void);
 Suite	*suite_ack(void);
 Suite	*suite_spool(void);

@@ -1,0 +1,148 @@
+/*
+ * format_bench.c: records per second per format on the fixture mix
+ * (tests/fixtures/events/all.jsonl): every event is parsed once, then
+ * formatted over and over for about two seconds per format, bare and
+ * wrapped in an RFC 5424 header with octet-counting framing.  Printed,
+ * not asserted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "config.h"
+#include "event.h"
+#include "format.h"
+#include "syslog.h"
+
+#define BENCH_MAX_EVENTS	256
+#define BENCH_SECONDS		2.0
+
+struct bench {
+	struct amp_event ev[BENCH_MAX_EVENTS];
+	char		*body[BENCH_MAX_EVENTS];
+	size_t		 n;
+};
+
+static int	bench_load(struct bench *, const char *);
+static double	bench_now(void);
+static double	bench_run(const struct bench *, const struct format_ops *,
+		    bool, double *);
+static int	bench_one(const struct amp_event *, const struct format_ops *,
+		    bool, struct buf *);
+
+int
+main(int argc, char **argv)
+{
+	static const char *const names[] = { "cef", "json", "leef" };
+	struct bench	 b;
+	double		 rate, bytes;
+	size_t		 i, f;
+
+	memset(&b, 0, sizeof(b));
+	if (bench_load(&b, argc > 1 ? argv[1] :
+	    "tests/fixtures/events/all.jsonl") == -1)
+		return 1;
+	printf("%zu fixture events, %.0f s per row\n\n", b.n, BENCH_SECONDS);
+	printf("%-6s %-14s %14s %12s\n", "format", "framing", "records/s",
+	    "avg bytes");
+	for (f = 0; f < 3; f++)
+		for (i = 0; i < 2; i++) {
+			rate = bench_run(&b, format_lookup(names[f]), i == 1,
+			    &bytes);
+			printf("%-6s %-14s %14.0f %12.0f\n", names[f],
+			    i ? "rfc5424+octet" : "none", rate, bytes);
+		}
+	for (i = 0; i < b.n; i++) {
+		event_clear(&b.ev[i]);
+		free(b.body[i]);
+	}
+	return 0;
+}
+
+/* Parse every line of path. */
+static int
+bench_load(struct bench *b, const char *path)
+{
+	char		 line[1 << 16];
+	const char	*reason;
+	FILE		*f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		perror(path);
+		return -1;
+	}
+	while (b->n < BENCH_MAX_EVENTS && fgets(line, sizeof(line), f)) {
+		b->body[b->n] = strdup(line);
+		if (event_parse(&b->ev[b->n], b->body[b->n], strlen(line),
+		    &reason) == -1) {
+			fprintf(stderr, "%s: %s\n", path, reason);
+			free(b->body[b->n]);
+			continue;
+		}
+		b->n++;
+	}
+	fclose(f);
+	return b->n > 0 ? 0 : -1;
+}
+
+static double
+bench_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Records per second of fmt over the mix; *bytes the average size. */
+static double
+bench_run(const struct bench *b, const struct format_ops *fmt, bool framed,
+    double *bytes)
+{
+	struct buf	 out;
+	double		 t0 = bench_now(), t;
+	size_t		 n = 0, total = 0, i;
+
+	buf_init(&out, 0);
+	do {
+		for (i = 0; i < b->n; i++) {
+			buf_reset(&out);
+			if (bench_one(&b->ev[i], fmt, framed, &out) == -1)
+				fprintf(stderr, "%s: record %zu failed\n",
+				    fmt->name, i);
+			total += out.len;
+		}
+		n += b->n;
+	} while ((t = bench_now() - t0) < BENCH_SECONDS);
+	buf_free(&out);
+	*bytes = (double)total / n;
+	return n / t;
+}
+
+/* One record, as the pipeline makes it. */
+static int
+bench_one(const struct amp_event *ev, const struct format_ops *fmt,
+    bool framed, struct buf *out)
+{
+	struct format_ctx ctx = { .stream = "bench", .cloud = "nam",
+	    .console_url = "https://console.amp.cisco.com/computers/x/"
+	    "trajectory2?id=1", .received_ms = 1795546800123LL,
+	    .default_severity = 1, .max_len = 8192 };
+	struct syslog_hdr h = { .style = SYSLOG_RFC5424, .facility = 16,
+	    .severity = 6, .hostname = "bench.example", .app_name = "ampstream",
+	    .time_ms = 1795546800123LL };
+	struct buf	 rec;
+	int		 rv;
+
+	if (!framed)
+		return fmt->format(ev, &ctx, out);
+	buf_init(&rec, 0);
+	ctx.max_len = 8192 - syslog_header_len(&h);
+	rv = fmt->format(ev, &ctx, &rec);
+	if (rv == 0)
+		rv = syslog_frame(&h, FRAMING_OCTET, rec.data, rec.len, out);
+	buf_free(&rec);
+	return rv;
+}
