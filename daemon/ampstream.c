@@ -57,6 +57,7 @@ static void	begin_drain(struct daemon *, enum run_result);
 static void	on_drain_tick(int, short, void *);
 static void	on_status(int, short, void *);
 static void	sinks_log_stats(struct daemon *);
+static void	sink_status(const struct sink *, struct buf *);
 static int	apply_log_level(const struct config *, int);
 static struct config *load_config(const char *, char **);
 static int	check_sinks(const struct config *, const char *, char **);
@@ -263,6 +264,7 @@ daemon_build(struct daemon *d)
 		fatal("%s", __func__);
 	for (i = 0; i < d->cfg->nsinks; i++) {
 		d->sinks[i] = sink_new(d->base, d->dns, &d->cfg->sinks[i],
+		    d->cfg->state_dir,
 		    &cause);
 		if (d->sinks[i] == NULL) {
 			log_warnx("%s", cause ? cause : "sink setup failed");
@@ -397,10 +399,7 @@ on_status(int fd __unused, short ev __unused, void *arg)
 	buf_init(&b, 0);
 	pipeline_status(d->pipeline, &b);
 	for (i = 0; i < d->cfg->nsinks; i++)
-		buf_printf(&b, "; sink %s: %s, %llu sent, %llu failed",
-		    d->sinks[i]->conf->name, d->sinks[i]->up ? "up" : "down",
-		    (unsigned long long)d->sinks[i]->stats.sent,
-		    (unsigned long long)d->sinks[i]->stats.failed);
+		sink_status(d->sinks[i], &b);
 	notify_status("%s", b.data);
 	if (time(NULL) - last_log >= STATS_LOG_SEC) {
 		log_info("status: %s", b.data);
@@ -418,9 +417,27 @@ sinks_log_stats(struct daemon *d)
 	for (i = 0; d->sinks != NULL && i < d->cfg->nsinks; i++) {
 		if ((s = d->sinks[i]) == NULL)
 			continue;
-		log_info("sink %s: sent=%llu failed=%llu resent=%llu",
-		    s->conf->name, (unsigned long long)s->stats.sent,
+		log_info("sink %s: sent=%llu failed=%llu resent=%llu "
+		    "spooled=%llu replayed=%llu in_spool=%llu", s->conf->name,
+		    (unsigned long long)s->stats.sent,
 		    (unsigned long long)s->stats.failed,
-		    (unsigned long long)s->stats.resent);
+		    (unsigned long long)s->stats.resent,
+		    (unsigned long long)s->stats.spooled,
+		    (unsigned long long)s->stats.replayed,
+		    (unsigned long long)sink_spool_records(s));
 	}
+}
+
+/* One sink's part of the STATUS= line. */
+static void
+sink_status(const struct sink *s, struct buf *b)
+{
+	buf_printf(b, "; sink %s: %s, %llu sent, %llu failed", s->conf->name,
+	    s->blocked ? "spool full" : s->up ? "up" : "down",
+	    (unsigned long long)s->stats.sent,
+	    (unsigned long long)s->stats.failed);
+	if (s->spool != NULL)
+		buf_printf(b, ", %llu spooled, %llu in spool",
+		    (unsigned long long)s->stats.spooled,
+		    (unsigned long long)sink_spool_records(s));
 }

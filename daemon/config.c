@@ -251,6 +251,9 @@ static const struct key sink_keys[] = {
 	    .check = check_app_name },
 	{ KEY("default_severity", K_INT, SK(default_severity)), .min = 0,
 	    .max = 10, .idef = 1 },
+	{ KEY("spool_max_bytes", K_SIZE, SK(spool_max_bytes)),
+	    .only = T_TCP | T_TLS | T_SYSLOG, .min = 0, .max = 1LL << 42,
+	    .idef = 1LL << 30 },
 	{ KEY("ca_file", K_STR, SK(ca_file)), .only = T_TLS },
 	{ KEY("cert_file", K_STR, SK(cert_file)), .only = T_TLS },
 	{ KEY("key_file", K_STR, SK(key_file)), .only = T_TLS, .perms = 1 },
@@ -1044,6 +1047,12 @@ sink_post(struct ctx *c, config_setting_t *grp, const char *path, void *obj)
 		    FRAMING_LF;
 	if ((c->tmask & T_SYSLOG) && sk->path == NULL)
 		sk->path = xstrdup("/dev/log");
+	/* Only sinks that can be down spool: udp is best effort, file is disk. */
+	if (!(c->tmask & (T_TCP | T_TLS | T_SYSLOG)))
+		sk->spool_max_bytes = 0;
+	/* RFC 5426 3.2: receivers SHOULD take 2048-octet datagrams. */
+	if ((c->tmask & T_UDP) && member(grp, "max_record") == NULL)
+		sk->max_record = 2048;
 	if ((sk->cert_file == NULL) != (sk->key_file == NULL) &&
 	    (c->tmask & T_TLS))
 		cerr(c, line_of(grp), path, sk->cert_file ? "key_file" :

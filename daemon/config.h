@@ -73,6 +73,7 @@ struct sink_conf {
 	char	*cert_file;
 	char	*key_file;
 	int	 default_severity;	/* CEF severity when the event has none */
+	size_t	 spool_max_bytes;	/* disk spool bound; 0: no spool */
 	int	 line;
 };
 

@@ -217,7 +217,8 @@ pipeline_render(struct pipeline *p, const struct sink_conf *sc,
 	h.hostname = p->hostname;
 	h.app_name = sc->app_name;
 	h.time_ms = ctx->received_ms;
-	hlen = syslog_header_len(&h);
+	/* A trailing LF travels in the same datagram (udp): count it too. */
+	hlen = syslog_header_len(&h) + (sc->framing == FRAMING_LF);
 	buf_init(&rec, 0);
 	buf_init(&out, 0);
 	if (fmt == NULL || hlen >= sc->max_record)
@@ -257,8 +258,13 @@ pipeline_sink_done(void *arg, enum sink_result res)
 		free(ref);
 		return;
 	}
-	ack_release(ref->d, res == SINK_OK);
-	if (res == SINK_OK)
+	/* FATAL: this sink can never take it; do not hold the message. */
+	if (res == SINK_FATAL)
+		log_warnx("stream %s: a record was refused for good by a sink "
+		    "(see above); the message is acked for its other sinks",
+		    ref->route->conf->name);
+	ack_release(ref->d, res != SINK_CANCELLED);
+	if (res != SINK_CANCELLED)
 		event_active(ref->route->p->ack_ev, EV_TIMEOUT, 0);
 	free(ref);
 }

@@ -32,8 +32,10 @@
 #include "sink_net.h"
 
 #define NET_CONNECT_SEC		10	/* connect plus handshake */
-#define NET_USER_TIMEOUT_MS	30000	/* kernel gives up on unacked data */
-#define NET_STALL_SEC		60	/* we give up if nothing is acked */
+/* The kernel gives up on unacknowledged data after NET_USER_TIMEOUT_MS; we
+ * give up after NET_STALL_SEC without any acknowledgement. */
+#define NET_USER_TIMEOUT_MS	30000
+#define NET_STALL_SEC		60
 #define NET_CONFIRM_USEC	2000	/* poll SIOCOUTQ this often */
 #define NET_BACKOFF_MIN_MS	250
 #define NET_BACKOFF_MAX_MS	30000
@@ -42,6 +44,7 @@ static void	net_resolve(struct net *);
 static void	net_resolved_cb(int, struct evutil_addrinfo *, void *);
 static void	net_connect_unix(struct net *);
 static void	net_try_next(struct net *, const char *);
+static void	net_next_or_fail(struct net *, const char *);
 static int	net_connect(struct net *, int, const struct sockaddr *,
 		    socklen_t);
 static void	net_setsockopts(struct net *);
@@ -97,6 +100,7 @@ net_start(struct net *n)
 		net_resolve(n);
 }
 
+/* Look the host up (asynchronously, unless it is numeric). */
 static void
 net_resolve(struct net *n)
 {
@@ -114,6 +118,7 @@ net_resolve(struct net *n)
 	    &hints, net_resolved_cb, n);
 }
 
+/* Try the addresses in the order the resolver gave them. */
 static void
 net_resolved_cb(int err, struct evutil_addrinfo *ai, void *arg)
 {
@@ -130,6 +135,7 @@ net_resolved_cb(int err, struct evutil_addrinfo *ai, void *arg)
 	net_try_next(n, "no address");
 }
 
+/* Connect to the local socket at unix_path (immediate for datagrams). */
 static void
 net_connect_unix(struct net *n)
 {
@@ -217,6 +223,10 @@ net_connected(struct net *n)
 		    net_read_cb, n);
 		event_add(n->rev, NULL);
 	}
+	if (n->ops->connected == NULL) {
+		net_ready(n);
+		return;
+	}
 	net_enter_state(n, NET_HANDSHAKE);
 	if (!evtimer_pending(n->timer, NULL))
 		evtimer_add(n->timer, &tv);
@@ -230,6 +240,14 @@ net_ready(struct net *n)
 	net_enter_state(n, NET_READY);
 	log_info("sink %s: connected to %s", n->sink->conf->name, n->peer);
 	sink_set_up(n->sink, true);
+	n->ops->write(n);
+}
+
+void
+net_flush(struct net *n)
+{
+	if (n->state == NET_READY)
+		n->ops->write(n);
 }
 
 void
@@ -239,6 +257,7 @@ net_want_write(struct net *n)
 		event_add(n->wev, NULL);
 }
 
+/* Writable: either the connect finished (or failed), or the kind may write. */
 static void
 net_write_cb(int fd, short what __unused, void *arg)
 {
@@ -247,7 +266,7 @@ net_write_cb(int fd, short what __unused, void *arg)
 	int		 err = 0;
 
 	if (n->state != NET_CONNECTING) {
-		n->ops->writable(n);
+		n->ops->write(n);
 		return;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
@@ -255,14 +274,22 @@ net_write_cb(int fd, short what __unused, void *arg)
 	if (err == 0) {
 		evtimer_del(n->timer);
 		net_connected(n);
-	} else if (n->ai_next != NULL) {
-		log_debug("%s: sink %s: %s, trying the next address",
-		    __func__, n->sink->conf->name, strerror(err));
-		evtimer_del(n->timer);
-		net_drop_fd(n);
-		net_try_next(n, strerror(err));
 	} else
-		net_disconnect(n, strerror(err));
+		net_next_or_fail(n, strerror(err));
+}
+
+/* A connect failed late: try the next address, or give up for now. */
+static void
+net_next_or_fail(struct net *n, const char *why)
+{
+	if (n->ai_next == NULL) {
+		net_disconnect(n, why);
+		return;
+	}
+	log_debug("%s: sink %s: %s, trying the next address", __func__,
+	    n->sink->conf->name, why);
+	net_drop_fd(n);
+	net_try_next(n, why);
 }
 
 static void
@@ -273,6 +300,7 @@ net_read_cb(int fd __unused, short what __unused, void *arg)
 	n->ops->readable(n);
 }
 
+/* One timer, by state: reconnect, connect/handshake timeout, SIOCOUTQ poll. */
 static void
 net_timer_cb(int fd __unused, short what __unused, void *arg)
 {
@@ -283,7 +311,7 @@ net_timer_cb(int fd __unused, short what __unused, void *arg)
 		net_start(n);
 		break;
 	case NET_CONNECTING:
-		net_disconnect(n, "connect timed out");
+		net_next_or_fail(n, "connect timed out");
 		break;
 	case NET_HANDSHAKE:
 		net_disconnect(n, "handshake timed out");
@@ -296,6 +324,7 @@ net_timer_cb(int fd __unused, short what __unused, void *arg)
 	}
 }
 
+/* The pending head is completely written: it waits for the peer's ack. */
 void
 net_sent(struct net *n, uint64_t end)
 {
@@ -366,6 +395,7 @@ net_disconnect(struct net *n, const char *why)
 	net_schedule_reconnect(n);
 }
 
+/* Wait for the next attempt: doubling from 0.25 s up to 30 s, with jitter. */
 static void
 net_schedule_reconnect(struct net *n)
 {
@@ -402,6 +432,7 @@ net_requeue(struct net *n, bool resend)
 	}
 }
 
+/* Close the socket and its events, after the kind freed what used it. */
 static void
 net_drop_fd(struct net *n)
 {

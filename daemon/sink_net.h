@@ -27,20 +27,20 @@ enum net_state {
 	NET_IDLE,		/* waiting to (re)connect */
 	NET_RESOLVING,
 	NET_CONNECTING,
-	NET_HANDSHAKE,		/* connected, the kind's own setup (TLS) */
+	NET_HANDSHAKE,		/* connected, the kind's setup (TLS) */
 	NET_READY,		/* records may be written */
 };
 
 struct net;
 
 struct net_ops {
-	/* The socket is connected: call net_ready() now or after a handshake. */
+	/* Optional: connected; call net_ready() after a handshake. */
 	void	(*connected)(struct net *);
-	/* The socket is readable (always watched once connected). */
+	/* Optional: the socket is readable (watched once connected). */
 	void	(*readable)(struct net *);
-	/* The socket is writable after net_want_write(). */
-	void	(*writable)(struct net *);
-	/* The socket is about to be closed: free what belongs to it. */
+	/* Write what is pending: once ready, when writable, on net_flush(). */
+	void	(*write)(struct net *);
+	/* Optional: the socket is about to be closed; free what uses it. */
 	void	(*dropped)(struct net *);
 };
 
@@ -48,18 +48,18 @@ struct net {
 	struct sink		*sink;
 	const struct net_ops	*ops;
 	void			*arg;		/* the kind's state */
-	int			 socktype;	/* SOCK_STREAM or SOCK_DGRAM */
-	const char		*unix_path;	/* AF_UNIX peer instead of host */
-	char			 peer[300];	/* "host:port" or the path */
+	int			 socktype;	/* SOCK_STREAM|DGRAM */
+	const char		*unix_path;	/* AF_UNIX peer, or NULL */
+	char			 peer[300];	/* host:port or path */
 	enum net_state		 state;
 	int			 fd;
 	struct event		*rev;
 	struct event		*wev;
-	struct event		*timer;	/* reconnect, timeout, SIOCOUTQ poll */
+	struct event		*timer;		/* retry, timeouts */
 	struct evdns_getaddrinfo_request *req;
-	struct evutil_addrinfo	*ai_list;	/* addresses of this attempt */
+	struct evutil_addrinfo	*ai_list;	/* this attempt's */
 	struct evutil_addrinfo	*ai_next;	/* the next one to try */
-	struct sink_recq	 unconfirmed;	/* written, not yet acked */
+	struct sink_recq	 unconfirmed;	/* written, not acked */
 	uint64_t		 written;	/* bytes on this connection */
 	uint64_t		 acked;
 	time_t			 last_progress;
@@ -71,8 +71,10 @@ void	net_init(struct net *, struct sink *, int socktype,
 /* Resolve (or take the path) and connect; the result comes by callback. */
 void	net_start(struct net *);
 void	net_enter_state(struct net *, enum net_state);
-/* The kind's handshake (if any) is done: the sink is up. */
+/* The kind's handshake (if any) is done: the sink is up; writes pending. */
 void	net_ready(struct net *);
+/* The sink's flush: write pending records if the connection is ready. */
+void	net_flush(struct net *);
 void	net_want_write(struct net *);
 /* Move the pending head, completely written, to unconfirmed at end. */
 void	net_sent(struct net *, uint64_t end);

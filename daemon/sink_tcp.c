@@ -31,11 +31,9 @@ struct tcp_sink {
 static int	tcp_open(struct sink *, char **);
 static void	tcp_flush(struct sink *);
 static void	tcp_close(struct sink *);
-static void	tcp_connected(struct net *);
 static void	tcp_readable(struct net *);
-static void	tcp_writable(struct net *);
 static void	tcp_dropped(struct net *);
-static void	tcp_write(struct tcp_sink *);
+static void	tcp_write(struct net *);
 static size_t	tcp_fill_iov(struct tcp_sink *, struct iovec *);
 static void	tcp_advance(struct tcp_sink *, size_t);
 
@@ -47,9 +45,8 @@ const struct sink_ops sink_tcp_ops = {
 };
 
 static const struct net_ops tcp_net_ops = {
-	.connected = tcp_connected,
 	.readable = tcp_readable,
-	.writable = tcp_writable,
+	.write = tcp_write,
 	.dropped = tcp_dropped,
 };
 
@@ -66,13 +63,6 @@ tcp_open(struct sink *s, char **cause __unused)
 	return 0;
 }
 
-static void
-tcp_connected(struct net *n)
-{
-	net_ready(n);
-	tcp_write(n->arg);
-}
-
 /* Peers send nothing we need; reading only tells us when they go away. */
 static void
 tcp_readable(struct net *n)
@@ -84,12 +74,6 @@ tcp_readable(struct net *n)
 	if (r > 0 || (r == -1 && (errno == EAGAIN || errno == EINTR)))
 		return;
 	net_disconnect(n, r == 0 ? "closed by peer" : strerror(errno));
-}
-
-static void
-tcp_writable(struct net *n)
-{
-	tcp_write(n->arg);
 }
 
 static void
@@ -105,33 +89,33 @@ tcp_flush(struct sink *s)
 {
 	struct tcp_sink	*t = s->priv;
 
-	if (t->net.state == NET_READY)
-		tcp_write(t);
+	net_flush(&t->net);
 }
 
 /* Write as much of the pending queue as the socket takes. */
 static void
-tcp_write(struct tcp_sink *t)
+tcp_write(struct net *net)
 {
+	struct tcp_sink	*t = net->arg;
 	struct iovec	 iov[TCP_IOV_MAX];
 	size_t		 cnt;
 	ssize_t		 n;
 
 	while ((cnt = tcp_fill_iov(t, iov)) > 0) {
-		n = writev(t->net.fd, iov, cnt);
+		n = writev(net->fd, iov, cnt);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			net_want_write(&t->net);
+			net_want_write(net);
 			break;
 		}
 		if (n == -1) {
-			net_disconnect(&t->net, strerror(errno));
+			net_disconnect(net, strerror(errno));
 			return;
 		}
 		tcp_advance(t, (size_t)n);
 	}
-	net_confirm(&t->net);
+	net_confirm(net);
 }
 
 static size_t

@@ -121,6 +121,10 @@ PYEOF
 }
 
 . "$LIB/daemon.sh"
+# This suite checks the delivery contract without the disk spool (issue 3): a record counts as
+# accepted only once the receiver's TCP acknowledged it. tests/integration/faults.sh covers the
+# spool.
+SIEM_EXTRA="spool_max_bytes = 0;"
 
 # --- start the suite's broker --------------------------------------------------------------
 NAMES="1-check-config 2-fixtures-to-rsyslog 3-receiver-down-holds-acks 4-dead-letters \

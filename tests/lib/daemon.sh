@@ -37,7 +37,8 @@ mkwork() {
 	(umask 077; echo "not-a-real-api-key" > "$W/api_key")
 }
 # mkconf W QUEUE RPORT [URL [CA_FILE]]: the test config (SPEC section 2) in W/ampstream.conf;
-# $EXTRA_CONF, if set, is appended (e.g. a correlation block)
+# $EXTRA_CONF, if set, is appended (e.g. a correlation block); $SIEM_EXTRA goes into the
+# tcp sink's block (e.g. "spool_max_bytes = 0;")
 mkconf() {
 	_url=${4:-amqp://127.0.0.1:$BROKER_PORT/}
 	_ca=""; [ -n "${5:-}" ] && _ca="ca_file = \"$5\";"
@@ -56,7 +57,7 @@ streams = (
 );
 sinks = (
   { name = "siem"; type = "tcp"; host = "127.0.0.1"; port = $3; format = "cef";
-    syslog = "rfc5424"; framing = "octet"; },
+    syslog = "rfc5424"; framing = "octet"; ${SIEM_EXTRA:-} },
   { name = "archive"; type = "file"; path = "$1/events.jsonl"; format = "json"; }
 );
 ${EXTRA_CONF:-}

@@ -10,7 +10,12 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 	    missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# syslog-ng for the sink tests: unpacked into a cache dir, never apt-installed (it would
+# remove rsyslog); does nothing when it is there already.
+if [ -z "$missing" ]; then
+	sh "$(dirname "$0")/syslog-ng-setup.sh"
+	exit 0
+fi
 echo "installing:$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -24,3 +29,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 $SUDO apt-get install -y -qq --no-install-recommends $missing </dev/null
+sh "$(dirname "$0")/syslog-ng-setup.sh"

@@ -47,7 +47,7 @@ $SUDO mkdir "$tmp/root"
 for d in "$tmp"/*.deb; do $SUDO dpkg-deb -x "$d" "$tmp/root"; done
 if ! works; then
 	$SUDO rm -rf "$R"
-	$SUDO mv "$tmp/root" "$R" 2>/dev/null || true
+	$SUDO mv -T "$tmp/root" "$R" 2>/dev/null || true
 fi
 works || { echo "syslog-ng-setup: $R/usr/sbin/syslog-ng does not run" >&2; exit 1; }
 LD_LIBRARY_PATH="$R/usr/lib/syslog-ng" "$R/usr/sbin/syslog-ng" --version | head -n 1
