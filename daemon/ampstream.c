@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <json.h>
 
 #include "buf.h"
 #include "config.h"
@@ -22,6 +24,7 @@
 #include "notify.h"
 #include "pipeline.h"
 #include "sink.h"
+#include "status.h"
 
 #define DRAIN_SEC	10	/* longest wait for in-flight records on stop */
 #define DRAIN_POLL_MS	20
@@ -58,6 +61,8 @@ static void	on_drain_tick(int, short, void *);
 static void	on_status(int, short, void *);
 static void	sinks_log_stats(struct daemon *);
 static void	sink_status(const struct sink *, struct buf *);
+static void	write_status(struct daemon *, bool);
+static json_object *sink_status_json(const struct sink *);
 static int	apply_log_level(const struct config *, int);
 static struct config *load_config(const char *, char **);
 static int	check_sinks(const struct config *, const char *, char **);
@@ -288,6 +293,7 @@ daemon_teardown(struct daemon *d)
 	size_t	 i;
 
 	if (d->pipeline != NULL) {
+		write_status(d, d->result != RUN_RELOAD);
 		pipeline_log_stats(d->pipeline);
 		pipeline_close_streams(d->pipeline);
 	}
@@ -401,6 +407,7 @@ on_status(int fd __unused, short ev __unused, void *arg)
 	for (i = 0; i < d->cfg->nsinks; i++)
 		sink_status(d->sinks[i], &b);
 	notify_status("%s", b.data);
+	write_status(d, false);
 	if (time(NULL) - last_log >= STATS_LOG_SEC) {
 		log_info("status: %s", b.data);
 		last_log = time(NULL);
@@ -440,4 +447,51 @@ sink_status(const struct sink *s, struct buf *b)
 		buf_printf(b, ", %llu spooled, %llu in spool",
 		    (unsigned long long)s->stats.spooled,
 		    (unsigned long long)sink_spool_records(s));
+}
+
+/* state_dir/status.json for `ampstreamctl status`; stopped on the way out. */
+static void
+write_status(struct daemon *d, bool stopped)
+{
+	json_object	*o, *sinks;
+	size_t		 i;
+
+	o = pipeline_status_json(d->pipeline);
+	sinks = json_object_new_array();
+	for (i = 0; i < d->cfg->nsinks; i++)
+		json_object_array_add(sinks, sink_status_json(d->sinks[i]));
+	json_object_object_add(o, "sinks", sinks);
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "updated",
+	    json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(o, "interval", json_object_new_int(STATUS_SEC));
+	json_object_object_add(o, "stopped", json_object_new_boolean(stopped));
+	json_object_object_add(o, "version",
+	    json_object_new_string(AMPSTREAM_VERSION));
+	status_write(d->cfg->state_dir, o);
+	json_object_put(o);
+}
+
+static json_object *
+sink_status_json(const struct sink *s)
+{
+	json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(s->conf->name));
+	json_object_object_add(o, "type", json_object_new_string(s->conf->type));
+	json_object_object_add(o, "up", json_object_new_boolean(s->up));
+	json_object_object_add(o, "spool_full",
+	    json_object_new_boolean(s->blocked));
+	json_object_object_add(o, "sent", json_object_new_uint64(s->stats.sent));
+	json_object_object_add(o, "failed",
+	    json_object_new_uint64(s->stats.failed));
+	json_object_object_add(o, "resent",
+	    json_object_new_uint64(s->stats.resent));
+	json_object_object_add(o, "spooled",
+	    json_object_new_uint64(s->stats.spooled));
+	json_object_object_add(o, "replayed",
+	    json_object_new_uint64(s->stats.replayed));
+	json_object_object_add(o, "in_spool",
+	    json_object_new_uint64(sink_spool_records(s)));
+	return o;
 }

@@ -29,13 +29,15 @@ struct global {
 static const struct command {
 	const char	*name;
 	int		(*fn)(struct ctl *, int, char **);
+	int		 local;		/* needs no cloud and no API client */
 } commands[] = {
-	{ "test",		ctl_test },
-	{ "list",		ctl_list },
-	{ "create",		ctl_create },
-	{ "delete",		ctl_delete },
-	{ "event-types",	ctl_event_types },
-	{ "groups",		ctl_groups },
+	{ "test",		ctl_test,		0 },
+	{ "list",		ctl_list,		0 },
+	{ "create",		ctl_create,		0 },
+	{ "delete",		ctl_delete,		0 },
+	{ "event-types",	ctl_event_types,	0 },
+	{ "groups",		ctl_groups,		0 },
+	{ "status",		ctl_status,		1 },
 };
 
 static const char usage_text[] =
@@ -61,6 +63,9 @@ static const char usage_text[] =
 "  delete ID|NAME          delete an event stream\n"
 "  event-types [--json]    every event type: id and name\n"
 "  groups [--json]         every group: GUID and name\n"
+"  status [--json]         the running daemon's counters per stream and\n"
+"                          sink (from STATE_DIR/status.json; exit 3 when\n"
+"                          the daemon is not running)\n"
 "\n"
 "options:\n"
 "  -c, --config FILE       config file (default " CONFIG_DEFAULT_PATH ")\n"
@@ -75,13 +80,15 @@ static const char usage_text[] =
 "  -V, --version           show the version\n"
 "\n"
 "exit status: 0 ok; 1 usage or config error, or a name that matches\n"
-"nothing; 2 API, TLS or network error.\n";
+"nothing; 2 API, TLS or network error; 3 (status) the daemon is not\n"
+"running.\n";
 
 static int	 parse_global(struct global *, int, char **);
 static const struct command *lookup(const char *);
 static int	 run(const struct global *, const struct command *, int,
 		    char **);
-static int	 setup(struct ctl *, const struct global *, struct config **);
+static int	 setup(struct ctl *, const struct global *, struct config **,
+		    int);
 
 int	main(int, char **);
 
@@ -190,7 +197,7 @@ run(const struct global *g, const struct command *cmd, int argc, char **argv)
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.progname = PROGNAME;
-	if ((rv = setup(&ctl, g, &cfg)) == CTL_OK)
+	if ((rv = setup(&ctl, g, &cfg, cmd->local)) == CTL_OK)
 		rv = cmd->fn(&ctl, argc, argv);
 	api_free(ctl.api);
 	config_free(cfg);
@@ -198,7 +205,8 @@ run(const struct global *g, const struct command *cmd, int argc, char **argv)
 }
 
 static int
-setup(struct ctl *ctl, const struct global *g, struct config **cfg)
+setup(struct ctl *ctl, const struct global *g, struct config **cfg,
+    int local)
 {
 	struct api_opts	 o;
 	char		*errors = NULL, *cause = NULL;
@@ -209,6 +217,8 @@ setup(struct ctl *ctl, const struct global *g, struct config **cfg)
 		return CTL_USAGE;
 	}
 	ctl->cfg = *cfg;
+	if (local)
+		return CTL_OK;
 	if ((*cfg)->nclouds == 0) {
 		ctl_err(ctl, "%s: no clouds are defined", g->config);
 		return CTL_USAGE;

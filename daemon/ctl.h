@@ -34,6 +34,7 @@ int	ctl_create(struct ctl *, int, char **);
 int	ctl_delete(struct ctl *, int, char **);
 int	ctl_event_types(struct ctl *, int, char **);
 int	ctl_groups(struct ctl *, int, char **);
+int	ctl_status(struct ctl *, int, char **);
 
 /* Print "PROGNAME: message" on stderr. */
 void	ctl_err(const struct ctl *, const char *, ...)

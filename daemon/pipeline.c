@@ -73,6 +73,7 @@ static void	pipeline_deadletter(struct route *, const char *, size_t,
 		    const char *, struct delivery *, int64_t);
 static void	pipeline_corr_status(const struct pipeline *, struct buf *);
 static void	add_str(json_object *, const char *, const char *);
+static void	add_u64(json_object *, const char *, uint64_t);
 static int64_t	now_ms(void);
 
 struct pipeline *
@@ -437,6 +438,51 @@ pipeline_log_stats(const struct pipeline *p)
 	    (unsigned long long)cs->matched, (unsigned long long)cs->unmatched,
 	    (unsigned long long)cs->expired, (unsigned long long)cs->evicted,
 	    (unsigned long long)cs->duplicates, (unsigned long long)cs->alerts);
+}
+
+static void
+add_u64(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+json_object *
+pipeline_status_json(const struct pipeline *p)
+{
+	const struct corr_stats *cs = corr_stats(p->corr);
+	const struct route *r;
+	struct stream_stats *st;
+	json_object	*o, *streams, *s, *c;
+	size_t		 i;
+
+	o = json_object_new_object();
+	streams = json_object_new_array();
+	for (i = 0; i < p->nroutes; i++) {
+		r = &p->routes[i];
+		st = stream_stats(r->stream);
+		s = json_object_new_object();
+		add_str(s, "name", r->conf->name);
+		json_object_object_add(s, "connected",
+		    json_object_new_boolean(stream_connected(r->stream)));
+		add_u64(s, "delivered", st->delivered);
+		add_u64(s, "acked", r->acked);
+		add_u64(s, "redelivered", st->redelivered);
+		add_u64(s, "deadlettered", r->deadlettered);
+		add_u64(s, "connects", st->connects);
+		json_object_array_add(streams, s);
+	}
+	json_object_object_add(o, "streams", streams);
+	c = json_object_new_object();
+	add_u64(c, "entries", cs->entries);
+	add_u64(c, "stored", cs->stored);
+	add_u64(c, "matched", cs->matched);
+	add_u64(c, "unmatched", cs->unmatched);
+	add_u64(c, "expired", cs->expired);
+	add_u64(c, "evicted", cs->evicted);
+	add_u64(c, "duplicates", cs->duplicates);
+	add_u64(c, "alerts", cs->alerts);
+	json_object_object_add(o, "correlation", c);
+	return o;
 }
 
 /* The correlation table, with what the last run saved in state_dir. */

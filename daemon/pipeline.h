@@ -14,6 +14,7 @@
 
 struct buf;
 struct config;
+struct json_object;
 struct event_base;
 struct pipeline;
 struct sink;
@@ -34,5 +35,7 @@ void		 pipeline_free(struct pipeline *);
 /* One line of counters for STATUS= and the log. */
 void		 pipeline_status(const struct pipeline *, struct buf *);
 void		 pipeline_log_stats(const struct pipeline *);
+/* The same counters as a JSON object: {"streams": [...], "correlation": {...}}. */
+struct json_object *pipeline_status_json(const struct pipeline *);
 
 #endif

@@ -12,6 +12,7 @@ LIB=$ROOT/tests/lib
 install_traps
 BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
 ASAN_BIN=$BUILD/asan/ampstream
+CTL=$BUILD/asan/ampstreamctl
 EV=$ROOT/tests/fixtures/events
 AMQP="$PY $LIB/amqp.py"
 export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
@@ -97,7 +98,15 @@ t_eq "file trajectory link" \
 t_eq "JSON outcome: correlation.state" matched "$(jcorr "$W/events.jsonl" "TYPE=Threat Quarantined" state)"
 t_eq "JSON outcome: correlation.detection" W32.Overdrive.RET "$(jcorr "$W/events.jsonl" "TYPE=Threat Quarantined" detection)"
 t_eq "JSON outcome: correlation.detection_event_id" "$det" "$(jcorr "$W/events.jsonl" "TYPE=Threat Quarantined" detection_event_id)"
+sleep 5.5	# the daemon rewrites state_dir/status.json every 5 s
+st=$("$CTL" -c "$W/ampstream.conf" status); rc=$?
+t_eq "ampstreamctl status while running: exit" 0 "$rc"
+t_check "ampstreamctl status shows the stream's counters (got: $(echo "$st" | tr '\n' '|'))" \
+    sh -c 'echo "$1" | grep -Eq "^stream s1 +connected +delivered 2, acked 2"' _ "$st"
+t_check "ampstreamctl status shows the correlation" sh -c 'echo "$1" | grep -q "1 matched"' _ "$st"
 daemon_stop; check_daemon_exit
+"$CTL" -c "$W/ampstream.conf" status >/dev/null; rc=$?
+t_eq "ampstreamctl status after the daemon stopped: exit" 3 "$rc"
 t_check "counters: matched=1 in the log" grep -q 'matched=1 ' "$DLOG"
 on_fail_show "$DLOG"
 t_end

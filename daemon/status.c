@@ -1,0 +1,89 @@
+/* status.c: the daemon's counters in state_dir/status.json (see status.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json.h>
+
+#include "log.h"
+#include "status.h"
+
+static int	status_path(char *, size_t, const char *, const char *);
+
+static int
+status_path(char *buf, size_t len, const char *dir, const char *suffix)
+{
+	return snprintf(buf, len, "%s/%s%s", dir, STATUS_FILE, suffix) <
+	    (int)len ? 0 : -1;
+}
+
+int
+status_write(const char *state_dir, struct json_object *o)
+{
+	char		 tmp[PATH_MAX], path[PATH_MAX];
+	const char	*text;
+	size_t		 len;
+	int		 fd, rv = -1;
+
+	if (status_path(tmp, sizeof(tmp), state_dir, ".tmp") == -1 ||
+	    status_path(path, sizeof(path), state_dir, "") == -1)
+		return -1;
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	len = strlen(text);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd == -1)
+		goto done;
+	if (write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1)
+		rv = 0;
+	if (close(fd) == -1)
+		rv = -1;
+	if (rv == 0 && rename(tmp, path) == -1)
+		rv = -1;
+done:
+	if (rv == -1)
+		log_debug("%s: %s: %s", __func__, path, strerror(errno));
+	return rv;
+}
+
+struct json_object *
+status_read(const char *state_dir, char **cause)
+{
+	char		 path[PATH_MAX];
+	char		*text = NULL;
+	struct json_object *o = NULL;
+	ssize_t		 n;
+	int		 fd = -1;
+
+	*cause = NULL;
+	if (status_path(path, sizeof(path), state_dir, "") == -1 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (text = malloc(STATUS_MAX + 1)) == NULL ||
+	    (n = read(fd, text, STATUS_MAX + 1)) == -1) {
+		if (asprintf(cause, "%s: %s", path, strerror(errno)) == -1)
+			*cause = NULL;
+		goto done;
+	}
+	if (n > STATUS_MAX) {
+		if (asprintf(cause, "%s: larger than %d bytes", path,
+		    STATUS_MAX) == -1)
+			*cause = NULL;
+		goto done;
+	}
+	text[n] = '\0';
+	if ((o = json_tokener_parse(text)) == NULL ||
+	    !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+		if (asprintf(cause, "%s: not a status file", path) == -1)
+			*cause = NULL;
+	}
+done:
+	if (fd != -1)
+		close(fd);
+	free(text);
+	return o;
+}
