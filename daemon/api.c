@@ -100,7 +100,6 @@ static const struct {
 };
 
 static char	*xstrdup(const char *);
-static void	 set_cause(char **, const char *, ...) printflike(2, 3);
 static int	 parse_base(struct api *, const char *, char **);
 static int	 setup_curl(struct api *, const struct api_opts *, char **);
 static int	 setup_tls(struct api *, char **);
@@ -150,27 +149,13 @@ xstrdup(const char *s)
 	return p;
 }
 
-/* Set *cause to a malloc'd message (if cause is not NULL). */
-static void
-set_cause(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		fatal("vasprintf");
-	va_end(ap);
-}
-
 struct api *
 api_new(const struct api_opts *opts, char **cause)
 {
 	struct api	*api;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		set_cause(cause, "cannot initialise libcurl");
+		cause_printf(cause, "cannot initialise libcurl");
 		return NULL;
 	}
 	if ((api = calloc(1, sizeof(*api))) == NULL)
@@ -180,7 +165,7 @@ api_new(const struct api_opts *opts, char **cause)
 		goto fail;
 	if (opts->ca_file != NULL) {
 		if (access(opts->ca_file, R_OK) == -1) {
-			set_cause(cause, "ca_file %s: %s", opts->ca_file,
+			cause_printf(cause, "ca_file %s: %s", opts->ca_file,
 			    strerror(errno));
 			goto fail;
 		}
@@ -253,16 +238,16 @@ parse_base(struct api *api, const char *url, char **cause)
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
 	    CURLUE_OK) {
-		set_cause(cause, "api_url \"%s\": not a valid URL", url);
+		cause_printf(cause, "api_url \"%s\": not a valid URL", url);
 		goto out;
 	}
 	if (strcasecmp(scheme, "https") != 0) {
-		set_cause(cause, "api_url \"%s\": only https:// is allowed", url);
+		cause_printf(cause, "api_url \"%s\": only https:// is allowed", url);
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
-		set_cause(cause, "api_url \"%s\": no user or query allowed",
+		cause_printf(cause, "api_url \"%s\": no user or query allowed",
 		    url);
 		goto out;
 	}
@@ -290,7 +275,7 @@ setup_curl(struct api *api, const struct api_opts *opts, char **cause)
 	CURL	*c;
 
 	if ((c = api->curl = curl_easy_init()) == NULL) {
-		set_cause(cause, "cannot initialise libcurl");
+		cause_printf(cause, "cannot initialise libcurl");
 		return -1;
 	}
 	if (setup_tls(api, cause) == -1)
@@ -327,7 +312,7 @@ setup_tls(struct api *api, char **cause)
 	    CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2)
 	    != CURLE_OK) {
-		set_cause(cause, "libcurl %s cannot restrict itself to HTTPS "
+		cause_printf(cause, "libcurl %s cannot restrict itself to HTTPS "
 		    "and TLS 1.2 or later", vi->version);
 		return -1;
 	}
@@ -338,7 +323,7 @@ setup_tls(struct api *api, char **cause)
 		return 0;
 	if (vi->ssl_version == NULL ||
 	    strncmp(vi->ssl_version, "OpenSSL", 7) != 0) {
-		set_cause(cause, "ca_file needs libcurl built with OpenSSL "
+		cause_printf(cause, "ca_file needs libcurl built with OpenSSL "
 		    "(this one uses %s)", vi->ssl_version ? vi->ssl_version :
 		    "no TLS");
 		return -1;
@@ -677,7 +662,7 @@ api_sleep(struct api *api, long long secs, const char *why, char **cause)
 	struct timespec	 ts;
 
 	if (api->waited + secs > api->max_wait) {
-		set_cause(cause, "%s; waiting %lld s more would pass --max-wait "
+		cause_printf(cause, "%s; waiting %lld s more would pass --max-wait "
 		    "%.0f s (waited %.0f s so far); giving up", why, secs,
 		    api->max_wait, api->waited);
 		return -1;
@@ -753,7 +738,7 @@ finish(struct api *api, const struct api_req *r, struct json_object **env,
 		return -1;
 	}
 	if (api->body.len > 0 && obj == NULL) {
-		set_cause(cause, "%s %s: the response from %s (HTTP %ld) is not "
+		cause_printf(cause, "%s %s: the response from %s (HTTP %ld) is not "
 		    "a JSON object", r->method, r->url, api->host, api->status);
 		return -1;
 	}
@@ -793,19 +778,19 @@ http_error(struct api *api, const struct api_req *r, struct json_object *env,
 	api->not_found = api->status == 404 ||
 	    (api->status == 400 && details_not_found(env));
 	if (api->status == 401)
-		set_cause(cause, "the API credentials were rejected by %s "
+		cause_printf(cause, "the API credentials were rejected by %s "
 		    "(HTTP 401%s%s): check client_id and the API key", api->host,
 		    details ? ": " : "", details ? details : "");
 	else if (api->status == 403)
-		set_cause(cause, "%s refused %s %s (HTTP 403%s%s): the API "
+		cause_printf(cause, "%s refused %s %s (HTTP 403%s%s): the API "
 		    "credentials may lack the Read & Write scope", api->host,
 		    r->method, r->url, details ? ": " : "",
 		    details ? details : "");
 	else if (api->status == 429)
-		set_cause(cause, "%s %s: %s answered 429 Too Many Requests too "
+		cause_printf(cause, "%s %s: %s answered 429 Too Many Requests too "
 		    "often; giving up", r->method, r->url, api->host);
 	else
-		set_cause(cause, "%s %s: %s answered HTTP %ld%s%s", r->method,
+		cause_printf(cause, "%s %s: %s answered HTTP %ld%s%s", r->method,
 		    r->url, api->host, api->status, details ? ": " : "",
 		    details ? details : " (no JSON error body)");
 	free(details);
@@ -933,7 +918,7 @@ api_get_all(struct api *api, const char *path, struct json_object **items,
 		fatal("json_object_new_array");
 	for (pages = 0; url != NULL; pages++) {
 		if (pages == API_MAX_PAGES) {
-			set_cause(cause, "GET %s: more than %d pages; giving up",
+			cause_printf(cause, "GET %s: more than %d pages; giving up",
 			    path, API_MAX_PAGES);
 			goto fail;
 		}
@@ -966,7 +951,7 @@ append_data(struct json_object *all, struct json_object *env, const char *url,
 
 	if (env == NULL || !json_object_object_get_ex(env, "data", &data) ||
 	    !json_object_is_type(data, json_type_array)) {
-		set_cause(cause, "GET %s: the response has no \"data\" list",
+		cause_printf(cause, "GET %s: the response has no \"data\" list",
 		    url);
 		return -1;
 	}
@@ -992,12 +977,12 @@ next_link(struct api *api, struct json_object *env, const char *url,
 		return 0;
 	s = json_object_get_string(n);
 	if (!same_origin(api, s)) {
-		set_cause(cause, "GET %s: the next page link \"%s\" leaves "
+		cause_printf(cause, "GET %s: the next page link \"%s\" leaves "
 		    "https://%s:%s; refused", url, s, api->host, api->port);
 		return -1;
 	}
 	if (strcmp(s, url) == 0) {
-		set_cause(cause, "GET %s: the next page link points to the "
+		cause_printf(cause, "GET %s: the next page link points to the "
 		    "same page; refused", url);
 		return -1;
 	}

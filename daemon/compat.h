@@ -16,6 +16,9 @@
 
 #define AMPSTREAM_VERSION	"0.1.0"
 
+/* Set *cause (when cause is not NULL) to a malloc'd message; OOM is fatal. */
+void	cause_printf(char **cause, const char *fmt, ...) printflike(2, 3);
+
 /* Copy src into dst of size dsize, always NUL-terminated; returns strlen(src). */
 size_t	compat_strlcpy(char *dst, const char *src, size_t dsize);
 

@@ -20,27 +20,12 @@
 #include "log.h"
 #include "secret.h"
 
-static void	set_cause(char **, const char *, ...) printflike(2, 3);
 static int	secret_open(const char *, char **);
 static int	perms_ok(const struct stat *);
 static int	check_stat(const char *, const struct stat *, char **);
 static char	*read_all(int, const char *, char **);
 static ssize_t	 read_max(int, char *, size_t);
 static void	strip_eol(char *, size_t *);
-
-/* Set *cause to a malloc'd message (OOM is fatal). */
-static void
-set_cause(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		fatal("%s", __func__);
-	va_end(ap);
-}
 
 /* Owned by us and private, or owned by root and not group-writable. */
 static int
@@ -60,11 +45,11 @@ static int
 check_stat(const char *path, const struct stat *st, char **cause)
 {
 	if (!S_ISREG(st->st_mode)) {
-		set_cause(cause, "%s: not a regular file", path);
+		cause_printf(cause, "%s: not a regular file", path);
 		return -1;
 	}
 	if (!perms_ok(st)) {
-		set_cause(cause, "%s: bad ownership or permissions (owner uid "
+		cause_printf(cause, "%s: bad ownership or permissions (owner uid "
 		    "%u, mode %04o): must be owned by uid %u with mode 0600 "
 		    "or stricter, or by root with mode 0640 or stricter", path,
 		    (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
@@ -84,13 +69,13 @@ secret_open(const char *path, char **cause)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ELOOP)
-			set_cause(cause, "%s: is a symbolic link", path);
+			cause_printf(cause, "%s: is a symbolic link", path);
 		else
-			set_cause(cause, "%s: %s", path, strerror(errno));
+			cause_printf(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+		cause_printf(cause, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (check_stat(path, &st, cause) == -1)
@@ -140,21 +125,21 @@ read_all(int fd, const char *path, char **cause)
 	if ((p = calloc(1, SECRET_MAX + 2)) == NULL)
 		fatal("%s", __func__);
 	if ((n = read_max(fd, p, SECRET_MAX + 1)) == -1) {
-		set_cause(cause, "%s: %s", path, strerror(errno));
+		cause_printf(cause, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	len = (size_t)n;
 	if (len > SECRET_MAX) {
-		set_cause(cause, "%s: longer than %d bytes", path, SECRET_MAX);
+		cause_printf(cause, "%s: longer than %d bytes", path, SECRET_MAX);
 		goto fail;
 	}
 	if (memchr(p, '\0', len) != NULL) {
-		set_cause(cause, "%s: contains a NUL byte", path);
+		cause_printf(cause, "%s: contains a NUL byte", path);
 		goto fail;
 	}
 	strip_eol(p, &len);
 	if (len == 0) {
-		set_cause(cause, "%s: empty", path);
+		cause_printf(cause, "%s: empty", path);
 		goto fail;
 	}
 	return p;
@@ -191,11 +176,11 @@ secret_read_credential(const char *id, char **cause)
 		*cause = NULL;
 	if (*id == '\0' || strchr(id, '/') != NULL || strcmp(id, ".") == 0 ||
 	    strcmp(id, "..") == 0) {
-		set_cause(cause, "credential \"%s\": not a plain name", id);
+		cause_printf(cause, "credential \"%s\": not a plain name", id);
 		return NULL;
 	}
 	if ((dir = getenv("CREDENTIALS_DIRECTORY")) == NULL || *dir == '\0') {
-		set_cause(cause, "credential \"%s\": CREDENTIALS_DIRECTORY is "
+		cause_printf(cause, "credential \"%s\": CREDENTIALS_DIRECTORY is "
 		    "not set (use LoadCredential= in the systemd unit)", id);
 		return NULL;
 	}

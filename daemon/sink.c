@@ -64,9 +64,8 @@ sink_new(struct event_base *base, struct evdns_base *dns,
 	TAILQ_INIT(&s->pending);
 	TAILQ_INIT(&s->spooling);
 	if ((s->ops = sink_lookup(conf->type)) == NULL) {
-		if (asprintf(cause, "sink %s: type %s is not available in "
-		    "this build", conf->name, conf->type) == -1)
-			*cause = NULL;
+		cause_printf(cause, "sink %s: type %s is not available in "
+		    "this build", conf->name, conf->type);
 		goto fail;
 	}
 	s->flush_ev = event_new(base, -1, 0, sink_flush_cb, s);
@@ -96,9 +95,8 @@ sink_spool_open(struct sink *s, const char *state_dir, char **cause)
 
 	if (snprintf(dir, sizeof(dir), "%s/spool/%s", state_dir,
 	    s->conf->name) >= (int)sizeof(dir)) {
-		if (asprintf(cause, "sink %s: spool path too long",
-		    s->conf->name) == -1)
-			*cause = NULL;
+		cause_printf(cause, "sink %s: spool path too long",
+		    s->conf->name);
 		return -1;
 	}
 	if ((s->spool = spool_open(dir, s->conf->spool_max_bytes, cause)) ==

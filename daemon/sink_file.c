@@ -49,9 +49,8 @@ file_open(struct sink *s, char **cause)
 	f->fd = open(s->conf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0640);
 	if (f->fd == -1) {
-		if (asprintf(cause, "sink %s: %s: %s", s->conf->name,
-		    s->conf->path, strerror(errno)) == -1)
-			*cause = NULL;
+		cause_printf(cause, "sink %s: %s: %s", s->conf->name,
+		    s->conf->path, strerror(errno));
 		free(f);
 		return -1;
 	}

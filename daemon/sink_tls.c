@@ -158,10 +158,9 @@ tls_cause(char **cause, const struct sink_conf *sc, const char *what,
 	if ((e = ERR_peek_last_error()) != 0)
 		ERR_error_string_n(e, err, sizeof(err));
 	ERR_clear_error();
-	if (asprintf(cause, "sink %s: %s%s%s%s%s", sc->name, what,
+	cause_printf(cause, "sink %s: %s%s%s%s%s", sc->name, what,
 	    detail ? ": " : "", detail ? detail : "", *err ? ": " : "",
-	    err) == -1)
-		*cause = NULL;
+	    err);
 	return -1;
 }
 

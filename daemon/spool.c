@@ -76,8 +76,6 @@ struct spool {
 static uint32_t		 crc32_calc(const void *, size_t);
 static void		 put_le32(char *, uint32_t);
 static uint32_t		 get_le32(const char *);
-static void		 set_cause(char **, const char *, ...)
-			    printflike(2, 3);
 static void		 close_fd(int *);
 static void		 seg_name(char *, uint64_t);
 static int		 seg_parse(const char *, uint64_t *);
@@ -161,20 +159,6 @@ get_le32(const char *p)
 
 	return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 |
 	    (uint32_t)u[3] << 24;
-}
-
-/* Set *cause to a malloc'd message (if cause is not NULL). */
-static void
-set_cause(char **cause, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (cause == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) == -1)
-		fatal("vasprintf");
-	va_end(ap);
 }
 
 static void
@@ -343,7 +327,7 @@ dir_open(struct spool *sp, char **cause)
 		*p = '/';
 	}
 	if (p != NULL || mkdir_sync(path) == -1) {
-		set_cause(cause, "spool %s: mkdir %s: %s", sp->dir, path,
+		cause_printf(cause, "spool %s: mkdir %s: %s", sp->dir, path,
 		    strerror(errno));
 		free(path);
 		return -1;
@@ -351,7 +335,7 @@ dir_open(struct spool *sp, char **cause)
 	free(path);
 	sp->dirfd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sp->dirfd == -1 || flock(sp->dirfd, LOCK_EX | LOCK_NB) == -1) {
-		set_cause(cause, "spool %s: %s", sp->dir, errno == EWOULDBLOCK ?
+		cause_printf(cause, "spool %s: %s", sp->dir, errno == EWOULDBLOCK ?
 		    "in use by another process" : strerror(errno));
 		return -1;
 	}
@@ -648,7 +632,7 @@ load_segment(struct spool *sp, uint64_t seq, uint64_t hseq, uint64_t hoff,
 		sp->nrec += n;
 	return 0;
 fail:
-	set_cause(cause, "spool %s: segment %" PRIu64 ": %s", sp->dir, seq,
+	cause_printf(cause, "spool %s: segment %" PRIu64 ": %s", sp->dir, seq,
 	    strerror(errno));
 	return -1;
 }
@@ -662,7 +646,7 @@ load(struct spool *sp, char **cause)
 	int		 rv = -1;
 
 	if (seg_list(sp, &seqs, &n) == -1) {
-		set_cause(cause, "spool %s: %s", sp->dir, strerror(errno));
+		cause_printf(cause, "spool %s: %s", sp->dir, strerror(errno));
 		return -1;
 	}
 	head_read(sp, &hseq, &hoff);
@@ -676,7 +660,7 @@ load(struct spool *sp, char **cause)
 	if (sp->nsegs == 0)
 		spool_reset(sp);
 	else if (tail_open(sp) == -1) {
-		set_cause(cause, "spool %s: %s", sp->dir, strerror(errno));
+		cause_printf(cause, "spool %s: %s", sp->dir, strerror(errno));
 		goto out;
 	}
 	mark_synced(sp);

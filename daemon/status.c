@@ -63,14 +63,12 @@ status_read(const char *state_dir, char **cause)
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    (text = malloc(STATUS_MAX + 1)) == NULL ||
 	    (n = read(fd, text, STATUS_MAX + 1)) == -1) {
-		if (asprintf(cause, "%s: %s", path, strerror(errno)) == -1)
-			*cause = NULL;
+		cause_printf(cause, "%s: %s", path, strerror(errno));
 		goto done;
 	}
 	if (n > STATUS_MAX) {
-		if (asprintf(cause, "%s: larger than %d bytes", path,
-		    STATUS_MAX) == -1)
-			*cause = NULL;
+		cause_printf(cause, "%s: larger than %d bytes", path,
+		    STATUS_MAX);
 		goto done;
 	}
 	text[n] = '\0';
@@ -78,8 +76,7 @@ status_read(const char *state_dir, char **cause)
 	    !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		o = NULL;
-		if (asprintf(cause, "%s: not a status file", path) == -1)
-			*cause = NULL;
+		cause_printf(cause, "%s: not a status file", path);
 	}
 done:
 	if (fd != -1)
