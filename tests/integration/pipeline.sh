@@ -128,7 +128,7 @@ SIEM_EXTRA="spool_max_bytes = 0;"
 
 # --- start the suite's broker --------------------------------------------------------------
 NAMES="1-check-config 2-fixtures-to-rsyslog 3-receiver-down-holds-acks 4-dead-letters \
-5-broker-restart 6-amqps 7-sigterm-backlog 8-valgrind 9-throughput-plain"
+5-broker-restart 6-amqps 7-sigterm-backlog 8-valgrind 9-throughput-plain 10-sighup-reload"
 
 if [ ! -x "$ASAN_BIN" ] || [ ! -x "$PLAIN_BIN" ]; then
 	t_fail_all "daemon binary missing ($ASAN_BIN, $PLAIN_BIN)" $NAMES
@@ -466,6 +466,41 @@ daemon_stop 15
 t_eq "daemon exit code after SIGTERM" 0 "$DRC"
 on_fail_show "$DLOG"
 receiver_stop "$W"
+t_end
+fi
+
+# --- 10. SIGHUP: a bad config is refused and the old one runs on; a good one is applied ---------
+if want 10; then
+t_begin "10-sighup-reload"
+mkwork t10
+receiver_start "$W" || t_fail "receiver did not start"
+$AMQP declare "$BR" q10 >/dev/null
+mkconf "$W" q10 "$RPORT"
+cp "$W/ampstream.conf" "$W/good.conf"
+daemon_start "$W"
+$AMQP seq "$BR" q10 50 --start 1 >/dev/null 2>&1
+wait_d 20 recv_ge "$W/recv" 50
+# a typo: the reload must be refused, with the error logged, and the daemon go on
+sed 's/prefetch = 200;/prefetchh = 200;/' "$W/good.conf" > "$W/ampstream.conf"
+kill -HUP "$DPID"; sleep 1.5
+t_check "bad reload: the error is logged with file:line: key" \
+    grep -Eq 'reload: .*ampstream\.conf:[0-9]+: streams\.\[0\]\.prefetchh' "$DLOG"
+t_check "bad reload: the running configuration is kept" grep -q 'keeping the running one' "$DLOG"
+$AMQP seq "$BR" q10 50 --start 51 >/dev/null 2>&1
+wait_d 20 recv_ge "$W/recv" 100
+t_ge "records after a refused reload" 100 "$(nlines "$W/recv/parsed.jsonl")"
+# a good change: the file sink moves to another path
+sed "s|$W/events.jsonl|$W/events2.jsonl|" "$W/good.conf" > "$W/ampstream.conf"
+kill -HUP "$DPID"
+wait_d 20 grep -q 'configuration reloaded' "$DLOG"
+$AMQP seq "$BR" q10 50 --start 101 >/dev/null 2>&1
+wait_d 20 recv_ge "$W/recv" 150
+wait_d 20 queue_is q10 "0 0"
+t_eq "records in the new file sink after the reload" 50 "$(nlines "$W/events2.jsonl")"
+t_eq "records in the old file sink" 100 "$(nlines "$W/events.jsonl")"
+daemon_alive_check
+daemon_stop; check_daemon_exit
+on_fail_show "$DLOG"
 t_end
 fi
 
