@@ -54,6 +54,7 @@ static void	net_read_cb(int, short, void *);
 static void	net_timer_cb(int, short, void *);
 static void	net_schedule_reconnect(struct net *);
 static void	net_requeue(struct net *, bool);
+static int	net_collect_acked(struct net *);
 static void	net_drop_fd(struct net *);
 static void	net_free_ai(struct net *);
 
@@ -337,36 +338,51 @@ net_sent(struct net *n, uint64_t end)
 	TAILQ_INSERT_TAIL(&n->unconfirmed, r, entry);
 }
 
-/* Accept the records the peer's TCP has acknowledged; poll for the rest. */
-void
-net_confirm(struct net *n)
+/*
+ * Accept the records the peer's TCP has acknowledged (SIOCOUTQ counts the
+ * bytes it has not; it stays exact after a reset).  Any progress resets the
+ * reconnect backoff, so a peer that drops connections every few hundred
+ * records is reconnected to at once, not after a growing delay.
+ */
+static int
+net_collect_acked(struct net *n)
 {
-	struct timeval	 tv = { 0, NET_CONFIRM_USEC };
 	struct sink_rec	*r;
 	int		 outq;
 
-	if (TAILQ_EMPTY(&n->unconfirmed) || n->state != NET_READY)
-		return;
-	if (ioctl(n->fd, SIOCOUTQ, &outq) == -1) {
-		net_disconnect(n, strerror(errno));
-		return;
-	}
+	if (ioctl(n->fd, SIOCOUTQ, &outq) == -1)
+		return -1;
 	if ((uint64_t)outq <= n->written && n->written - outq > n->acked) {
 		n->acked = n->written - (uint64_t)outq;
 		n->last_progress = time(NULL);
+		net_progress(n);
 	}
 	while ((r = TAILQ_FIRST(&n->unconfirmed)) != NULL &&
 	    r->end <= n->acked) {
 		TAILQ_REMOVE(&n->unconfirmed, r, entry);
 		sink_rec_finish(n->sink, r, SINK_OK);
 	}
-	if (!TAILQ_EMPTY(&n->unconfirmed)) {
-		if (time(NULL) - n->last_progress > NET_STALL_SEC)
-			net_disconnect(n, "peer acknowledges nothing");
-		else if (!evtimer_pending(n->timer, NULL))
-			evtimer_add(n->timer, &tv);
-	} else
-		net_progress(n);
+	return 0;
+}
+
+/* Accept what the peer acknowledged; poll for the rest. */
+void
+net_confirm(struct net *n)
+{
+	struct timeval	 tv = { 0, NET_CONFIRM_USEC };
+
+	if (TAILQ_EMPTY(&n->unconfirmed) || n->state != NET_READY)
+		return;
+	if (net_collect_acked(n) == -1) {
+		net_disconnect(n, strerror(errno));
+		return;
+	}
+	if (TAILQ_EMPTY(&n->unconfirmed))
+		return;
+	if (time(NULL) - n->last_progress > NET_STALL_SEC)
+		net_disconnect(n, "peer acknowledges nothing");
+	else if (!evtimer_pending(n->timer, NULL))
+		evtimer_add(n->timer, &tv);
 }
 
 void
@@ -381,6 +397,9 @@ net_disconnect(struct net *n, const char *why)
 {
 	struct sink	*s = n->sink;
 
+	/* What the peer acknowledged before the loss is delivered: no resend. */
+	if (n->state == NET_READY && n->fd != -1)
+		(void)net_collect_acked(n);
 	if (n->state == NET_READY)
 		log_warnx("sink %s: connection to %s lost: %s", s->conf->name,
 		    n->peer, why);

@@ -62,12 +62,7 @@ publish() { $AMQP publish "$BR" "$1" "$EV/$2" --raw >/dev/null 2>&1; }
 records_ge() { [ "$(nlines "$W/recv/parsed.jsonl")" -ge "$1" ] && [ "$(nlines "$W/events.jsonl")" -ge "$1" ]; }
 
 if [ ! -x "$ASAN_BIN" ]; then t_fail_all "daemon binary missing ($ASAN_BIN)" $NAMES; summary; exit 1; fi
-if ! sh "$LIB/broker.sh" start "$BR" > "$T/broker-start.out" 2>&1; then
-	sed 's/^/# /' "$T/broker-start.out"; sh "$LIB/broker.sh" stop "$BR" >/dev/null 2>&1
-	t_fail_all "private RabbitMQ did not start" $NAMES; summary; exit 1
-fi
-at_exit "sh '$LIB/broker.sh' stop '$BR'"
-. "$BR/broker.env"
+suite_broker_start
 EXTRA_CONF='correlation = { max_entries = 1000; ttl = 600; unresolved_alert = 3; };'
 
 # --- 1. a Detected/Quarantined pair comes out as one combined record ----------------------------

@@ -134,16 +134,7 @@ if [ ! -x "$ASAN_BIN" ] || [ ! -x "$PLAIN_BIN" ]; then
 	t_fail_all "daemon binary missing ($ASAN_BIN, $PLAIN_BIN)" $NAMES
 	summary; exit 1
 fi
-_t0=$(now_ms)
-if ! sh "$LIB/broker.sh" start "$BR" --tls > "$T/broker-start.out" 2>&1; then
-	cat "$T/broker-start.out" | sed 's/^/# /'
-	sh "$LIB/broker.sh" stop "$BR" >/dev/null 2>&1
-	t_fail_all "private RabbitMQ did not start" $NAMES
-	summary; exit 1
-fi
-at_exit "sh '$LIB/broker.sh' stop '$BR'"
-note "broker start: $(secs_since "$_t0") s ($(cat "$T/broker-start.out"))"
-. "$BR/broker.env"
+suite_broker_start --tls
 
 # --- 1. config check -------------------------------------------------------------------------
 if want 1; then

@@ -132,3 +132,19 @@ on_fail_show() {
 	done
 }
 
+
+# suite_broker_start [--tls]: start the suite's private broker in $BR (BROKER_EXTRA_CONF passes
+# through to broker.sh), stop it at exit and source its broker.env; if it does not start,
+# report every test named in $NAMES as failed and exit 1.
+suite_broker_start() {
+	_bt0=$(now_ms)
+	if ! sh "$LIB/broker.sh" start "$BR" "$@" > "$T/broker-start.out" 2>&1; then
+		tail -n 20 "$T/broker-start.out" | sed 's/^/# /'
+		sh "$LIB/broker.sh" stop "$BR" >/dev/null 2>&1
+		t_fail_all "private RabbitMQ did not start" $NAMES
+		summary; exit 1
+	fi
+	at_exit "sh '$LIB/broker.sh' stop '$BR'"
+	note "broker start: $(secs_since "$_bt0") s ($(cat "$T/broker-start.out"))"
+	. "$BR/broker.env"
+}
