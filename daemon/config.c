@@ -225,6 +225,8 @@ static const struct key stream_keys[] = {
 	{ KEY("heartbeat", K_INT, ST(heartbeat)), .min = 0, .max = 600,
 	    .idef = 30 },
 	{ KEY("insecure_plaintext", K_BOOL, ST(insecure_plaintext)) },
+	{ KEY("hold_timeout", K_INT, ST(hold_timeout)), .min = 1,
+	    .max = 86400, .idef = 600 },
 	{ KEY("sinks", K_NAMES, 0) },
 };
 #undef ST

@@ -52,6 +52,7 @@ struct stream_conf {
 	int	 prefetch;	/* basic.qos prefetch_count, default 200 */
 	int	 heartbeat;	/* seconds, default 30 */
 	bool	 insecure_plaintext;	/* allow amqp:// to a non-loopback host */
+	int	 hold_timeout;	/* s a full spool may hold deliveries */
 	size_t	*sinks;		/* indexes into config.sinks */
 	size_t	 nsinks;
 	int	 line;

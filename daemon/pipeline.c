@@ -33,6 +33,7 @@ struct route {
 	const struct cloud_conf	*cloud;
 	struct stream		*stream;
 	struct ack_queue	*acks;
+	time_t			 suspended_at;	/* monotonic s, while suspended */
 	uint64_t		 acked;
 	uint64_t		 deadlettered;
 };
@@ -44,6 +45,7 @@ struct pipeline {
 	struct route		*routes;
 	size_t			 nroutes;
 	struct event		*ack_ev;
+	struct event		*hold_ev;	/* checks for full spools */
 	struct corr		*corr;
 	char			 corr_path[1024];
 	char			 hostname[256];
@@ -72,6 +74,10 @@ static int	pipeline_syslog_severity(const char *);
 static void	pipeline_deadletter(struct route *, const char *, size_t,
 		    const char *, struct delivery *, int64_t);
 static void	pipeline_corr_status(const struct pipeline *, struct buf *);
+static void	pipeline_hold_cb(int, short, void *);
+static const struct sink *pipeline_blocked_sink(const struct route *);
+static void	pipeline_suspend(struct route *, const struct sink *);
+static time_t	monotonic(void);
 static void	add_str(json_object *, const char *, const char *);
 static void	add_u64(json_object *, const char *, uint64_t);
 static int64_t	now_ms(void);
@@ -94,6 +100,7 @@ pipeline_new(struct event_base *base, const struct config *cfg,
 	if (gethostname(p->hostname, sizeof(p->hostname)) == -1)
 		strcpy(p->hostname, "-");
 	p->ack_ev = event_new(base, -1, 0, pipeline_ack_cb, p);
+	p->hold_ev = event_new(base, -1, EV_PERSIST, pipeline_hold_cb, p);
 	pipeline_corr_open(p);
 	for (i = 0; i < p->nroutes; i++) {
 		r = &p->routes[i];
@@ -111,8 +118,10 @@ pipeline_new(struct event_base *base, const struct config *cfg,
 void
 pipeline_start(struct pipeline *p)
 {
+	struct timeval	 tv = { 1, 0 };
 	size_t	 i;
 
+	event_add(p->hold_ev, &tv);
 	for (i = 0; i < p->nroutes; i++)
 		stream_start(p->routes[i].stream);
 }
@@ -372,6 +381,7 @@ pipeline_free(struct pipeline *p)
 		log_warnx("correlation: cannot save %s", p->corr_path);
 	corr_free(p->corr);
 	event_free(p->ack_ev);
+	event_free(p->hold_ev);
 	free(p->routes);
 	free(p);
 }
@@ -389,6 +399,7 @@ pipeline_status(const struct pipeline *p, struct buf *b)
 		buf_printf(b, "%s%s: %s, %llu delivered, %llu acked, "
 		    "%llu redelivered, %llu dead-lettered", i ? "; " : "",
 		    r->conf->name, stream_connected(r->stream) ? "connected" :
+		    stream_suspended(r->stream) ? "suspended (sink full)" :
 		    "disconnected", (unsigned long long)s->delivered,
 		    (unsigned long long)r->acked,
 		    (unsigned long long)s->redelivered,
@@ -483,6 +494,77 @@ pipeline_status_json(const struct pipeline *p)
 	add_u64(c, "alerts", cs->alerts);
 	json_object_object_add(o, "correlation", c);
 	return o;
+}
+
+/*
+ * A sink whose spool is full holds the acks of every message it waits for.
+ * Past the stream's hold_timeout (well under the broker's consumer_timeout,
+ * 30 min by default) the stream gives its messages back instead: it closes
+ * its connection, so the broker requeues them, and stays away until the
+ * sink takes records again, or one hold_timeout later to try again.
+ */
+static void
+pipeline_hold_cb(int fd __unused, short ev __unused, void *arg)
+{
+	struct pipeline	*p = arg;
+	const struct sink *s;
+	struct route	*r;
+	time_t		 now = monotonic();
+	size_t		 i;
+
+	for (i = 0; i < p->nroutes; i++) {
+		r = &p->routes[i];
+		s = pipeline_blocked_sink(r);
+		if (stream_suspended(r->stream)) {
+			if (s == NULL ||
+			    now - r->suspended_at >= r->conf->hold_timeout) {
+				log_info("stream %s: resuming", r->conf->name);
+				stream_resume(r->stream);
+			}
+		} else if (s != NULL && stream_connected(r->stream) &&
+		    now - s->blocked_since >= r->conf->hold_timeout)
+			pipeline_suspend(r, s);
+	}
+}
+
+static const struct sink *
+pipeline_blocked_sink(const struct route *r)
+{
+	const struct sink *s;
+	size_t		 i;
+
+	for (i = 0; i < r->conf->nsinks; i++) {
+		s = r->p->sinks[r->conf->sinks[i]];
+		if (s->blocked)
+			return s;
+	}
+	return NULL;
+}
+
+static void
+pipeline_suspend(struct route *r, const struct sink *blocked)
+{
+	size_t	 i;
+
+	log_warnx("stream %s: sink %s has not taken records for %d s (spool "
+	    "full); closing the connection so the broker requeues the "
+	    "messages, until the sink takes records again", r->conf->name,
+	    blocked->conf->name, r->conf->hold_timeout);
+	r->suspended_at = monotonic();
+	stream_suspend(r->stream);
+	for (i = 0; i < r->conf->nsinks; i++)
+		if (r->p->sinks[r->conf->sinks[i]]->blocked)
+			sink_drop_spooling(r->p->sinks[r->conf->sinks[i]]);
+	event_active(r->p->ack_ev, EV_TIMEOUT, 0);
+}
+
+static time_t
+monotonic(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
 
 /* The correlation table, with what the last run saved in state_dir. */

@@ -38,6 +38,7 @@ static void	sink_replay_done(void *, enum sink_result);
 static void	sink_pending_to_spool(struct sink *);
 static void	sink_flush_cb(int, short, void *);
 static void	sink_cancel_queue(struct sink *, struct sink_recq *);
+static time_t	sink_monotonic(void);
 
 const struct sink_ops *
 sink_lookup(const char *type)
@@ -246,6 +247,7 @@ sink_set_blocked(struct sink *s, bool blocked, const char *why)
 	if (s->blocked == blocked)
 		return;
 	s->blocked = blocked;
+	s->blocked_since = sink_monotonic();
 	if (blocked)
 		log_warnx("sink %s: %s (%llu records, %llu bytes): holding "
 		    "acknowledgements, consumption stops", s->conf->name, why,
@@ -294,6 +296,11 @@ sink_replay_done(void *arg, enum sink_result res)
 	s->stats.replayed++;
 	if (spool_consume(s->spool, 1) != SPOOL_OK)
 		log_warnx("sink %s: cannot advance the spool", s->conf->name);
+	/* Room again: whatever waits is retried at once. */
+	if (s->blocked && TAILQ_EMPTY(&s->spooling))
+		sink_set_blocked(s, false, NULL);
+	else if (s->blocked)
+		evtimer_del(s->retry_ev);
 	event_active(s->flush_ev, EV_TIMEOUT, 0);
 }
 
@@ -353,6 +360,21 @@ sink_set_up(struct sink *s, bool up)
 		else
 			event_active(s->flush_ev, EV_TIMEOUT, 0);
 	}
+}
+
+void
+sink_drop_spooling(struct sink *s)
+{
+	sink_cancel_queue(s, &s->spooling);
+}
+
+static time_t
+sink_monotonic(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
 
 uint64_t

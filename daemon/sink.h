@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <time.h>
 
 struct event_base;
 struct evdns_base;
@@ -81,6 +82,7 @@ struct sink {
 	struct sink_recq	 spooling;	/* to append at the next flush */
 	uint64_t		 replaying;	/* spool records handed to the kind */
 	bool			 blocked;	/* spool full or failing */
+	time_t			 blocked_since;	/* monotonic seconds */
 	struct event		*retry_ev;	/* retry a blocked spool */
 };
 
@@ -104,6 +106,8 @@ void		 sink_submit(struct sink *, char *data, size_t len,
 void		 sink_rec_finish(struct sink *, struct sink_rec *,
 		    enum sink_result);
 void		 sink_set_up(struct sink *, bool up);
+/* Give back the records waiting for a full spool (their messages stay unacked). */
+void		 sink_drop_spooling(struct sink *);
 /* Records in the spool now (0 without one). */
 uint64_t	 sink_spool_records(const struct sink *);
 

@@ -55,6 +55,7 @@ struct stream {
 	uint64_t	 gen;
 	bool		 connected;
 	bool		 paused;
+	bool		 suspended;
 	int		 backoff_ms;
 	struct inbound	 in;
 	struct stream_stats stats;
@@ -118,7 +119,7 @@ stream_retry_cb(int fd __unused, short ev __unused, void *arg)
 {
 	struct stream	*st = arg;
 
-	if (!st->paused && stream_connect(st) == -1)
+	if (!st->paused && !st->suspended && stream_connect(st) == -1)
 		stream_schedule(st);
 }
 
@@ -478,7 +479,7 @@ stream_lost(struct stream *st, const char *why)
 	    st->conf->host, st->conf->port, why);
 	stream_teardown(st, false);
 	st->lost_cb(st, gen, st->arg);
-	if (!st->paused)
+	if (!st->paused && !st->suspended)
 		stream_schedule(st);
 }
 
@@ -512,6 +513,35 @@ stream_pause(struct stream *st)
 {
 	st->paused = true;
 	evtimer_del(st->retry_ev);
+}
+
+void
+stream_suspend(struct stream *st)
+{
+	if (st->suspended)
+		return;
+	st->suspended = true;
+	evtimer_del(st->retry_ev);
+	stream_teardown(st, true);
+}
+
+void
+stream_resume(struct stream *st)
+{
+	struct timeval	 now = { 0, 0 };
+
+	if (!st->suspended)
+		return;
+	st->suspended = false;
+	st->backoff_ms = 0;
+	if (!st->paused)
+		evtimer_add(st->retry_ev, &now);
+}
+
+bool
+stream_suspended(const struct stream *st)
+{
+	return st->suspended;
 }
 
 void

@@ -45,6 +45,11 @@ struct stream	*stream_new(struct event_base *, const struct stream_conf *,
 void		 stream_start(struct stream *);
 /* Stop taking deliveries (for shutdown); acks still go out. */
 void		 stream_pause(struct stream *);
+/* Close the connection (the broker requeues what is unacked), stay closed. */
+void		 stream_suspend(struct stream *);
+/* Reconnect after stream_suspend. */
+void		 stream_resume(struct stream *);
+bool		 stream_suspended(const struct stream *);
 void		 stream_ack(struct stream *, uint64_t gen, uint64_t tag,
 		    bool multiple);
 void		 stream_free(struct stream *);

@@ -150,7 +150,7 @@ up_then_down() {
 counters() { grep -E 'stream s1:|sink siem:' "$DLOG" | tail -n 2 | sed 's/^/# /'; }
 
 # --- the broker --------------------------------------------------------------------------------
-NAMES="1-kill9-restart 2-broker-restart 3-consumer-timeout 4-receiver-drops 5-partition 6-spool-disk-full 7-sigterm-backlog"
+NAMES="1-kill9-restart 2-broker-restart 3-consumer-timeout 4-receiver-drops 5-partition 6-spool-disk-full 6b-full-spool-gives-back 7-sigterm-backlog"
 BROKER_EXTRA_CONF="consumer_timeout = 5000" suite_broker_start
 note "broker: consumer_timeout = 5000 (ms)"
 
@@ -392,6 +392,42 @@ if [ "$mounted" = 1 ]; then
 	scenario_end q6 "$NT" 6-spool-disk-full
 else
 	result 6-spool-disk-full "$NT"
+	t_end
+fi
+fi
+
+# --- 6b. a spool full for longer than hold_timeout: the messages go back to the queue ------------
+# (so the broker's consumer_timeout can never fire on deliveries a full spool holds)
+if want 6; then
+s_begin "6b-full-spool-gives-back" t6b
+N0=200; N=5000; NT=$((N0 + N))
+mounted=0
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=2m,mode=0700 ampstream-faults "$W/state"; then
+	mounted=1
+	at_exit "umount '$W/state'"
+else
+	t_fail "cannot mount a 2 MiB tmpfs as state_dir (needs root)"
+fi
+if [ "$mounted" = 1 ]; then
+	STREAM_EXTRA="hold_timeout = 2;" scenario_up q6b
+	up_then_down q6b "$N0"
+	$AMQP seq "$BR" q6b "$N" --start $((N0 + 1)) 2>/dev/null
+	wait_d 60 grep -q 'closing the connection so the broker requeues' "$DLOG" ||
+	    t_fail "the daemon did not give the held messages back: $(tail -n 2 "$DLOG" | tr '\n' '|')"
+	sleep 1
+	c=$($AMQP count "$BR" q6b)
+	note "spool full past hold_timeout: queue (ready unacked) $c"
+	t_eq "unacked messages while the spool is full past hold_timeout" 0 "$(echo "$c" | cut -d' ' -f2)"
+	t_ge "messages back in the queue" 1 "$(echo "$c" | cut -d' ' -f1)"
+	daemon_alive_check
+	frecv_start "$W/recv" --port "$RP" || t_fail "receiver did not restart on port $RP"
+	t1=$(now_ms)
+	wait_d 120 frecv_has "$W/recv" "$NT" && note "receiver back: all $NT there after $(secs_since "$t1") s"
+	wait_d 30 queue_is q6b "0 0"
+	t_check "the stream resumed" grep -q 'stream s1: resuming' "$DLOG"
+	scenario_end q6b "$NT" 6b-full-spool-gives-back
+else
+	result 6b-full-spool-gives-back "$NT"
 	t_end
 fi
 fi

@@ -38,7 +38,7 @@ mkwork() {
 }
 # mkconf W QUEUE RPORT [URL [CA_FILE]]: the test config (SPEC section 2) in W/ampstream.conf;
 # $EXTRA_CONF, if set, is appended (e.g. a correlation block); $SIEM_EXTRA goes into the
-# tcp sink's block (e.g. "spool_max_bytes = 0;")
+# tcp sink's block (e.g. "spool_max_bytes = 0;"), $STREAM_EXTRA into the stream's block
 mkconf() {
 	_url=${4:-amqp://127.0.0.1:$BROKER_PORT/}
 	_ca=""; [ -n "${5:-}" ] && _ca="ca_file = \"$5\";"
@@ -53,7 +53,7 @@ clouds = (
 );
 streams = (
   { name = "s1"; cloud = "eu"; url = "$_url"; user = "$BROKER_USER";
-    password_file = "$BROKER_PASSWORD_FILE"; queue = "$2"; prefetch = 200; $_ca }
+    password_file = "$BROKER_PASSWORD_FILE"; queue = "$2"; prefetch = 200; $_ca ${STREAM_EXTRA:-} }
 );
 sinks = (
   { name = "siem"; type = "tcp"; host = "127.0.0.1"; port = $3; format = "cef";
