@@ -124,9 +124,7 @@ static void	 h_choice(struct ctx *, config_setting_t *, const char *,
 		    const struct key *, void *);
 static void	 h_enum(struct ctx *, config_setting_t *, const char *,
 		    const struct key *, void *);
-static void	 h_int(struct ctx *, config_setting_t *, const char *,
-		    const struct key *, void *);
-static void	 h_size(struct ctx *, config_setting_t *, const char *,
+static void	 h_number(struct ctx *, config_setting_t *, const char *,
 		    const struct key *, void *);
 static void	 h_bool(struct ctx *, config_setting_t *, const char *,
 		    const struct key *, void *);
@@ -195,7 +193,7 @@ static const char *const type_names[] = { "none", "a group", "an integer",
 
 static key_fn *const handlers[K_NTYPES] = {
 	[K_STR] = h_str, [K_CHOICE] = h_choice, [K_ENUM] = h_enum,
-	[K_INT] = h_int, [K_SIZE] = h_size, [K_BOOL] = h_bool,
+	[K_INT] = h_number, [K_SIZE] = h_number, [K_BOOL] = h_bool,
 	[K_FACILITY] = h_facility, [K_SECRET] = h_secret,
 	[K_NAMES] = h_names, [K_LIST] = h_list, [K_GROUP] = h_group,
 };
@@ -613,8 +611,9 @@ h_enum(struct ctx *c, config_setting_t *grp, const char *path,
 	buf_free(&b);
 }
 
+/* K_INT and K_SIZE: a number in min..max, stored as int or size_t. */
 static void
-h_int(struct ctx *c, config_setting_t *grp, const char *path,
+h_number(struct ctx *c, config_setting_t *grp, const char *path,
     const struct key *k, void *obj)
 {
 	config_setting_t	*s = fetch(c, grp, path, k);
@@ -622,19 +621,10 @@ h_int(struct ctx *c, config_setting_t *grp, const char *path,
 
 	if (s != NULL && get_number(c, s, path, k, &v) == -1)
 		return;
-	*FIELD(obj, k->off, int) = (int)v;
-}
-
-static void
-h_size(struct ctx *c, config_setting_t *grp, const char *path,
-    const struct key *k, void *obj)
-{
-	config_setting_t	*s = fetch(c, grp, path, k);
-	long long		 v = k->idef;
-
-	if (s != NULL && get_number(c, s, path, k, &v) == -1)
-		return;
-	*FIELD(obj, k->off, size_t) = (size_t)v;
+	if (k->type == K_SIZE)
+		*FIELD(obj, k->off, size_t) = (size_t)v;
+	else
+		*FIELD(obj, k->off, int) = (int)v;
 }
 
 static void
