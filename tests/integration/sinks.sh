@@ -215,16 +215,7 @@ if [ ! -x "$ASAN_BIN" ]; then
 	t_fail_all "daemon binary missing ($ASAN_BIN)" $NAMES
 	summary; exit 1
 fi
-_t0=$(now_ms)
-if ! sh "$LIB/broker.sh" start "$BR" > "$T/broker-start.out" 2>&1; then
-	sed 's/^/# /' "$T/broker-start.out"
-	sh "$LIB/broker.sh" stop "$BR" >/dev/null 2>&1
-	t_fail_all "private RabbitMQ did not start" $NAMES
-	summary; exit 1
-fi
-at_exit "sh '$LIB/broker.sh' stop '$BR'"
-note "broker start: $(secs_since "$_t0") s"
-. "$BR/broker.env"
+suite_broker_start
 
 # The per-run PKI: server (CN=localhost, SAN localhost + 127.0.0.1), an unrelated CA, and a
 # client certificate for mutual TLS.
