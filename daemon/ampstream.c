@@ -60,8 +60,7 @@ static void	begin_drain(struct daemon *, enum run_result);
 static void	on_drain_tick(int, short, void *);
 static void	on_status(int, short, void *);
 static void	sinks_log_stats(struct daemon *);
-static void	sink_status(const struct sink *, struct buf *);
-static void	write_status(struct daemon *, bool);
+static json_object *status_json(struct daemon *, bool);
 static json_object *sink_status_json(const struct sink *);
 static int	apply_log_level(const struct config *, int);
 static struct config *load_config(const char *, char **);
@@ -290,10 +289,13 @@ daemon_build(struct daemon *d)
 static void
 daemon_teardown(struct daemon *d)
 {
-	size_t	 i;
+	json_object	*o;
+	size_t		 i;
 
 	if (d->pipeline != NULL) {
-		write_status(d, d->result != RUN_RELOAD);
+		o = status_json(d, d->result != RUN_RELOAD);
+		status_write(d->cfg->state_dir, o);
+		json_object_put(o);
 		pipeline_log_stats(d->pipeline);
 		pipeline_close_streams(d->pipeline);
 	}
@@ -394,25 +396,25 @@ on_drain_tick(int fd __unused, short ev __unused, void *arg)
 	}
 }
 
+/* Every STATUS_SEC: STATUS= for systemd, status.json for ampstreamctl. */
 static void
 on_status(int fd __unused, short ev __unused, void *arg)
 {
 	struct daemon	*d = arg;
 	static time_t	 last_log;
+	json_object	*o = status_json(d, false);
 	struct buf	 b;
-	size_t		 i;
 
 	buf_init(&b, 0);
-	pipeline_status(d->pipeline, &b);
-	for (i = 0; i < d->cfg->nsinks; i++)
-		sink_status(d->sinks[i], &b);
+	status_line(o, &b);
 	notify_status("%s", b.data);
-	write_status(d, false);
+	status_write(d->cfg->state_dir, o);
 	if (time(NULL) - last_log >= STATS_LOG_SEC) {
 		log_info("status: %s", b.data);
 		last_log = time(NULL);
 	}
 	buf_free(&b);
+	json_object_put(o);
 }
 
 static void
@@ -435,23 +437,9 @@ sinks_log_stats(struct daemon *d)
 	}
 }
 
-/* One sink's part of the STATUS= line. */
-static void
-sink_status(const struct sink *s, struct buf *b)
-{
-	buf_printf(b, "; sink %s: %s, %llu sent, %llu failed", s->conf->name,
-	    s->blocked ? "spool full" : s->up ? "up" : "down",
-	    (unsigned long long)s->stats.sent,
-	    (unsigned long long)s->stats.failed);
-	if (s->spool != NULL)
-		buf_printf(b, ", %llu spooled, %llu in spool",
-		    (unsigned long long)s->stats.spooled,
-		    (unsigned long long)sink_spool_records(s));
-}
-
-/* state_dir/status.json for `ampstreamctl status`; stopped on the way out. */
-static void
-write_status(struct daemon *d, bool stopped)
+/* The daemon's counters as JSON (status.h); stopped on the way out. */
+static json_object *
+status_json(struct daemon *d, bool stopped)
 {
 	json_object	*o, *sinks;
 	size_t		 i;
@@ -468,8 +456,7 @@ write_status(struct daemon *d, bool stopped)
 	json_object_object_add(o, "stopped", json_object_new_boolean(stopped));
 	json_object_object_add(o, "version",
 	    json_object_new_string(AMPSTREAM_VERSION));
-	status_write(d->cfg->state_dir, o);
-	json_object_put(o);
+	return o;
 }
 
 static json_object *
@@ -480,6 +467,8 @@ sink_status_json(const struct sink *s)
 	json_object_object_add(o, "name", json_object_new_string(s->conf->name));
 	json_object_object_add(o, "type", json_object_new_string(s->conf->type));
 	json_object_object_add(o, "up", json_object_new_boolean(s->up));
+	json_object_object_add(o, "spool",
+	    json_object_new_boolean(s->spool != NULL));
 	json_object_object_add(o, "spool_full",
 	    json_object_new_boolean(s->blocked));
 	json_object_object_add(o, "sent", json_object_new_uint64(s->stats.sent));

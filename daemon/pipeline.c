@@ -73,7 +73,6 @@ static char	*pipeline_render(struct pipeline *, const struct sink_conf *,
 static int	pipeline_syslog_severity(const char *);
 static void	pipeline_deadletter(struct route *, const char *, size_t,
 		    const char *, struct delivery *, int64_t);
-static void	pipeline_corr_status(const struct pipeline *, struct buf *);
 static void	pipeline_hold_cb(int, short, void *);
 static const struct sink *pipeline_blocked_sink(const struct route *);
 static void	pipeline_suspend(struct route *, const struct sink *);
@@ -387,42 +386,6 @@ pipeline_free(struct pipeline *p)
 }
 
 void
-pipeline_status(const struct pipeline *p, struct buf *b)
-{
-	const struct route *r;
-	struct stream_stats *s;
-	size_t		 i;
-
-	for (i = 0; i < p->nroutes; i++) {
-		r = &p->routes[i];
-		s = stream_stats(r->stream);
-		buf_printf(b, "%s%s: %s, %llu delivered, %llu acked, "
-		    "%llu redelivered, %llu dead-lettered", i ? "; " : "",
-		    r->conf->name, stream_connected(r->stream) ? "connected" :
-		    stream_suspended(r->stream) ? "suspended (sink full)" :
-		    "disconnected", (unsigned long long)s->delivered,
-		    (unsigned long long)r->acked,
-		    (unsigned long long)s->redelivered,
-		    (unsigned long long)r->deadlettered);
-	}
-	pipeline_corr_status(p, b);
-}
-
-/* Correlation counters, for STATUS= and the log. */
-static void
-pipeline_corr_status(const struct pipeline *p, struct buf *b)
-{
-	const struct corr_stats *cs = corr_stats(p->corr);
-
-	buf_printf(b, "; correlation: %zu pending, %llu matched, "
-	    "%llu unmatched, %llu expired, %llu evicted, %llu alerts",
-	    cs->entries, (unsigned long long)cs->matched,
-	    (unsigned long long)cs->unmatched,
-	    (unsigned long long)cs->expired, (unsigned long long)cs->evicted,
-	    (unsigned long long)cs->alerts);
-}
-
-void
 pipeline_log_stats(const struct pipeline *p)
 {
 	const struct corr_stats *cs;
@@ -475,6 +438,9 @@ pipeline_status_json(const struct pipeline *p)
 		add_str(s, "name", r->conf->name);
 		json_object_object_add(s, "connected",
 		    json_object_new_boolean(stream_connected(r->stream)));
+		add_str(s, "state", stream_connected(r->stream) ? "connected" :
+		    stream_suspended(r->stream) ? "suspended (sink full)" :
+		    "disconnected");
 		add_u64(s, "delivered", st->delivered);
 		add_u64(s, "acked", r->acked);
 		add_u64(s, "redelivered", st->redelivered);

@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct buf;
 struct config;
 struct json_object;
 struct event_base;
@@ -32,8 +31,6 @@ void		 pipeline_flush_acks(struct pipeline *);
 void		 pipeline_close_streams(struct pipeline *);
 /* After the sinks are freed. */
 void		 pipeline_free(struct pipeline *);
-/* One line of counters for STATUS= and the log. */
-void		 pipeline_status(const struct pipeline *, struct buf *);
 void		 pipeline_log_stats(const struct pipeline *);
 /* The same counters as a JSON object: {"streams": [...], "correlation": {...}}. */
 struct json_object *pipeline_status_json(const struct pipeline *);

@@ -9,10 +9,14 @@
 
 #include <json.h>
 
+#include "buf.h"
 #include "log.h"
 #include "status.h"
 
 static int	status_path(char *, size_t, const char *, const char *);
+static unsigned long long num(struct json_object *, const char *);
+static const char *str(struct json_object *, const char *);
+static int	flag(struct json_object *, const char *);
 
 static int
 status_path(char *buf, size_t len, const char *dir, const char *suffix)
@@ -83,4 +87,65 @@ done:
 		close(fd);
 	free(text);
 	return o;
+}
+
+static unsigned long long
+num(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	    (unsigned long long)json_object_get_uint64(v) : 0;
+}
+
+static const char *
+str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	    json_object_get_string(v) : "?";
+}
+
+static int
+flag(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) &&
+	    json_object_get_boolean(v);
+}
+
+void
+status_line(struct json_object *o, struct buf *b)
+{
+	struct json_object *a, *e, *c;
+	size_t		 i;
+
+	if (json_object_object_get_ex(o, "streams", &a))
+		for (i = 0; i < json_object_array_length(a); i++) {
+			e = json_object_array_get_idx(a, i);
+			buf_printf(b, "%s%s: %s, %llu delivered, %llu acked, "
+			    "%llu redelivered, %llu dead-lettered",
+			    i ? "; " : "", str(e, "name"), str(e, "state"),
+			    num(e, "delivered"), num(e, "acked"),
+			    num(e, "redelivered"), num(e, "deadlettered"));
+		}
+	if (json_object_object_get_ex(o, "correlation", &c))
+		buf_printf(b, "; correlation: %llu pending, %llu matched, "
+		    "%llu unmatched, %llu expired, %llu evicted, %llu alerts",
+		    num(c, "entries"), num(c, "matched"), num(c, "unmatched"),
+		    num(c, "expired"), num(c, "evicted"), num(c, "alerts"));
+	if (!json_object_object_get_ex(o, "sinks", &a))
+		return;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		buf_printf(b, "; sink %s: %s, %llu sent, %llu failed",
+		    str(e, "name"), flag(e, "spool_full") ? "spool full" :
+		    flag(e, "up") ? "up" : "down", num(e, "sent"),
+		    num(e, "failed"));
+		if (flag(e, "spool"))
+			buf_printf(b, ", %llu spooled, %llu in spool",
+			    num(e, "spooled"), num(e, "in_spool"));
+	}
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+struct buf;
 struct json_object;
 
 #define STATUS_FILE	"status.json"
@@ -15,6 +16,9 @@ struct json_object;
 
 /* Write o to state_dir/status.json (tmp + rename).  0, or -1 (logged). */
 int	status_write(const char *state_dir, struct json_object *o);
+
+/* The one-line STATUS= text of the same counters, appended to b. */
+void	status_line(struct json_object *o, struct buf *b);
 
 /* Read and parse state_dir/status.json: NULL with *cause set on failure. */
 struct json_object *status_read(const char *state_dir, char **cause);
