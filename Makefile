@@ -17,16 +17,29 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
-ALL_CFLAGS = $(WARN) $(CFLAGS) -D_GNU_SOURCE -Idaemon $(PKG_CFLAGS)
+BASE_CFLAGS = $(WARN) $(CFLAGS) -D_GNU_SOURCE $(PKG_CFLAGS)
 SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-MAINS	 = daemon/ampstream.c daemon/ampstreamctl.c
-LIB_SRCS = $(filter-out $(MAINS),$(sort $(wildcard daemon/*.c)))
+# Layers, one-way: lib/ (needs nothing in-tree) <- conf/ <- daemon/, ctl/.
+# Each layer is compiled with only the include paths below it, so the
+# compiler refuses an include of a higher layer (or of daemon/ from ctl/).
+INC_lib	 = -Ilib
+INC_conf = -Ilib -Iconf
+INC_daemon = -Ilib -Iconf -Idaemon
+INC_ctl	 = -Ilib -Iconf -Ictl
+INC_all	 = -Ilib -Iconf -Idaemon -Ictl
+
+MAINS	 = daemon/ampstream.c ctl/ampstreamctl.c
+BASE_SRCS = $(sort $(wildcard lib/*.c conf/*.c))
+DAEMON_SRCS = $(filter-out $(MAINS),$(sort $(wildcard daemon/*.c)))
+CTL_SRCS = $(filter-out $(MAINS),$(sort $(wildcard ctl/*.c)))
 UNIT_SRCS = $(sort $(wildcard tests/unit/*.c))
-HDRS	 = $(wildcard daemon/*.h)
+HDRS	 = $(wildcard lib/*.h conf/*.h daemon/*.h ctl/*.h)
 
 # Two variants of everything: plain in $(B)/, sanitized in $(B)/asan/.
-lib_objs = $(patsubst daemon/%.c,$(1)/obj/%.o,$(LIB_SRCS))
+objs	 = $(patsubst %.c,$(1)/obj/%.o,$(2))
+# libampbase.a: lib + conf; libampd.a: the daemon; libampctl.a: the CLI.
+ARCHIVES = libampd.a libampctl.a libampbase.a
 
 .PHONY: all deps demo check unit unit-asan integration install clean bench
 all: $(B)/ampstream $(B)/ampstreamctl
@@ -34,34 +47,34 @@ all: $(B)/ampstream $(B)/ampstreamctl
 deps:
 	@sh tests/lib/install-deps.sh
 
-$(B)/obj/%.o: daemon/%.c $(HDRS) | $(B)/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-$(B)/asan/obj/%.o: daemon/%.c $(HDRS) | $(B)/asan/obj
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
-$(B)/obj $(B)/asan/obj $(B)/tests $(B)/asan/tests:
+layer	 = $(firstword $(subst /, ,$(1)))
+$(B)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(INC_$(call layer,$<)) -c -o $@ $<
+$(B)/asan/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN) $(INC_$(call layer,$<)) -c -o $@ $<
+$(B)/tests $(B)/asan/tests:
 	mkdir -p $@
 
-$(B)/libampstream.a: $(call lib_objs,$(B))
-	rm -f $@; ar rcs $@ $^
-$(B)/asan/libampstream.a: $(call lib_objs,$(B)/asan)
-	rm -f $@; ar rcs $@ $^
-
-$(B)/ampstream: $(B)/obj/ampstream.o $(B)/libampstream.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
-$(B)/ampstreamctl: $(B)/obj/ampstreamctl.o $(B)/libampstream.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
-$(B)/asan/ampstream: $(B)/asan/obj/ampstream.o $(B)/asan/libampstream.a
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
-$(B)/asan/ampstreamctl: $(B)/asan/obj/ampstreamctl.o $(B)/asan/libampstream.a
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
-
+define variant
+$(1)/libampbase.a: $(call objs,$(1),$(BASE_SRCS))
+	rm -f $$@; ar rcs $$@ $$^
+$(1)/libampd.a: $(call objs,$(1),$(DAEMON_SRCS))
+	rm -f $$@; ar rcs $$@ $$^
+$(1)/libampctl.a: $(call objs,$(1),$(CTL_SRCS))
+	rm -f $$@; ar rcs $$@ $$^
+$(1)/ampstream: $(1)/obj/daemon/ampstream.o $(1)/libampd.a $(1)/libampbase.a
+	$(CC) $(CFLAGS) $(2) -o $$@ $$^ $(PKG_LIBS)
+$(1)/ampstreamctl: $(1)/obj/ctl/ampstreamctl.o $(1)/libampctl.a $(1)/libampbase.a
+	$(CC) $(CFLAGS) $(2) -o $$@ $$^ $(PKG_LIBS)
 # One unit-test binary (Check), one closing line.
-$(B)/tests/unit: $(UNIT_SRCS) tests/unit/unit.h $(B)/libampstream.a | $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) \
-	    $(B)/libampstream.a $(PKG_LIBS) $(CHECK_LIBS)
-$(B)/asan/tests/unit: $(UNIT_SRCS) tests/unit/unit.h $(B)/asan/libampstream.a | $(B)/asan/tests
-	$(CC) $(ALL_CFLAGS) $(SAN) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) \
-	    $(B)/asan/libampstream.a $(PKG_LIBS) $(CHECK_LIBS)
+$(1)/tests/unit: $(UNIT_SRCS) tests/unit/unit.h $(addprefix $(1)/,$(ARCHIVES)) | $(1)/tests
+	$(CC) $(BASE_CFLAGS) $(2) $(INC_all) $(CHECK_CFLAGS) -Itests/unit -o $$@ \
+	    $(UNIT_SRCS) $(addprefix $(1)/,$(ARCHIVES)) $(PKG_LIBS) $(CHECK_LIBS)
+endef
+$(eval $(call variant,$(B),))
+$(eval $(call variant,$(B)/asan,$(SAN)))
 
 unit: $(B)/tests/unit
 	cd tests/unit && CK_FORK=yes ../../$(B)/tests/unit

@@ -7,12 +7,12 @@ set -eu
 B=${1:-build}
 cd "$(dirname "$0")/.."
 PKGS="libevent libevent_openssl librabbitmq json-c libconfig libsystemd libcurl openssl"
-CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -Idaemon"
+CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -Ilib -Iconf -Idaemon"
 mkdir -p "$B/bench"
 # shellcheck disable=SC2046
 for b in format_bench spool_bench; do
 	${CC:-cc} $CFLAGS $(pkg-config --cflags $PKGS) -o "$B/bench/$b" \
-	    "bench/$b.c" "$B/libampstream.a" $(pkg-config --libs $PKGS)
+	    "bench/$b.c" "$B/libampd.a" "$B/libampbase.a" $(pkg-config --libs $PKGS)
 done
 echo "== formatters"
 "$B/bench/format_bench" tests/fixtures/events/all.jsonl
