@@ -1,0 +1,13 @@
+/* clock.h: the two clocks the daemon reads. */
+#ifndef AMPSTREAM_CLOCK_H
+#define AMPSTREAM_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Wall clock (CLOCK_REALTIME), epoch milliseconds: event and record times. */
+int64_t	clock_now_ms(void);
+/* Monotonic seconds: ages, timeouts. */
+time_t	clock_mono_s(void);
+
+#endif
