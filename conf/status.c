@@ -13,6 +13,32 @@
 #include "log.h"
 #include "status.h"
 
+const struct status_counter status_stream_ctrs[SST_MAX] = {
+	[SST_DELIVERED] = { "delivered", "delivered" },
+	[SST_ACKED] = { "acked", "acked" },
+	[SST_REDELIVERED] = { "redelivered", "redelivered" },
+	[SST_DEADLETTERED] = { "deadlettered", "dead-lettered" },
+	[SST_CONNECTS] = { "connects", "connects" },
+};
+const struct status_counter status_sink_ctrs[SSK_MAX] = {
+	[SSK_SENT] = { "sent", "sent" },
+	[SSK_FAILED] = { "failed", "failed" },
+	[SSK_RESENT] = { "resent", "resent" },
+	[SSK_SPOOLED] = { "spooled", "spooled" },
+	[SSK_REPLAYED] = { "replayed", "replayed" },
+	[SSK_IN_SPOOL] = { "in_spool", "in spool" },
+};
+const struct status_counter status_corr_ctrs[SCO_MAX] = {
+	[SCO_ENTRIES] = { "entries", "pending" },
+	[SCO_STORED] = { "stored", "stored" },
+	[SCO_MATCHED] = { "matched", "matched" },
+	[SCO_UNMATCHED] = { "unmatched", "unmatched" },
+	[SCO_EXPIRED] = { "expired", "expired" },
+	[SCO_EVICTED] = { "evicted", "evicted" },
+	[SCO_DUPLICATES] = { "duplicates", "duplicates" },
+	[SCO_ALERTS] = { "alerts", "alerts" },
+};
+
 static int	status_path(char *, size_t, const char *, const char *);
 static unsigned long long num(struct json_object *, const char *);
 static const char *str(struct json_object *, const char *);

@@ -11,6 +11,38 @@
 struct buf;
 struct json_object;
 
+/*
+ * The counters, one table for the daemon that writes them and for
+ * ampstreamctl that reads them: a counter is named here once.  Each part's
+ * counters are an array indexed by these enums (stats.c in the daemon).
+ */
+enum status_stream_ctr {
+	SST_DELIVERED, SST_ACKED, SST_REDELIVERED, SST_DEADLETTERED,
+	SST_CONNECTS, SST_MAX
+};
+enum status_sink_ctr {
+	SSK_SENT, SSK_FAILED, SSK_RESENT, SSK_SPOOLED, SSK_REPLAYED,
+	SSK_IN_SPOOL, SSK_MAX
+};
+enum status_corr_ctr {
+	SCO_ENTRIES, SCO_STORED, SCO_MATCHED, SCO_UNMATCHED, SCO_EXPIRED,
+	SCO_EVICTED, SCO_DUPLICATES, SCO_ALERTS, SCO_MAX
+};
+
+struct status_counter {
+	const char	*key;		/* in status.json and the stop line */
+	const char	*label;		/* for people: STATUS=, ampstreamctl */
+};
+
+extern const struct status_counter status_stream_ctrs[SST_MAX];
+extern const struct status_counter status_sink_ctrs[SSK_MAX];
+extern const struct status_counter status_corr_ctrs[SCO_MAX];
+
+/* The sections of status.json. */
+#define STATUS_STREAMS		"streams"
+#define STATUS_SINKS		"sinks"
+#define STATUS_CORR		"correlation"
+
 #define STATUS_FILE	"status.json"
 #define STATUS_MAX	(1024 * 1024)	/* a bigger file is not ours */
 
