@@ -4,6 +4,7 @@
 
 #include "ack.h"
 #include "log.h"
+#include "xmalloc.h"
 
 struct delivery {
 	TAILQ_ENTRY(delivery) entry;
@@ -17,7 +18,9 @@ struct delivery {
 struct ack_queue {
 	TAILQ_HEAD(, delivery) list;	/* in arrival (= tag) order */
 	size_t		 held;
+	const char	*name;
 	ack_send_fn	 send;
+	ack_kick_fn	 kick;
 	void		*arg;
 };
 
@@ -27,14 +30,15 @@ static size_t	ack_flush_head(struct ack_queue *, uint64_t);
 static size_t	ack_flush_rest(struct ack_queue *, uint64_t);
 
 struct ack_queue *
-ack_queue_new(ack_send_fn send, void *arg)
+ack_queue_new(const char *name, ack_send_fn send, ack_kick_fn kick, void *arg)
 {
 	struct ack_queue *q;
 
-	if ((q = calloc(1, sizeof(*q))) == NULL)
-		fatal("%s", __func__);
+	q = xcalloc(1, sizeof(*q));
 	TAILQ_INIT(&q->list);
+	q->name = name;
 	q->send = send;
+	q->kick = kick;
 	q->arg = arg;
 	return q;
 }
@@ -59,8 +63,7 @@ ack_track(struct ack_queue *q, uint64_t gen, uint64_t tag)
 {
 	struct delivery	*d;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		fatal("%s", __func__);
+	d = xcalloc(1, sizeof(*d));
 	d->q = q;
 	d->gen = gen;
 	d->tag = tag;
@@ -86,6 +89,14 @@ ack_release(struct delivery *d, bool accepted)
 		d->refused = true;
 	if (--d->holds == 0)
 		d->q->held--;
+	if (d->q->kick != NULL)
+		d->q->kick(d->q->arg);
+}
+
+const char *
+ack_name(const struct delivery *d)
+{
+	return d->q->name;
 }
 
 size_t
@@ -165,8 +176,8 @@ ack_flush_rest(struct ack_queue *q, uint64_t gen)
 	TAILQ_FOREACH(d, &q->list, entry)
 		if (d->gen == gen && ack_done(d))
 			n++;
-	if (n > 0 && (tags = calloc(n, sizeof(*tags))) == NULL)
-		fatal("%s", __func__);
+	if (n > 0)
+		tags = xcalloc(n, sizeof(*tags));
 	n = 0;
 	for (d = TAILQ_FIRST(&q->list); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);

@@ -1,5 +1,6 @@
 /*
- * ack.h: which AMQP deliveries may be acknowledged, and when.
+ * ack.h: which AMQP deliveries may be acknowledged, and when.  Each stream
+ * keeps one queue of its deliveries; the router holds and releases them.
  *
  * A delivery is tracked from its arrival; every sink record made from it
  * holds it, and it is done when all holds are released.  ack_flush() then
@@ -21,14 +22,19 @@ struct delivery;
 
 typedef void (*ack_send_fn)(void *arg, uint64_t gen, uint64_t tag,
     bool multiple);
+/* A hold was released: the owner should flush soon (may be NULL). */
+typedef void (*ack_kick_fn)(void *arg);
 
-struct ack_queue *ack_queue_new(ack_send_fn, void *arg);
+/* name: the stream's, for logs. */
+struct ack_queue *ack_queue_new(const char *name, ack_send_fn, ack_kick_fn,
+		    void *arg);
 void		 ack_queue_free(struct ack_queue *);
 /* Track a delivery; it starts with one hold, for the caller. */
 struct delivery	*ack_track(struct ack_queue *, uint64_t gen, uint64_t tag);
 void		 ack_hold(struct delivery *);
 /* Drop one hold; accepted false marks the delivery never to be acked. */
 void		 ack_release(struct delivery *, bool accepted);
+const char	*ack_name(const struct delivery *);
 /* Send what can be sent for connection gen; returns deliveries acked. */
 size_t		 ack_flush(struct ack_queue *, uint64_t gen);
 /* Deliveries somebody still holds. */

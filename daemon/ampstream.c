@@ -1,11 +1,14 @@
 /*
- * ampstream.c: the daemon.  Loads the configuration, builds the sinks and
- * the pipeline, runs one libevent loop, and turns signals into state
- * changes: SIGTERM/SIGINT drain and stop, SIGHUP reloads (drain, rebuild
- * with the new configuration; a bad configuration keeps the old one).
+ * ampstream.c: the daemon.  Loads the configuration, builds every part
+ * (stats, sinks and their record recipes, the router, correlation, the
+ * streams, back-pressure), runs one libevent loop, and turns signals into
+ * state changes: SIGTERM/SIGINT drain and stop, SIGHUP reloads (drain,
+ * rebuild with the new configuration; a bad configuration keeps the old
+ * one).  It owns every part and frees them in one fixed order.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,21 +18,25 @@
 
 #include <event2/dns.h>
 #include <event2/event.h>
-#include <json.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
+#include "corr.h"
 #include "format.h"
+#include "hold.h"
 #include "log.h"
 #include "notify.h"
-#include "pipeline.h"
+#include "record.h"
+#include "route.h"
 #include "sink.h"
-#include "status.h"
+#include "stats.h"
+#include "stream.h"
+#include "xmalloc.h"
 
 #define DRAIN_SEC	10	/* longest wait for in-flight records on stop */
 #define DRAIN_POLL_MS	20
-#define STATUS_SEC	5
-#define STATS_LOG_SEC	300
+#define CORR_FILE	"correlation.db"
 
 enum run_result { RUN_STOP, RUN_RELOAD, RUN_FAIL };
 
@@ -38,10 +45,17 @@ struct daemon {
 	struct evdns_base	*dns;
 	struct config		*cfg;
 	struct config		*next_cfg;	/* validated, waiting for reload */
-	struct sink		**sinks;
-	struct pipeline		*pipeline;
+	/* The parts of one build, in the order they are made. */
+	struct stats		*stats;
+	struct sink		**sinks;	/* cfg->sinks[i] */
+	struct record_recipe	**recipes;	/* cfg->sinks[i] */
+	struct route		*route;
+	struct corr		*corr;
+	char			*corr_path;	/* its snapshot, or NULL */
+	struct stream		**streams;	/* cfg->streams[i] */
+	struct hold		*hold;
 	struct event		*sig_term, *sig_int, *sig_hup;
-	struct event		*status_ev, *drain_ev;
+	struct event		*drain_ev;
 	struct timespec		 drain_deadline;
 	enum run_result		 result;
 	bool			 draining;
@@ -52,16 +66,17 @@ static __dead void usage(int);
 static int	check_config(const char *);
 static enum run_result run(struct daemon *);
 static int	daemon_build(struct daemon *);
+static int	daemon_build_sinks(struct daemon *);
+static void	daemon_build_corr(struct daemon *);
+static void	daemon_build_streams(struct daemon *);
 static void	daemon_teardown(struct daemon *);
+static void	daemon_free_corr(struct daemon *);
 static void	daemon_signals(struct daemon *);
 static void	on_signal(int, short, void *);
 static void	on_reload(struct daemon *);
 static void	begin_drain(struct daemon *, enum run_result);
 static void	on_drain_tick(int, short, void *);
-static void	on_status(int, short, void *);
-static void	sinks_log_stats(struct daemon *);
-static json_object *status_json(struct daemon *, bool);
-static json_object *sink_status_json(const struct sink *);
+static bool	streams_idle(struct daemon *);
 static int	apply_log_level(const struct config *, int);
 static struct config *load_config(const char *, char **);
 static int	check_sinks(const struct config *, const char *, char **);
@@ -153,10 +168,9 @@ load_config(const char *path, char **errors)
 	if ((cfg = config_load(path, errors)) == NULL)
 		return NULL;
 	if (cfg->nstreams == 0 || cfg->nsinks == 0) {
-		if (asprintf(errors, "%s:0: %s: missing (the daemon needs at "
+		xasprintf(errors, "%s:0: %s: missing (the daemon needs at "
 		    "least one)\n", path, cfg->nstreams == 0 ? "streams" :
-		    "sinks") == -1)
-			fatal("%s", __func__);
+		    "sinks");
 		config_free(cfg);
 		return NULL;
 	}
@@ -178,7 +192,7 @@ check_sinks(const struct config *cfg, const char *path, char **errors)
 	buf_init(&b, 0);
 	for (i = 0; i < cfg->nsinks; i++) {
 		sc = &cfg->sinks[i];
-		if (sink_lookup(sc->type) == NULL)
+		if (!sink_type_known(sc->type))
 			buf_printf(&b, "%s:%d: sinks.[%zu].type: %s sinks are "
 			    "not available in this version\n", path, sc->line,
 			    i, sc->type);
@@ -250,70 +264,144 @@ daemon_signals(struct daemon *d)
 	evsignal_add(d->sig_hup, NULL);
 }
 
-/* Sinks first (READY means they are set up), then the streams. */
+/*
+ * Sinks first (READY means they are set up), then the router and the
+ * correlation that feed them, then the streams that feed those.
+ */
 static int
 daemon_build(struct daemon *d)
 {
-	struct timeval	 tv = { STATUS_SEC, 0 };
-	char		*cause = NULL;
-	size_t		 i;
-
 	if (mkdir(d->cfg->state_dir, 0750) == -1 && errno != EEXIST)
 		log_warn("state_dir %s", d->cfg->state_dir);
 	if ((d->dns = evdns_base_new(d->base, 0)) == NULL)
 		fatalx("evdns_base_new");
 	evdns_base_resolv_conf_parse(d->dns, DNS_OPTIONS_ALL,
 	    "/etc/resolv.conf");
-	if ((d->sinks = calloc(d->cfg->nsinks, sizeof(*d->sinks))) == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < d->cfg->nsinks; i++) {
-		d->sinks[i] = sink_new(d->base, d->dns, &d->cfg->sinks[i],
-		    d->cfg->state_dir,
-		    &cause);
-		if (d->sinks[i] == NULL) {
-			log_warnx("%s", cause ? cause : "sink setup failed");
-			free(cause);
-			return -1;
-		}
-	}
-	d->pipeline = pipeline_new(d->base, d->cfg, d->sinks);
-	pipeline_start(d->pipeline);
-	d->status_ev = event_new(d->base, -1, EV_PERSIST, on_status, d);
-	event_add(d->status_ev, &tv);
+	d->stats = stats_new(d->base, d->cfg);
+	if (daemon_build_sinks(d) == -1)
+		return -1;
+	d->route = route_new(d->cfg, d->sinks, d->recipes, d->stats);
+	daemon_build_corr(d);
+	daemon_build_streams(d);
+	d->hold = hold_new(d->base, d->cfg, d->streams, d->sinks);
+	stats_start(d->stats, d->streams, d->sinks, d->corr);
 	d->drain_ev = event_new(d->base, -1, EV_PERSIST, on_drain_tick, d);
 	d->draining = false;
 	return 0;
 }
 
-/* Streams close first, so their unacked messages go back to the queues. */
+static int
+daemon_build_sinks(struct daemon *d)
+{
+	char	 host[256];
+	char	*cause = NULL;
+	size_t	 i;
+
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "-");
+	host[sizeof(host) - 1] = '\0';
+	d->sinks = xcalloc(d->cfg->nsinks, sizeof(*d->sinks));
+	d->recipes = xcalloc(d->cfg->nsinks, sizeof(*d->recipes));
+	for (i = 0; i < d->cfg->nsinks; i++) {
+		if ((d->recipes[i] = record_recipe_new(&d->cfg->sinks[i], host,
+		    &cause)) == NULL ||
+		    (d->sinks[i] = sink_new(d->base, d->dns, &d->cfg->sinks[i],
+		    d->cfg->state_dir, stats_sink_row(d->stats, i),
+		    &cause)) == NULL) {
+			log_warnx("%s", cause ? cause : "sink setup failed");
+			free(cause);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The correlation table, with what the last run saved in state_dir. */
+static void
+daemon_build_corr(struct daemon *d)
+{
+	d->corr = corr_new(d->base, &d->cfg->correlation, route_alert,
+	    d->route);
+	route_set_corr(d->route, d->corr);
+	xasprintf(&d->corr_path, "%s/%s", d->cfg->state_dir, CORR_FILE);
+	if (strlen(d->corr_path) >= PATH_MAX) {
+		log_warnx("correlation: state_dir too long, no snapshot");
+		free(d->corr_path);
+		d->corr_path = NULL;
+		return;
+	}
+	if (corr_load(d->corr, d->corr_path, clock_now_ms()) == 0)
+		log_debug("%s: %zu detections loaded", __func__,
+		    corr_stats(d->corr)->entries);
+}
+
+static void
+daemon_build_streams(struct daemon *d)
+{
+	size_t	 i;
+
+	d->streams = xcalloc(d->cfg->nstreams, sizeof(*d->streams));
+	for (i = 0; i < d->cfg->nstreams; i++)
+		d->streams[i] = stream_new(d->base, &d->cfg->streams[i],
+		    stats_stream_row(d->stats, i), route_message,
+		    route_lane(d->route, i));
+	for (i = 0; i < d->cfg->nstreams; i++)
+		stream_start(d->streams[i]);
+}
+
+/*
+ * The one order: the last counters; the streams' connections (unacked
+ * messages go back to the queues); the sinks, which finish every record
+ * they still hold, releasing its delivery; then the streams and their
+ * deliveries, and what fed on them.  Any part may be missing (a failed
+ * build).
+ */
 static void
 daemon_teardown(struct daemon *d)
 {
-	json_object	*o;
-	size_t		 i;
+	size_t	 i;
 
-	if (d->pipeline != NULL) {
-		o = status_json(d, d->result != RUN_RELOAD);
-		status_write(d->cfg->state_dir, o);
-		json_object_put(o);
-		pipeline_log_stats(d->pipeline);
-		pipeline_close_streams(d->pipeline);
-	}
-	sinks_log_stats(d);
+	if (d->stats != NULL)
+		stats_finish(d->stats, d->result != RUN_RELOAD);
+	for (i = 0; d->streams != NULL && i < d->cfg->nstreams; i++)
+		stream_close(d->streams[i]);
 	for (i = 0; d->sinks != NULL && i < d->cfg->nsinks; i++)
 		sink_free(d->sinks[i]);
-	pipeline_free(d->pipeline);
-	d->pipeline = NULL;
+	for (i = 0; d->streams != NULL && i < d->cfg->nstreams; i++)
+		stream_free(d->streams[i]);
+	hold_free(d->hold);
+	daemon_free_corr(d);
+	route_free(d->route);
+	for (i = 0; d->recipes != NULL && i < d->cfg->nsinks; i++)
+		record_recipe_free(d->recipes[i]);
+	stats_free(d->stats);
 	free(d->sinks);
-	d->sinks = NULL;
-	if (d->status_ev != NULL)
-		event_free(d->status_ev);
+	free(d->recipes);
+	free(d->streams);
 	if (d->drain_ev != NULL)
 		event_free(d->drain_ev);
-	d->status_ev = d->drain_ev = NULL;
 	if (d->dns != NULL)
 		evdns_base_free(d->dns, 1);
+	d->stats = NULL;
+	d->sinks = NULL;
+	d->recipes = NULL;
+	d->route = NULL;
+	d->streams = NULL;
+	d->hold = NULL;
+	d->drain_ev = NULL;
 	d->dns = NULL;
+}
+
+static void
+daemon_free_corr(struct daemon *d)
+{
+	if (d->corr_path != NULL && d->corr != NULL &&
+	    corr_save(d->corr, d->corr_path) == -1)
+		log_warnx("correlation: cannot save %s", d->corr_path);
+	corr_free(d->corr);
+	free(d->corr_path);
+	d->corr = NULL;
+	d->corr_path = NULL;
 }
 
 static void
@@ -364,6 +452,7 @@ static void
 begin_drain(struct daemon *d, enum run_result result)
 {
 	struct timeval	 tv = { 0, DRAIN_POLL_MS * 1000 };
+	size_t		 i;
 
 	d->result = result;
 	if (d->draining)
@@ -371,7 +460,8 @@ begin_drain(struct daemon *d, enum run_result result)
 	d->draining = true;
 	clock_gettime(CLOCK_MONOTONIC, &d->drain_deadline);
 	d->drain_deadline.tv_sec += DRAIN_SEC;
-	pipeline_pause(d->pipeline);
+	for (i = 0; i < d->cfg->nstreams; i++)
+		stream_pause(d->streams[i]);
 	event_add(d->drain_ev, &tv);
 }
 
@@ -382,9 +472,8 @@ on_drain_tick(int fd __unused, short ev __unused, void *arg)
 	struct daemon	*d = arg;
 	struct timespec	 now;
 
-	pipeline_flush_acks(d->pipeline);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (pipeline_idle(d->pipeline)) {
+	if (streams_idle(d)) {
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
@@ -396,91 +485,17 @@ on_drain_tick(int fd __unused, short ev __unused, void *arg)
 	}
 }
 
-/* Every STATUS_SEC: STATUS= for systemd, status.json for ampstreamctl. */
-static void
-on_status(int fd __unused, short ev __unused, void *arg)
+/* Send what can be acked; true when no message waits for a sink. */
+static bool
+streams_idle(struct daemon *d)
 {
-	struct daemon	*d = arg;
-	static time_t	 last_log;
-	json_object	*o = status_json(d, false);
-	struct buf	 b;
+	bool	 idle = true;
+	size_t	 i;
 
-	buf_init(&b, 0);
-	status_line(o, &b);
-	notify_status("%s", b.data);
-	status_write(d->cfg->state_dir, o);
-	if (time(NULL) - last_log >= STATS_LOG_SEC) {
-		log_info("status: %s", b.data);
-		last_log = time(NULL);
+	for (i = 0; i < d->cfg->nstreams; i++) {
+		stream_flush_acks(d->streams[i]);
+		if (!stream_idle(d->streams[i]))
+			idle = false;
 	}
-	buf_free(&b);
-	json_object_put(o);
-}
-
-static void
-sinks_log_stats(struct daemon *d)
-{
-	struct sink	*s;
-	size_t		 i;
-
-	for (i = 0; d->sinks != NULL && i < d->cfg->nsinks; i++) {
-		if ((s = d->sinks[i]) == NULL)
-			continue;
-		log_info("sink %s: sent=%llu failed=%llu resent=%llu "
-		    "spooled=%llu replayed=%llu in_spool=%llu", s->conf->name,
-		    (unsigned long long)s->stats.sent,
-		    (unsigned long long)s->stats.failed,
-		    (unsigned long long)s->stats.resent,
-		    (unsigned long long)s->stats.spooled,
-		    (unsigned long long)s->stats.replayed,
-		    (unsigned long long)sink_spool_records(s));
-	}
-}
-
-/* The daemon's counters as JSON (status.h); stopped on the way out. */
-static json_object *
-status_json(struct daemon *d, bool stopped)
-{
-	json_object	*o, *sinks;
-	size_t		 i;
-
-	o = pipeline_status_json(d->pipeline);
-	sinks = json_object_new_array();
-	for (i = 0; i < d->cfg->nsinks; i++)
-		json_object_array_add(sinks, sink_status_json(d->sinks[i]));
-	json_object_object_add(o, "sinks", sinks);
-	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
-	json_object_object_add(o, "updated",
-	    json_object_new_int64((int64_t)time(NULL)));
-	json_object_object_add(o, "interval", json_object_new_int(STATUS_SEC));
-	json_object_object_add(o, "stopped", json_object_new_boolean(stopped));
-	json_object_object_add(o, "version",
-	    json_object_new_string(AMPSTREAM_VERSION));
-	return o;
-}
-
-static json_object *
-sink_status_json(const struct sink *s)
-{
-	json_object	*o = json_object_new_object();
-
-	json_object_object_add(o, "name", json_object_new_string(s->conf->name));
-	json_object_object_add(o, "type", json_object_new_string(s->conf->type));
-	json_object_object_add(o, "up", json_object_new_boolean(s->up));
-	json_object_object_add(o, "spool",
-	    json_object_new_boolean(s->spool != NULL));
-	json_object_object_add(o, "spool_full",
-	    json_object_new_boolean(s->blocked));
-	json_object_object_add(o, "sent", json_object_new_uint64(s->stats.sent));
-	json_object_object_add(o, "failed",
-	    json_object_new_uint64(s->stats.failed));
-	json_object_object_add(o, "resent",
-	    json_object_new_uint64(s->stats.resent));
-	json_object_object_add(o, "spooled",
-	    json_object_new_uint64(s->stats.spooled));
-	json_object_object_add(o, "replayed",
-	    json_object_new_uint64(s->stats.replayed));
-	json_object_object_add(o, "in_spool",
-	    json_object_new_uint64(sink_spool_records(s)));
-	return o;
+	return idle;
 }

@@ -16,7 +16,8 @@
 
 #include "config.h"
 #include "log.h"
-#include "sink.h"
+#include "sink_kind.h"
+#include "xmalloc.h"
 
 #define FILE_RETRY_SEC	1
 #define FILE_IOV_MAX	64
@@ -29,7 +30,7 @@ struct file_sink {
 static int	file_open(struct sink *, char **);
 static void	file_flush(struct sink *);
 static void	file_close(struct sink *);
-static int	file_write_all(int, struct sink_recq *);
+static int	file_write_all(int, struct sink_rec *);
 static void	file_retry_cb(int, short, void *);
 
 const struct sink_ops sink_file_ops = {
@@ -42,20 +43,19 @@ const struct sink_ops sink_file_ops = {
 static int
 file_open(struct sink *s, char **cause)
 {
+	const struct sink_conf *sc = sink_conf(s);
 	struct file_sink *f;
 
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		fatal("%s", __func__);
-	f->fd = open(s->conf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640);
+	f = xcalloc(1, sizeof(*f));
+	f->fd = open(sc->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (f->fd == -1) {
-		cause_printf(cause, "sink %s: %s: %s", s->conf->name,
-		    s->conf->path, strerror(errno));
+		cause_printf(cause, "sink %s: %s: %s", sc->name, sc->path,
+		    strerror(errno));
 		free(f);
 		return -1;
 	}
-	f->retry_ev = evtimer_new(s->base, file_retry_cb, s);
-	s->priv = f;
+	f->retry_ev = evtimer_new(sink_base(s), file_retry_cb, s);
+	sink_set_priv(s, f);
 	sink_set_up(s, true);
 	return 0;
 }
@@ -70,43 +70,39 @@ file_retry_cb(int fd __unused, short ev __unused, void *arg)
 static void
 file_flush(struct sink *s)
 {
-	struct file_sink *f = s->priv;
-	struct sink_rec	*r;
+	const struct sink_conf *sc = sink_conf(s);
+	struct file_sink *f = sink_priv(s);
 	struct timeval	 tv = { FILE_RETRY_SEC, 0 };
 	off_t		 start;
 
-	if (TAILQ_EMPTY(&s->pending) || evtimer_pending(f->retry_ev, NULL))
+	if (sink_first(s) == NULL || evtimer_pending(f->retry_ev, NULL))
 		return;
 	if ((start = lseek(f->fd, 0, SEEK_END)) == -1 ||
-	    file_write_all(f->fd, &s->pending) == -1 || fsync(f->fd) == -1) {
-		log_warn("sink %s: %s", s->conf->name, s->conf->path);
+	    file_write_all(f->fd, sink_first(s)) == -1 || fsync(f->fd) == -1) {
+		log_warn("sink %s: %s", sc->name, sc->path);
 		if (start != -1 && ftruncate(f->fd, start) == -1)
-			log_warn("sink %s: truncate", s->conf->name);
-		s->stats.failed++;
+			log_warn("sink %s: truncate", sc->name);
+		sink_count(s, SSK_FAILED);
 		sink_set_up(s, false);
 		evtimer_add(f->retry_ev, &tv);
 		return;
 	}
 	sink_set_up(s, true);
-	while ((r = TAILQ_FIRST(&s->pending)) != NULL) {
-		TAILQ_REMOVE(&s->pending, r, entry);
-		s->npending--;
-		sink_rec_finish(s, r, SINK_OK);
-	}
+	while (sink_first(s) != NULL)
+		sink_done_first(s, SINK_OK);
 }
 
-/* writev the records in groups, coping with short writes. */
+/* writev r and the records after it in groups, coping with short writes. */
 static int
-file_write_all(int fd, struct sink_recq *q)
+file_write_all(int fd, struct sink_rec *r)
 {
 	struct iovec	 iov[FILE_IOV_MAX];
-	struct sink_rec	*r = TAILQ_FIRST(q);
 	ssize_t		 n;
 	int		 cnt, i;
 
 	while (r != NULL) {
 		for (cnt = 0; r != NULL && cnt < FILE_IOV_MAX;
-		    r = TAILQ_NEXT(r, entry), cnt++) {
+		    r = sink_next(r), cnt++) {
 			iov[cnt].iov_base = r->data;
 			iov[cnt].iov_len = r->len;
 		}
@@ -130,7 +126,7 @@ file_write_all(int fd, struct sink_recq *q)
 static void
 file_close(struct sink *s)
 {
-	struct file_sink *f = s->priv;
+	struct file_sink *f = sink_priv(s);
 
 	if (f == NULL)
 		return;
@@ -138,5 +134,5 @@ file_close(struct sink *s)
 		close(f->fd);
 	event_free(f->retry_ev);
 	free(f);
-	s->priv = NULL;
+	sink_set_priv(s, NULL);
 }

@@ -27,9 +27,11 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "backoff.h"
 #include "config.h"
 #include "log.h"
 #include "sink_net.h"
+#include "xmalloc.h"
 
 #define NET_CONNECT_SEC		10	/* connect plus handshake */
 /* The kernel gives up on unacknowledged data after NET_USER_TIMEOUT_MS; we
@@ -39,7 +41,10 @@
 #define NET_CONFIRM_USEC	2000	/* poll SIOCOUTQ this often */
 #define NET_BACKOFF_MIN_MS	250
 #define NET_BACKOFF_MAX_MS	30000
+#define NET_BACKOFF_PCT		200	/* doubling */
 
+static void	net_start(struct net *);
+static void	net_close(struct net *);
 static void	net_resolve(struct net *);
 static void	net_resolved_cb(int, struct evutil_addrinfo *, void *);
 static void	net_connect_unix(struct net *);
@@ -62,37 +67,74 @@ static const char *const net_state_names[] = {
 	"idle", "resolving", "connecting", "handshake", "ready",
 };
 
-void
-net_init(struct net *n, struct sink *s, int socktype, const char *unix_path,
-    const struct net_ops *ops, void *arg)
+/*
+ * The sink_ops of every socket kind: the kind's state (kind->size bytes,
+ * starting with its struct net) is made here from its description.
+ */
+int
+net_sink_open(struct sink *s, char **cause)
 {
-	memset(n, 0, sizeof(*n));
+	const struct net_kind *k = sink_kind_arg(s);
+	const struct sink_conf *sc = sink_conf(s);
+	struct net	*n;
+
+	n = xcalloc(1, k->size);
 	n->sink = s;
-	n->ops = ops;
-	n->arg = arg;
-	n->socktype = socktype;
-	n->unix_path = unix_path;
+	n->kind = k;
+	n->name = sc->name;
+	n->socktype = k->socktype;
+	n->unix_path = k->local ? sc->path : NULL;
 	n->fd = -1;
-	if (unix_path != NULL)
-		snprintf(n->peer, sizeof(n->peer), "%s", unix_path);
+	n->backoff = (struct backoff)BACKOFF_INIT(NET_BACKOFF_MIN_MS,
+	    NET_BACKOFF_MAX_MS, NET_BACKOFF_PCT);
+	if (n->unix_path != NULL)
+		snprintf(n->peer, sizeof(n->peer), "%s", n->unix_path);
 	else
-		snprintf(n->peer, sizeof(n->peer), "%s:%d", s->conf->host,
-		    s->conf->port);
+		snprintf(n->peer, sizeof(n->peer), "%s:%d", sc->host, sc->port);
 	TAILQ_INIT(&n->unconfirmed);
-	if ((n->timer = evtimer_new(s->base, net_timer_cb, n)) == NULL)
+	if (k->setup != NULL && k->setup(n, cause) == -1) {
+		free(n);
+		return -1;
+	}
+	if ((n->timer = evtimer_new(sink_base(s), net_timer_cb, n)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
+	sink_set_priv(s, n);
+	net_start(n);
+	return 0;
+}
+
+void
+net_sink_flush(struct sink *s)
+{
+	net_flush(sink_priv(s));
+}
+
+/* Unconfirmed records go back to pending, where sink_free cancels them. */
+void
+net_sink_close(struct sink *s)
+{
+	struct net	*n = sink_priv(s);
+
+	if (n == NULL)
+		return;
+	if (n->kind->teardown != NULL)
+		n->kind->teardown(n);
+	net_close(n);
+	free(n);
+	sink_set_priv(s, NULL);
 }
 
 /* Every state change goes through here, so the debug log tells the story. */
 void
 net_enter_state(struct net *n, enum net_state st)
 {
-	log_debug("%s: sink %s: %s -> %s", __func__, n->sink->conf->name,
+	log_debug("%s: sink %s: %s -> %s", __func__, n->name,
 	    net_state_names[n->state], net_state_names[st]);
 	n->state = st;
 }
 
-void
+/* Resolve (or take the path) and connect; the result comes by callback. */
+static void
 net_start(struct net *n)
 {
 	if (n->unix_path != NULL)
@@ -112,10 +154,10 @@ net_resolve(struct net *n)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = n->socktype;
 	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	snprintf(port, sizeof(port), "%d", n->sink->conf->port);
+	snprintf(port, sizeof(port), "%d", sink_conf(n->sink)->port);
 	net_enter_state(n, NET_RESOLVING);
 	/* The callback may run before this returns (numeric hosts). */
-	n->req = evdns_getaddrinfo(n->sink->dns, n->sink->conf->host, port,
+	n->req = evdns_getaddrinfo(sink_dns(n->sink), sink_conf(n->sink)->host, port,
 	    &hints, net_resolved_cb, n);
 }
 
@@ -183,7 +225,7 @@ net_connect(struct net *n, int family, const struct sockaddr *sa,
 		return -1;
 	if (family != AF_UNIX && n->socktype == SOCK_STREAM)
 		net_setsockopts(n);
-	n->wev = event_new(n->sink->base, n->fd, EV_WRITE, net_write_cb, n);
+	n->wev = event_new(sink_base(n->sink), n->fd, EV_WRITE, net_write_cb, n);
 	if (connect(n->fd, sa, len) == 0) {
 		net_connected(n);
 		return 0;
@@ -219,19 +261,19 @@ net_connected(struct net *n)
 	net_free_ai(n);
 	n->written = n->acked = 0;
 	n->last_progress = time(NULL);
-	if (n->ops->readable != NULL) {
-		n->rev = event_new(n->sink->base, n->fd, EV_READ | EV_PERSIST,
+	if (n->kind->ops.readable != NULL) {
+		n->rev = event_new(sink_base(n->sink), n->fd, EV_READ | EV_PERSIST,
 		    net_read_cb, n);
 		event_add(n->rev, NULL);
 	}
-	if (n->ops->connected == NULL) {
+	if (n->kind->ops.connected == NULL) {
 		net_ready(n);
 		return;
 	}
 	net_enter_state(n, NET_HANDSHAKE);
 	if (!evtimer_pending(n->timer, NULL))
 		evtimer_add(n->timer, &tv);
-	n->ops->connected(n);
+	n->kind->ops.connected(n);
 }
 
 void
@@ -239,16 +281,16 @@ net_ready(struct net *n)
 {
 	evtimer_del(n->timer);
 	net_enter_state(n, NET_READY);
-	log_info("sink %s: connected to %s", n->sink->conf->name, n->peer);
+	log_info("sink %s: connected to %s", n->name, n->peer);
 	sink_set_up(n->sink, true);
-	n->ops->write(n);
+	n->kind->ops.write(n);
 }
 
 void
 net_flush(struct net *n)
 {
 	if (n->state == NET_READY)
-		n->ops->write(n);
+		n->kind->ops.write(n);
 }
 
 void
@@ -267,7 +309,7 @@ net_write_cb(int fd, short what __unused, void *arg)
 	int		 err = 0;
 
 	if (n->state != NET_CONNECTING) {
-		n->ops->write(n);
+		n->kind->ops.write(n);
 		return;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
@@ -288,7 +330,7 @@ net_next_or_fail(struct net *n, const char *why)
 		return;
 	}
 	log_debug("%s: sink %s: %s, trying the next address", __func__,
-	    n->sink->conf->name, why);
+	    n->name, why);
 	net_drop_fd(n);
 	net_try_next(n, why);
 }
@@ -298,7 +340,7 @@ net_read_cb(int fd __unused, short what __unused, void *arg)
 {
 	struct net	*n = arg;
 
-	n->ops->readable(n);
+	n->kind->ops.readable(n);
 }
 
 /* One timer, by state: reconnect, connect/handshake timeout, SIOCOUTQ poll. */
@@ -329,11 +371,8 @@ net_timer_cb(int fd __unused, short what __unused, void *arg)
 void
 net_sent(struct net *n, uint64_t end)
 {
-	struct sink	*s = n->sink;
-	struct sink_rec	*r = TAILQ_FIRST(&s->pending);
+	struct sink_rec	*r = sink_take(n->sink);
 
-	TAILQ_REMOVE(&s->pending, r, entry);
-	s->npending--;
 	r->end = end;
 	TAILQ_INSERT_TAIL(&n->unconfirmed, r, entry);
 }
@@ -360,7 +399,7 @@ net_collect_acked(struct net *n)
 	while ((r = TAILQ_FIRST(&n->unconfirmed)) != NULL &&
 	    r->end <= n->acked) {
 		TAILQ_REMOVE(&n->unconfirmed, r, entry);
-		sink_rec_finish(n->sink, r, SINK_OK);
+		sink_finish(n->sink, r, SINK_OK);
 	}
 	return 0;
 }
@@ -388,7 +427,7 @@ net_confirm(struct net *n)
 void
 net_progress(struct net *n)
 {
-	n->backoff_ms = 0;
+	backoff_reset(&n->backoff);
 }
 
 /* Give back what the peer did not confirm, and try again later. */
@@ -401,12 +440,12 @@ net_disconnect(struct net *n, const char *why)
 	if (n->state == NET_READY && n->fd != -1)
 		(void)net_collect_acked(n);
 	if (n->state == NET_READY)
-		log_warnx("sink %s: connection to %s lost: %s", s->conf->name,
+		log_warnx("sink %s: connection to %s lost: %s", n->name,
 		    n->peer, why);
 	else
-		log_warnx("sink %s: cannot connect to %s: %s", s->conf->name,
+		log_warnx("sink %s: cannot connect to %s: %s", n->name,
 		    n->peer, why);
-	s->stats.failed++;
+	sink_count(s, SSK_FAILED);
 	net_requeue(n, true);
 	net_free_ai(n);
 	net_drop_fd(n);
@@ -419,17 +458,8 @@ static void
 net_schedule_reconnect(struct net *n)
 {
 	struct timeval	 tv;
-	int		 ms;
 
-	n->backoff_ms = n->backoff_ms == 0 ? NET_BACKOFF_MIN_MS :
-	    n->backoff_ms * 2;
-	if (n->backoff_ms > NET_BACKOFF_MAX_MS)
-		n->backoff_ms = NET_BACKOFF_MAX_MS;
-	/* Jitter of +-25%, so many daemons do not reconnect in step. */
-	ms = n->backoff_ms - n->backoff_ms / 4 +
-	    (int)(arc4random_uniform((uint32_t)n->backoff_ms / 2 + 1));
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	backoff_next(&n->backoff, &tv);
 	net_enter_state(n, NET_IDLE);
 	evtimer_del(n->timer);
 	evtimer_add(n->timer, &tv);
@@ -444,10 +474,9 @@ net_requeue(struct net *n, bool resend)
 
 	while ((r = TAILQ_LAST(&n->unconfirmed, sink_recq)) != NULL) {
 		TAILQ_REMOVE(&n->unconfirmed, r, entry);
-		TAILQ_INSERT_HEAD(&s->pending, r, entry);
-		s->npending++;
+		sink_putback(s, r);
 		if (resend)
-			s->stats.resent++;
+			sink_count(s, SSK_RESENT);
 	}
 }
 
@@ -455,8 +484,8 @@ net_requeue(struct net *n, bool resend)
 static void
 net_drop_fd(struct net *n)
 {
-	if (n->fd != -1 && n->ops->dropped != NULL)
-		n->ops->dropped(n);
+	if (n->fd != -1 && n->kind->ops.dropped != NULL)
+		n->kind->ops.dropped(n);
 	if (n->rev != NULL)
 		event_free(n->rev);
 	if (n->wev != NULL)
@@ -476,7 +505,8 @@ net_free_ai(struct net *n)
 	n->ai_list = n->ai_next = NULL;
 }
 
-void
+/* Stop: unconfirmed records go back to pending, the socket is closed. */
+static void
 net_close(struct net *n)
 {
 	if (n->req != NULL)

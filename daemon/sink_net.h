@@ -5,10 +5,12 @@
  * machine logged at debug level, and, for stream sockets, the "accepted only
  * when the peer's TCP acknowledged it" bookkeeping (SIOCOUTQ).
  *
- * A kind embeds a struct net, fills in its net_ops and calls net_start().
- * The net module owns the socket and its read/write events; the kind only
- * writes when the state is NET_READY, and tells the net module how far the
- * byte stream went (net_sent) so records can be confirmed (net_confirm).
+ * A kind is one small description, struct net_kind, and its sink_ops come
+ * from NET_SINK_OPS: open, flush and close are the net module's.  The kind's
+ * state starts with a struct net.  The net module owns the socket and its
+ * read/write events; the kind only writes when the state is NET_READY, and
+ * tells the net module how far the byte stream went (net_sent) so records
+ * can be confirmed (net_confirm).
  */
 #ifndef AMPSTREAM_SINK_NET_H
 #define AMPSTREAM_SINK_NET_H
@@ -17,7 +19,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "sink.h"
+#include "backoff.h"
+#include "sink_kind.h"
 
 struct event;
 struct evutil_addrinfo;
@@ -44,10 +47,27 @@ struct net_ops {
 	void	(*dropped)(struct net *);
 };
 
+/* A socket sink kind. */
+struct net_kind {
+	int		 socktype;	/* SOCK_STREAM or SOCK_DGRAM */
+	bool		 local;		/* AF_UNIX at the sink's path */
+	size_t		 size;		/* the kind's state, struct net first */
+	/* Optional: before the first connect (check, TLS context). */
+	int		(*setup)(struct net *, char **cause);
+	/* Optional: stop for good (say goodbye, free what setup made). */
+	void		(*teardown)(struct net *);
+	struct net_ops	 ops;
+};
+
+#define NET_SINK_OPS(nm, k) {						\
+	.name = (nm), .open = net_sink_open, .flush = net_sink_flush,	\
+	.close = net_sink_close, .arg = (k),				\
+}
+
 struct net {
 	struct sink		*sink;
-	const struct net_ops	*ops;
-	void			*arg;		/* the kind's state */
+	const struct net_kind	*kind;
+	const char		*name;		/* the sink's */
 	int			 socktype;	/* SOCK_STREAM|DGRAM */
 	const char		*unix_path;	/* AF_UNIX peer, or NULL */
 	char			 peer[300];	/* host:port or path */
@@ -63,13 +83,12 @@ struct net {
 	uint64_t		 written;	/* bytes on this connection */
 	uint64_t		 acked;
 	time_t			 last_progress;
-	int			 backoff_ms;
+	struct backoff		 backoff;
 };
 
-void	net_init(struct net *, struct sink *, int socktype,
-	    const char *unix_path, const struct net_ops *, void *arg);
-/* Resolve (or take the path) and connect; the result comes by callback. */
-void	net_start(struct net *);
+int	net_sink_open(struct sink *, char **cause);
+void	net_sink_flush(struct sink *);
+void	net_sink_close(struct sink *);
 void	net_enter_state(struct net *, enum net_state);
 /* The kind's handshake (if any) is done: the sink is up; writes pending. */
 void	net_ready(struct net *);
@@ -84,7 +103,5 @@ void	net_confirm(struct net *);
 void	net_disconnect(struct net *, const char *why);
 /* Reset the backoff after a success that is not a stream confirmation. */
 void	net_progress(struct net *);
-/* Stop: unconfirmed records go back to pending, the socket is closed. */
-void	net_close(struct net *);
 
 #endif

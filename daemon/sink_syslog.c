@@ -18,57 +18,35 @@
 
 #include "config.h"
 #include "log.h"
-#include "sink.h"
 #include "sink_net.h"
 
-struct syslog_sink {
-	struct net	 net;
-};
-
-static int	syslog_open(struct sink *, char **);
-static void	syslog_flush(struct sink *);
-static void	syslog_close(struct sink *);
+static int	syslog_setup(struct net *, char **);
 static void	syslog_write(struct net *);
 
-const struct sink_ops sink_syslog_ops = {
-	.name = "syslog",
-	.open = syslog_open,
-	.flush = syslog_flush,
-	.close = syslog_close,
+/* Nothing is read from the socket: no readable callback. */
+static const struct net_kind syslog_kind = {
+	.socktype = SOCK_DGRAM,
+	.local = true,
+	.size = sizeof(struct net),
+	.setup = syslog_setup,
+	.ops = {
+		.write = syslog_write,
+	},
 };
 
-/* Nothing is read from the socket: no readable callback. */
-static const struct net_ops syslog_net_ops = {
-	.write = syslog_write,
-};
+const struct sink_ops sink_syslog_ops = NET_SINK_OPS("syslog", &syslog_kind);
 
 static int
-syslog_open(struct sink *s, char **cause)
+syslog_setup(struct net *n, char **cause)
 {
-	struct syslog_sink *l;
 	struct sockaddr_un sun;
 
-	if (strlen(s->conf->path) >= sizeof(sun.sun_path)) {
-		if (asprintf(cause, "sink %s: path %s: longer than %zu bytes",
-		    s->conf->name, s->conf->path, sizeof(sun.sun_path) - 1)
-		    == -1)
-			*cause = NULL;
+	if (strlen(n->unix_path) >= sizeof(sun.sun_path)) {
+		cause_printf(cause, "sink %s: path %s: longer than %zu bytes",
+		    n->name, n->unix_path, sizeof(sun.sun_path) - 1);
 		return -1;
 	}
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		fatal("%s", __func__);
-	net_init(&l->net, s, SOCK_DGRAM, s->conf->path, &syslog_net_ops, l);
-	s->priv = l;
-	net_start(&l->net);
 	return 0;
-}
-
-static void
-syslog_flush(struct sink *s)
-{
-	struct syslog_sink *l = s->priv;
-
-	net_flush(&l->net);
 }
 
 /* Send pending records in order; stop at the first one not taken. */
@@ -79,7 +57,7 @@ syslog_write(struct net *n)
 	struct sink_rec	*r;
 	enum sink_result res;
 
-	while ((r = TAILQ_FIRST(&s->pending)) != NULL) {
+	while ((r = sink_first(s)) != NULL) {
 		res = SINK_OK;
 		if (send(n->fd, r->data, r->len, 0) == -1) {
 			if (errno == EINTR)
@@ -93,25 +71,11 @@ syslog_write(struct net *n)
 				return;
 			}
 			log_warnx("sink %s: a %zu-byte record is too large for "
-			    "%s (lower max_record)", s->conf->name, r->len,
-			    s->conf->path);
+			    "%s (lower max_record)", n->name, r->len,
+			    n->unix_path);
 			res = SINK_FATAL;
 		}
-		TAILQ_REMOVE(&s->pending, r, entry);
-		s->npending--;
-		sink_rec_finish(s, r, res);
+		sink_done_first(s, res);
 		net_progress(n);
 	}
-}
-
-static void
-syslog_close(struct sink *s)
-{
-	struct syslog_sink *l = s->priv;
-
-	if (l == NULL)
-		return;
-	net_close(&l->net);
-	free(l);
-	s->priv = NULL;
 }

@@ -16,52 +16,32 @@
 
 #include <event2/event.h>
 
-#include "config.h"
-#include "log.h"
-#include "sink.h"
 #include "sink_net.h"
 
 #define TCP_IOV_MAX		64
 
 struct tcp_sink {
-	struct net	 net;
+	struct net	 net;		/* first: this is the net's state */
 	size_t		 head_off;	/* bytes of the pending head written */
 };
 
-static int	tcp_open(struct sink *, char **);
-static void	tcp_flush(struct sink *);
-static void	tcp_close(struct sink *);
 static void	tcp_readable(struct net *);
 static void	tcp_dropped(struct net *);
 static void	tcp_write(struct net *);
 static size_t	tcp_fill_iov(struct tcp_sink *, struct iovec *);
 static void	tcp_advance(struct tcp_sink *, size_t);
 
-const struct sink_ops sink_tcp_ops = {
-	.name = "tcp",
-	.open = tcp_open,
-	.flush = tcp_flush,
-	.close = tcp_close,
+static const struct net_kind tcp_kind = {
+	.socktype = SOCK_STREAM,
+	.size = sizeof(struct tcp_sink),
+	.ops = {
+		.readable = tcp_readable,
+		.write = tcp_write,
+		.dropped = tcp_dropped,
+	},
 };
 
-static const struct net_ops tcp_net_ops = {
-	.readable = tcp_readable,
-	.write = tcp_write,
-	.dropped = tcp_dropped,
-};
-
-static int
-tcp_open(struct sink *s, char **cause __unused)
-{
-	struct tcp_sink	*t;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("%s", __func__);
-	net_init(&t->net, s, SOCK_STREAM, NULL, &tcp_net_ops, t);
-	s->priv = t;
-	net_start(&t->net);
-	return 0;
-}
+const struct sink_ops sink_tcp_ops = NET_SINK_OPS("tcp", &tcp_kind);
 
 /* Peers send nothing we need; reading only tells us when they go away. */
 static void
@@ -79,24 +59,16 @@ tcp_readable(struct net *n)
 static void
 tcp_dropped(struct net *n)
 {
-	struct tcp_sink	*t = n->arg;
+	struct tcp_sink	*t = (struct tcp_sink *)n;
 
 	t->head_off = 0;
-}
-
-static void
-tcp_flush(struct sink *s)
-{
-	struct tcp_sink	*t = s->priv;
-
-	net_flush(&t->net);
 }
 
 /* Write as much of the pending queue as the socket takes. */
 static void
 tcp_write(struct net *net)
 {
-	struct tcp_sink	*t = net->arg;
+	struct tcp_sink	*t = (struct tcp_sink *)net;
 	struct iovec	 iov[TCP_IOV_MAX];
 	size_t		 cnt;
 	ssize_t		 n;
@@ -124,7 +96,7 @@ tcp_fill_iov(struct tcp_sink *t, struct iovec *iov)
 	struct sink_rec	*r;
 	size_t		 cnt = 0, off = t->head_off;
 
-	TAILQ_FOREACH(r, &t->net.sink->pending, entry) {
+	for (r = sink_first(t->net.sink); r != NULL; r = sink_next(r)) {
 		if (cnt == TCP_IOV_MAX)
 			break;
 		iov[cnt].iov_base = r->data + off;
@@ -143,23 +115,10 @@ tcp_advance(struct tcp_sink *t, size_t n)
 
 	t->net.written += n;
 	n += t->head_off;
-	while ((r = TAILQ_FIRST(&t->net.sink->pending)) != NULL &&
+	while ((r = sink_first(t->net.sink)) != NULL &&
 	    n >= r->len) {
 		n -= r->len;
 		net_sent(&t->net, t->net.written - n);
 	}
 	t->head_off = n;
-}
-
-/* Unconfirmed records go back to pending, where sink_free cancels them. */
-static void
-tcp_close(struct sink *s)
-{
-	struct tcp_sink	*t = s->priv;
-
-	if (t == NULL)
-		return;
-	net_close(&t->net);
-	free(t);
-	s->priv = NULL;
 }

@@ -30,11 +30,10 @@
 #include "config.h"
 #include "log.h"
 #include "secret.h"
-#include "sink.h"
 #include "sink_net.h"
 
 struct tls_sink {
-	struct net	 net;
+	struct net	 net;		/* first: this is the net's state */
 	SSL_CTX		*ctx;
 	SSL		*ssl;
 	size_t		 head_off;	/* pending head: written */
@@ -42,9 +41,8 @@ struct tls_sink {
 	bool		 read_wants_write;
 };
 
-static int	tls_open(struct sink *, char **);
-static void	tls_flush(struct sink *);
-static void	tls_close(struct sink *);
+static int	tls_setup(struct net *, char **);
+static void	tls_teardown(struct net *);
 static SSL_CTX	*tls_ctx_new(const struct sink_conf *, char **);
 static int	tls_ctx_client_cert(SSL_CTX *, const struct sink_conf *,
 		    char **);
@@ -62,34 +60,28 @@ static void	tls_write(struct tls_sink *);
 static int	tls_want(struct tls_sink *, int, bool);
 static void	tls_fail(struct tls_sink *, const char *);
 
-const struct sink_ops sink_tls_ops = {
-	.name = "tls",
-	.open = tls_open,
-	.flush = tls_flush,
-	.close = tls_close,
+static const struct net_kind tls_kind = {
+	.socktype = SOCK_STREAM,
+	.size = sizeof(struct tls_sink),
+	.setup = tls_setup,
+	.teardown = tls_teardown,
+	.ops = {
+		.connected = tls_connected,
+		.readable = tls_readable,
+		.write = tls_writable,
+		.dropped = tls_dropped,
+	},
 };
 
-static const struct net_ops tls_net_ops = {
-	.connected = tls_connected,
-	.readable = tls_readable,
-	.write = tls_writable,
-	.dropped = tls_dropped,
-};
+const struct sink_ops sink_tls_ops = NET_SINK_OPS("tls", &tls_kind);
 
 static int
-tls_open(struct sink *s, char **cause)
+tls_setup(struct net *n, char **cause)
 {
-	struct tls_sink	*t;
-	SSL_CTX		*ctx;
+	struct tls_sink	*t = (struct tls_sink *)n;
 
-	if ((ctx = tls_ctx_new(s->conf, cause)) == NULL)
+	if ((t->ctx = tls_ctx_new(sink_conf(n->sink), cause)) == NULL)
 		return -1;
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("%s", __func__);
-	t->ctx = ctx;
-	net_init(&t->net, s, SOCK_STREAM, NULL, &tls_net_ops, t);
-	s->priv = t;
-	net_start(&t->net);
 	return 0;
 }
 
@@ -176,7 +168,7 @@ tls_is_ip(const char *host)
 static void
 tls_connected(struct net *n)
 {
-	struct tls_sink	*t = n->arg;
+	struct tls_sink	*t = (struct tls_sink *)n;
 
 	if (tls_ssl_new(t) == -1) {
 		tls_fail(t, "TLS setup");
@@ -189,7 +181,7 @@ tls_connected(struct net *n)
 static int
 tls_ssl_new(struct tls_sink *t)
 {
-	const char	*host = t->net.sink->conf->host;
+	const char	*host = sink_conf(t->net.sink)->host;
 
 	if ((t->ssl = SSL_new(t->ctx)) == NULL ||
 	    SSL_set_fd(t->ssl, t->net.fd) != 1)
@@ -219,9 +211,9 @@ tls_handshake(struct tls_sink *t)
 		return;
 	}
 	log_info("sink %s: %s, %s, peer verified as %s",
-	    t->net.sink->conf->name, SSL_get_version(t->ssl),
+	    t->net.name, SSL_get_version(t->ssl),
 	    SSL_get_cipher_name(t->ssl),
-	    t->net.sink->conf->host);
+	    sink_conf(t->net.sink)->host);
 	net_ready(&t->net);
 }
 
@@ -250,7 +242,7 @@ tls_want(struct tls_sink *t, int r, bool for_write)
 static void
 tls_readable(struct net *n)
 {
-	struct tls_sink	*t = n->arg;
+	struct tls_sink	*t = (struct tls_sink *)n;
 
 	if (n->state == NET_HANDSHAKE) {
 		tls_handshake(t);
@@ -267,7 +259,7 @@ tls_readable(struct net *n)
 static void
 tls_writable(struct net *n)
 {
-	struct tls_sink	*t = n->arg;
+	struct tls_sink	*t = (struct tls_sink *)n;
 
 	if (n->state == NET_HANDSHAKE) {
 		tls_handshake(t);
@@ -306,14 +298,6 @@ tls_drain(struct tls_sink *t)
 	}
 }
 
-static void
-tls_flush(struct sink *s)
-{
-	struct tls_sink	*t = s->priv;
-
-	net_flush(&t->net);
-}
-
 /* Write pending records one at a time; each done one waits for its ack. */
 static void
 tls_write(struct tls_sink *t)
@@ -322,7 +306,7 @@ tls_write(struct tls_sink *t)
 	BIO		*wbio = SSL_get_wbio(t->ssl);
 	int		 n;
 
-	while ((r = TAILQ_FIRST(&t->net.sink->pending)) != NULL) {
+	while ((r = sink_first(t->net.sink)) != NULL) {
 		ERR_clear_error();
 		errno = 0;
 		n = SSL_write(t->ssl, r->data + t->head_off,
@@ -363,7 +347,7 @@ tls_fail(struct tls_sink *t, const char *what)
 	if (v != X509_V_OK)
 		snprintf(why, sizeof(why), "%s: certificate verify failed: %s "
 		    "(host %s)", what, X509_verify_cert_error_string(v),
-		    t->net.sink->conf->host);
+		    sink_conf(t->net.sink)->host);
 	else
 		snprintf(why, sizeof(why), "%s: %s", what, err);
 	net_disconnect(&t->net, why);
@@ -372,7 +356,7 @@ tls_fail(struct tls_sink *t, const char *what)
 static void
 tls_dropped(struct net *n)
 {
-	struct tls_sink	*t = n->arg;
+	struct tls_sink	*t = (struct tls_sink *)n;
 
 	SSL_free(t->ssl);
 	t->ssl = NULL;
@@ -382,19 +366,15 @@ tls_dropped(struct net *n)
 
 /* Say goodbye (best effort); unconfirmed records go back to pending. */
 static void
-tls_close(struct sink *s)
+tls_teardown(struct net *n)
 {
-	struct tls_sink	*t = s->priv;
+	struct tls_sink	*t = (struct tls_sink *)n;
 
-	if (t == NULL)
-		return;
-	if (t->ssl != NULL && t->net.state == NET_READY) {
+	if (t->ssl != NULL && n->state == NET_READY) {
 		ERR_clear_error();
 		SSL_shutdown(t->ssl);
 		ERR_clear_error();
 	}
-	net_close(&t->net);
-	SSL_CTX_free(t->ctx);
-	free(t);
-	s->priv = NULL;
+	SSL_CTX_free(t->ctx);	/* each SSL holds its own reference */
+	t->ctx = NULL;
 }

@@ -18,7 +18,6 @@
 
 #include "config.h"
 #include "log.h"
-#include "sink.h"
 #include "sink_net.h"
 
 #define UDP_QUIET_SEC	10	/* no ICMP error this long: peer back */
@@ -31,14 +30,11 @@ enum udp_send {
 };
 
 struct udp_sink {
-	struct net	 net;
+	struct net	 net;		/* first: this is the net's state */
 	bool		 refused;	/* ICMP errors, peer not back */
 	time_t		 refused_at;
 };
 
-static int	udp_open(struct sink *, char **);
-static void	udp_flush(struct sink *);
-static void	udp_close(struct sink *);
 static void	udp_readable(struct net *);
 static void	udp_write(struct net *);
 static enum udp_send udp_send(struct udp_sink *, const struct sink_rec *);
@@ -46,30 +42,16 @@ static bool	udp_icmp_error(int);
 static void	udp_refused(struct udp_sink *, int);
 static void	udp_peer_ok(struct udp_sink *);
 
-const struct sink_ops sink_udp_ops = {
-	.name = "udp",
-	.open = udp_open,
-	.flush = udp_flush,
-	.close = udp_close,
+static const struct net_kind udp_kind = {
+	.socktype = SOCK_DGRAM,
+	.size = sizeof(struct udp_sink),
+	.ops = {
+		.readable = udp_readable,
+		.write = udp_write,
+	},
 };
 
-static const struct net_ops udp_net_ops = {
-	.readable = udp_readable,
-	.write = udp_write,
-};
-
-static int
-udp_open(struct sink *s, char **cause __unused)
-{
-	struct udp_sink	*u;
-
-	if ((u = calloc(1, sizeof(*u))) == NULL)
-		fatal("%s", __func__);
-	net_init(&u->net, s, SOCK_DGRAM, NULL, &udp_net_ops, u);
-	s->priv = u;
-	net_start(&u->net);
-	return 0;
-}
+const struct sink_ops sink_udp_ops = NET_SINK_OPS("udp", &udp_kind);
 
 /* Nothing is expected back; reading collects ICMP errors early. */
 static void
@@ -82,27 +64,19 @@ udp_readable(struct net *n)
 	    errno == EINTR)
 		;
 	if (udp_icmp_error(errno))
-		udp_refused(n->arg, errno);
-}
-
-static void
-udp_flush(struct sink *s)
-{
-	struct udp_sink	*u = s->priv;
-
-	net_flush(&u->net);
+		udp_refused((struct udp_sink *)n, errno);
 }
 
 /* Send every pending record, one datagram each. */
 static void
 udp_write(struct net *n)
 {
-	struct udp_sink	*u = n->arg;
+	struct udp_sink	*u = (struct udp_sink *)n;
 	struct sink	*s = n->sink;
 	struct sink_rec	*r;
 	enum udp_send	 res;
 
-	while ((r = TAILQ_FIRST(&s->pending)) != NULL) {
+	while ((r = sink_first(s)) != NULL) {
 		if ((res = udp_send(u, r)) == UDP_BLOCKED) {
 			net_want_write(n);
 			return;
@@ -111,13 +85,10 @@ udp_write(struct net *n)
 			net_disconnect(n, strerror(errno));
 			return;
 		}
-		TAILQ_REMOVE(&s->pending, r, entry);
-		s->npending--;
 		if (res == UDP_TOO_BIG)
 			log_warnx("sink %s: a %zu-byte record does not fit "
-			    "a datagram (lower max_record)", s->conf->name,
-			    r->len);
-		sink_rec_finish(s, r, res == UDP_SENT ? SINK_OK : SINK_FATAL);
+			    "a datagram (lower max_record)", n->name, r->len);
+		sink_done_first(s, res == UDP_SENT ? SINK_OK : SINK_FATAL);
 	}
 	net_progress(n);
 }
@@ -163,13 +134,13 @@ udp_refused(struct udp_sink *u, int err)
 {
 	struct sink	*s = u->net.sink;
 
-	s->stats.failed++;
+	sink_count(s, SSK_FAILED);
 	u->refused_at = time(NULL);
 	if (u->refused)
 		return;
 	u->refused = true;
 	log_warnx("sink %s: %s: %s (UDP is best effort: records are not "
-	    "held back)", s->conf->name, u->net.peer, strerror(err));
+	    "held back)", u->net.name, u->net.peer, strerror(err));
 	sink_set_up(s, false);
 }
 
@@ -180,16 +151,4 @@ udp_peer_ok(struct udp_sink *u)
 		return;
 	u->refused = false;
 	sink_set_up(u->net.sink, true);
-}
-
-static void
-udp_close(struct sink *s)
-{
-	struct udp_sink	*u = s->priv;
-
-	if (u == NULL)
-		return;
-	net_close(&u->net);
-	free(u);
-	s->priv = NULL;
 }

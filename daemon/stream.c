@@ -19,11 +19,15 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "ack.h"
+#include "backoff.h"
 #include "buf.h"
 #include "config.h"
 #include "event.h"
 #include "log.h"
+#include "status.h"
 #include "stream.h"
+#include "xmalloc.h"
 
 #define STREAM_CHANNEL		1
 #define STREAM_TIMEOUT_SEC	10	/* connect, handshake, each RPC */
@@ -31,6 +35,7 @@
 #define STREAM_TICK_SEC		1	/* heartbeats are sent from here */
 #define STREAM_BACKOFF_MIN_MS	1000
 #define STREAM_BACKOFF_MAX_MS	30000
+#define STREAM_BACKOFF_PCT	150	/* each delay half again the last */
 #define STREAM_FRAME_MAX	131072
 
 /* The message being assembled from its frames. */
@@ -52,15 +57,16 @@ struct stream {
 	struct event	*drain_ev;
 	struct event	*tick_ev;
 	struct event	*retry_ev;
-	uint64_t	 gen;
+	struct event	*ack_ev;	/* send what can be acked, once a turn */
+	struct ack_queue *acks;
+	uint64_t	 gen;		/* connection generation */
 	bool		 connected;
 	bool		 paused;
 	bool		 suspended;
-	int		 backoff_ms;
+	struct backoff	 backoff;
 	struct inbound	 in;
-	struct stream_stats stats;
+	uint64_t	*ctr;		/* SST_* counters, not ours */
 	stream_msg_fn	 msg_cb;
-	stream_lost_fn	 lost_cb;
 	void		*arg;
 };
 
@@ -81,25 +87,32 @@ static void	stream_deliver(struct stream *);
 static void	stream_lost(struct stream *, const char *);
 static void	stream_teardown(struct stream *, bool);
 static void	stream_schedule(struct stream *);
+static void	stream_send_ack(void *, uint64_t, uint64_t, bool);
+static void	stream_ack_cb(int, short, void *);
+static void	stream_kick(void *);
 
 struct stream *
 stream_new(struct event_base *base, const struct stream_conf *conf,
-    stream_msg_fn msg_cb, stream_lost_fn lost_cb, void *arg)
+    uint64_t *ctr, stream_msg_fn msg_cb, void *arg)
 {
 	struct stream	*st;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		fatal("%s", __func__);
+	st = xcalloc(1, sizeof(*st));
 	st->conf = conf;
 	st->base = base;
+	st->ctr = ctr;
 	st->msg_cb = msg_cb;
-	st->lost_cb = lost_cb;
 	st->arg = arg;
+	st->backoff = (struct backoff)BACKOFF_INIT(STREAM_BACKOFF_MIN_MS,
+	    STREAM_BACKOFF_MAX_MS, STREAM_BACKOFF_PCT);
+	st->acks = ack_queue_new(conf->name, stream_send_ack, stream_kick, st);
 	buf_init(&st->in.body, EVENT_MAX_BODY + 1);
 	st->drain_ev = event_new(base, -1, 0, stream_read_cb, st);
 	st->tick_ev = event_new(base, -1, EV_PERSIST, stream_tick_cb, st);
 	st->retry_ev = evtimer_new(base, stream_retry_cb, st);
-	if (st->drain_ev == NULL || st->tick_ev == NULL || st->retry_ev == NULL)
+	st->ack_ev = event_new(base, -1, 0, stream_ack_cb, st);
+	if (st->drain_ev == NULL || st->tick_ev == NULL ||
+	    st->retry_ev == NULL || st->ack_ev == NULL)
 		fatalx("%s: event_new", __func__);
 	return st;
 }
@@ -130,14 +143,7 @@ stream_schedule(struct stream *st)
 	struct timeval	 tv;
 	int		 ms;
 
-	st->backoff_ms = st->backoff_ms == 0 ? STREAM_BACKOFF_MIN_MS :
-	    st->backoff_ms + st->backoff_ms / 2;
-	if (st->backoff_ms > STREAM_BACKOFF_MAX_MS)
-		st->backoff_ms = STREAM_BACKOFF_MAX_MS;
-	ms = st->backoff_ms - st->backoff_ms / 4 +
-	    (int)arc4random_uniform((uint32_t)st->backoff_ms / 2 + 1);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	ms = backoff_next(&st->backoff, &tv);
 	log_info("stream %s: reconnecting in %d.%01d s", st->conf->name,
 	    ms / 1000, (ms % 1000) / 100);
 	evtimer_add(st->retry_ev, &tv);
@@ -257,7 +263,7 @@ stream_setup(struct stream *st)
 	    EV_READ | EV_PERSIST, stream_read_cb, st);
 	event_add(st->rev, NULL);
 	st->connected = true;
-	st->stats.connects++;
+	st->ctr[SST_CONNECTS]++;
 	log_info("stream %s: consuming %s on %s:%d (generation %llu)",
 	    st->conf->name, st->conf->queue, st->conf->host, st->conf->port,
 	    (unsigned long long)st->gen);
@@ -432,30 +438,62 @@ stream_body(struct stream *st, amqp_bytes_t frag)
 		stream_deliver(st);
 }
 
+/*
+ * Hand the message up with its delivery, which starts with one hold for the
+ * callee.  A body over EVENT_MAX_BODY arrives as its first EVENT_MAX_BODY + 1
+ * bytes: enough to know it is too big.
+ */
 static void
 stream_deliver(struct stream *st)
 {
-	struct stream_msg m;
+	struct delivery	*d;
 
 	st->in.active = false;
-	st->stats.delivered++;
+	st->ctr[SST_DELIVERED]++;
 	if (st->in.redelivered)
-		st->stats.redelivered++;
+		st->ctr[SST_REDELIVERED]++;
 	if (st->paused)		/* never acked: the broker requeues it */
 		return;
-	m.gen = st->gen;
-	m.tag = st->in.tag;
-	m.redelivered = st->in.redelivered;
-	m.truncated = st->in.received > st->in.body.len;
-	m.body = st->in.body.data != NULL ? st->in.body.data : "";
-	m.len = st->in.body.len;
-	st->msg_cb(st, &m, st->arg);
+	d = ack_track(st->acks, st->gen, st->in.tag);
+	st->msg_cb(st, st->in.body.data != NULL ? st->in.body.data : "",
+	    st->in.body.len, d, st->arg);
 	buf_reset(&st->in.body);
 }
 
-void
-stream_ack(struct stream *st, uint64_t gen, uint64_t tag, bool multiple)
+/* A delivery was released: send the acks once this loop turn ends. */
+static void
+stream_kick(void *arg)
 {
+	struct stream	*st = arg;
+
+	event_active(st->ack_ev, EV_TIMEOUT, 0);
+}
+
+static void
+stream_ack_cb(int fd __unused, short ev __unused, void *arg)
+{
+	stream_flush_acks(arg);
+}
+
+/* Send every ack that can be sent now. */
+void
+stream_flush_acks(struct stream *st)
+{
+	if (st->connected)
+		st->ctr[SST_ACKED] += ack_flush(st->acks, st->gen);
+}
+
+bool
+stream_idle(const struct stream *st)
+{
+	return ack_held(st->acks) == 0;
+}
+
+/* The ack queue's sender; one of an older connection is void. */
+static void
+stream_send_ack(void *arg, uint64_t gen, uint64_t tag, bool multiple)
+{
+	struct stream	*st = arg;
 	int	 status;
 
 	if (!st->connected || gen != st->gen) {
@@ -473,12 +511,11 @@ stream_ack(struct stream *st, uint64_t gen, uint64_t tag, bool multiple)
 static void
 stream_lost(struct stream *st, const char *why)
 {
-	uint64_t	 gen = st->gen;
-
 	log_warnx("stream %s: connection to %s:%d lost: %s", st->conf->name,
 	    st->conf->host, st->conf->port, why);
 	stream_teardown(st, false);
-	st->lost_cb(st, gen, st->arg);
+	/* The next flush frees what is finished of the lost generation. */
+	event_active(st->ack_ev, EV_TIMEOUT, 0);
 	if (!st->paused && !st->suspended)
 		stream_schedule(st);
 }
@@ -493,8 +530,8 @@ stream_teardown(struct stream *st, bool graceful)
 	event_del(st->drain_ev);
 	if (st->connected) {
 		st->gen++;
-		if (st->stats.delivered > 0)
-			st->backoff_ms = 0;
+		if (st->ctr[SST_DELIVERED] > 0)
+			backoff_reset(&st->backoff);
 	}
 	if (st->conn != NULL && graceful && st->connected) {
 		amqp_channel_close(st->conn, STREAM_CHANNEL,
@@ -533,7 +570,7 @@ stream_resume(struct stream *st)
 	if (!st->suspended)
 		return;
 	st->suspended = false;
-	st->backoff_ms = 0;
+	backoff_reset(&st->backoff);
 	if (!st->paused)
 		evtimer_add(st->retry_ev, &now);
 }
@@ -544,15 +581,27 @@ stream_suspended(const struct stream *st)
 	return st->suspended;
 }
 
+/* Close the connection for good (the broker requeues what is unacked). */
+void
+stream_close(struct stream *st)
+{
+	st->paused = true;
+	evtimer_del(st->retry_ev);
+	stream_teardown(st, true);
+}
+
+/* After every record holding a delivery was finished (sinks freed). */
 void
 stream_free(struct stream *st)
 {
 	if (st == NULL)
 		return;
 	stream_teardown(st, true);
+	ack_queue_free(st->acks);
 	event_free(st->drain_ev);
 	event_free(st->tick_ev);
 	event_free(st->retry_ev);
+	event_free(st->ack_ev);
 	buf_free(&st->in.body);
 	free(st);
 }
@@ -563,20 +612,8 @@ stream_conf(const struct stream *st)
 	return st->conf;
 }
 
-struct stream_stats *
-stream_stats(struct stream *st)
-{
-	return &st->stats;
-}
-
 bool
 stream_connected(const struct stream *st)
 {
 	return st->connected;
-}
-
-uint64_t
-stream_generation(const struct stream *st)
-{
-	return st->gen;
 }

@@ -2,10 +2,14 @@
  * stream.h: one AMQP consumer per configured event stream (rabbitmq-c),
  * driven by the shared libevent loop.
  *
- * Deliveries are handed to one callback.  Each connection has a generation
- * number: an ack for a delivery of an earlier connection is dropped, since
- * delivery tags restart at 1 on every channel and the broker has already
- * requeued those messages.
+ * Each message is handed up with its delivery (ack.h).  The stream owns the
+ * deliveries and their acks: whoever makes records of a message holds its
+ * delivery once per record and releases it when the record is accepted (or
+ * not); once every hold is released the stream acks the message, batching
+ * the acks of one loop turn.  Each connection has a generation: an ack for
+ * a delivery of an earlier connection is dropped, since delivery tags
+ * restart at 1 on every channel and the broker has already requeued those
+ * messages.
  */
 #ifndef AMPSTREAM_STREAM_H
 #define AMPSTREAM_STREAM_H
@@ -17,31 +21,19 @@
 struct event_base;
 struct stream_conf;
 struct stream;
+struct delivery;
 
-struct stream_msg {
-	uint64_t	 gen;		/* connection generation */
-	uint64_t	 tag;		/* delivery tag */
-	bool		 redelivered;
-	bool		 truncated;	/* body longer than the bound, cut */
-	const char	*body;
-	size_t		 len;
-};
+/*
+ * A message body (len bytes, not NUL-terminated; a body over EVENT_MAX_BODY
+ * is cut to EVENT_MAX_BODY + 1 bytes) and its delivery, held once for the
+ * callee, who must release it.  body is valid during the call only.
+ */
+typedef void (*stream_msg_fn)(struct stream *, const char *body, size_t len,
+    struct delivery *, void *arg);
 
-struct stream_stats {
-	uint64_t	 delivered;
-	uint64_t	 acked;
-	uint64_t	 redelivered;
-	uint64_t	 deadlettered;	/* counted by the pipeline */
-	uint64_t	 connects;
-};
-
-typedef void (*stream_msg_fn)(struct stream *, const struct stream_msg *,
-    void *arg);
-/* Called when a connection is lost: its unacked deliveries are void. */
-typedef void (*stream_lost_fn)(struct stream *, uint64_t gen, void *arg);
-
+/* ctr is the stream's row of counters (status.h SST_*), kept by the caller. */
 struct stream	*stream_new(struct event_base *, const struct stream_conf *,
-		    stream_msg_fn, stream_lost_fn, void *arg);
+		    uint64_t *ctr, stream_msg_fn, void *arg);
 void		 stream_start(struct stream *);
 /* Stop taking deliveries (for shutdown); acks still go out. */
 void		 stream_pause(struct stream *);
@@ -50,13 +42,14 @@ void		 stream_suspend(struct stream *);
 /* Reconnect after stream_suspend. */
 void		 stream_resume(struct stream *);
 bool		 stream_suspended(const struct stream *);
-void		 stream_ack(struct stream *, uint64_t gen, uint64_t tag,
-		    bool multiple);
-void		 stream_free(struct stream *);
-
-const struct stream_conf *stream_conf(const struct stream *);
-struct stream_stats	*stream_stats(struct stream *);
 bool		 stream_connected(const struct stream *);
-uint64_t	 stream_generation(const struct stream *);
+/* Send every ack that can be sent now. */
+void		 stream_flush_acks(struct stream *);
+/* True when no delivery is held. */
+bool		 stream_idle(const struct stream *);
+/* Close the connection for good; stream_free once nothing holds a delivery. */
+void		 stream_close(struct stream *);
+void		 stream_free(struct stream *);
+const struct stream_conf *stream_conf(const struct stream *);
 
 #endif

@@ -33,7 +33,7 @@ setup(void)
 /* Ten deliveries done in order: one multiple ack for the tenth. */
 START_TEST(test_batch_in_order)
 {
-	struct ack_queue *q = ack_queue_new(record_ack, NULL);
+	struct ack_queue *q = ack_queue_new("t", record_ack, NULL, NULL);
 	struct delivery	*d[10];
 	int		 i;
 
@@ -53,7 +53,7 @@ END_TEST
 /* A delivery still held blocks the multiple ack but not the others. */
 START_TEST(test_held_blocks_multiple)
 {
-	struct ack_queue *q = ack_queue_new(record_ack, NULL);
+	struct ack_queue *q = ack_queue_new("t", record_ack, NULL, NULL);
 	struct delivery	*d1, *d2, *d3, *d4;
 
 	d1 = ack_track(q, 0, 1);
@@ -85,7 +85,7 @@ END_TEST
 /* A refused delivery is never acked, and no multiple ack passes it. */
 START_TEST(test_refused_is_barrier)
 {
-	struct ack_queue *q = ack_queue_new(record_ack, NULL);
+	struct ack_queue *q = ack_queue_new("t", record_ack, NULL, NULL);
 	struct delivery	*d1, *d2, *d3;
 
 	d1 = ack_track(q, 0, 1);
@@ -107,7 +107,7 @@ END_TEST
 /* After a reconnect, old deliveries are never acked, even when done. */
 START_TEST(test_old_generation_dropped)
 {
-	struct ack_queue *q = ack_queue_new(record_ack, NULL);
+	struct ack_queue *q = ack_queue_new("t", record_ack, NULL, NULL);
 	struct delivery	*old, *d1, *d2;
 
 	old = ack_track(q, 0, 7);

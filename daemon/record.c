@@ -1,0 +1,103 @@
+/*
+ * record.c: formatter + syslog header + framing, within max_record (see
+ * record.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "config.h"
+#include "event.h"
+#include "format.h"
+#include "record.h"
+#include "syslog.h"
+#include "xmalloc.h"
+
+struct record_recipe {
+	const struct format_ops	*fmt;
+	struct syslog_hdr	 hdr;	/* severity and time set per record */
+	enum framing		 framing;
+	size_t			 max_record;
+	int			 default_severity;
+	char			*hostname;
+};
+
+static int	record_syslog_severity(const char *);
+
+struct record_recipe *
+record_recipe_new(const struct sink_conf *sc, const char *hostname,
+    char **cause)
+{
+	struct record_recipe *r;
+	const struct format_ops *fmt;
+
+	if ((fmt = format_lookup(sc->format)) == NULL) {
+		cause_printf(cause, "sink %s: format %s is not available in "
+		    "this build", sc->name, sc->format);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->fmt = fmt;
+	r->hostname = xstrdup(hostname);
+	r->hdr.style = sc->syslog;
+	r->hdr.facility = sc->facility;
+	r->hdr.hostname = r->hostname;
+	r->hdr.app_name = sc->app_name;
+	r->framing = sc->framing;
+	r->max_record = sc->max_record;
+	r->default_severity = sc->default_severity;
+	return r;
+}
+
+void
+record_recipe_free(struct record_recipe *r)
+{
+	if (r == NULL)
+		return;
+	free(r->hostname);
+	free(r);
+}
+
+char *
+record_make(const struct record_recipe *r, const struct amp_event *ev,
+    const struct format_ctx *in, size_t *lenp)
+{
+	struct format_ctx ctx = *in;
+	struct syslog_hdr h = r->hdr;
+	struct buf	 rec, out;
+	size_t		 hlen;
+	char		*res = NULL;
+
+	h.severity = record_syslog_severity(ev->severity);
+	h.time_ms = ctx.received_ms;
+	/* A trailing LF travels in the same datagram (udp): count it too. */
+	hlen = syslog_header_len(&h) + (r->framing == FRAMING_LF);
+	if (hlen >= r->max_record)
+		return NULL;
+	ctx.default_severity = r->default_severity;
+	ctx.max_len = r->max_record - hlen;
+	buf_init(&rec, 0);
+	buf_init(&out, 0);
+	if (r->fmt->format(ev, &ctx, &rec) == 0 &&
+	    syslog_frame(&h, r->framing, rec.data, rec.len, &out) == 0)
+		res = buf_release(&out, lenp);
+	buf_free(&rec);
+	buf_free(&out);
+	return res;
+}
+
+/* AMP severity to syslog severity: Critical=crit ... none=info. */
+static int
+record_syslog_severity(const char *sev)
+{
+	static const struct { const char *name; int level; } map[] = {
+		{ "Critical", 2 }, { "High", 3 }, { "Medium", 4 }, { "Low", 5 },
+	};
+	size_t	 i;
+
+	for (i = 0; sev != NULL && i < nitems(map); i++)
+		if (strcasecmp(sev, map[i].name) == 0)
+			return map[i].level;
+	return 6;
+}

@@ -1,0 +1,316 @@
+/*
+ * route.c: message -> event -> correlation -> one record per outlet ->
+ * sinks; the sinks' verdicts go straight to the stream's delivery (see
+ * route.h).  Malformed messages are dead-lettered, then acked.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json.h>
+
+#include "ack.h"
+#include "buf.h"
+#include "clock.h"
+#include "config.h"
+#include "console.h"
+#include "corr.h"
+#include "deadletter.h"
+#include "event.h"
+#include "format.h"
+#include "log.h"
+#include "record.h"
+#include "route.h"
+#include "sink.h"
+#include "stats.h"
+#include "status.h"
+#include "stream.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+struct outlet {
+	struct sink		*sink;
+	const struct record_recipe *recipe;
+};
+
+/* One stream's way out. */
+struct lane {
+	struct route		*route;
+	size_t			 index;
+	const struct stream_conf *conf;
+	const struct cloud_conf	*cloud;
+	struct outlet		*outlets;
+	size_t			 noutlets;
+	uint64_t		*ctr;		/* the stream's SST_* row */
+};
+
+struct route {
+	const struct config	*cfg;
+	struct lane		*lanes;
+	size_t			 nlanes;
+	struct corr		*corr;
+};
+
+static const char *route_check_body(const char *, size_t);
+static void	route_event(struct lane *, const struct amp_event *,
+		    struct delivery *, int64_t, const struct corr_info *);
+static void	route_links(struct lane *, const struct amp_event *,
+		    struct format_ctx *, struct buf *, struct buf *,
+		    struct buf *);
+static void	route_record_done(void *, enum sink_result);
+static void	route_deadletter(struct lane *, const char *, size_t,
+		    const char *, struct delivery *, int64_t);
+static char	*route_alert_event(const struct corr_detection *, int64_t,
+		    struct amp_event *);
+
+struct route *
+route_new(const struct config *cfg, struct sink **sinks,
+    struct record_recipe **recipes, struct stats *stats)
+{
+	const struct stream_conf *sc;
+	struct route	*r;
+	struct lane	*l;
+	size_t		 i, k;
+
+	r = xcalloc(1, sizeof(*r));
+	r->cfg = cfg;
+	r->nlanes = cfg->nstreams;
+	r->lanes = xcalloc(r->nlanes, sizeof(*r->lanes));
+	for (i = 0; i < r->nlanes; i++) {
+		l = &r->lanes[i];
+		sc = &cfg->streams[i];
+		l->route = r;
+		l->index = i;
+		l->conf = sc;
+		l->cloud = sc->cloud ? config_cloud(cfg, sc->cloud) : NULL;
+		l->ctr = stats_stream_row(stats, i);
+		l->noutlets = sc->nsinks;
+		l->outlets = xcalloc(sc->nsinks, sizeof(*l->outlets));
+		for (k = 0; k < sc->nsinks; k++) {
+			l->outlets[k].sink = sinks[sc->sinks[k]];
+			l->outlets[k].recipe = recipes[sc->sinks[k]];
+		}
+	}
+	return r;
+}
+
+void
+route_free(struct route *r)
+{
+	size_t	 i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nlanes; i++)
+		free(r->lanes[i].outlets);
+	free(r->lanes);
+	free(r);
+}
+
+void
+route_set_corr(struct route *r, struct corr *corr)
+{
+	r->corr = corr;
+}
+
+void *
+route_lane(struct route *r, size_t stream)
+{
+	return &r->lanes[stream];
+}
+
+void
+route_message(struct stream *st __unused, const char *body, size_t len,
+    struct delivery *d, void *arg)
+{
+	struct lane	*l = arg;
+	struct amp_event ev;
+	struct corr_info info;
+	const char	*reason;
+	int64_t		 received = clock_now_ms();
+
+	if ((reason = route_check_body(body, len)) == NULL &&
+	    event_parse(&ev, body, len, &reason) == 0) {
+		corr_observe(l->route->corr, &ev, l->index, received, &info);
+		route_event(l, &ev, d, received, &info);
+		event_clear(&ev);
+		return;
+	}
+	route_deadletter(l, body, len, reason, d, received);
+}
+
+/* JSON is UTF-8 (RFC 8259); json-c would let bad bytes through. */
+static const char *
+route_check_body(const char *body, size_t len)
+{
+	if (len > EVENT_MAX_BODY)
+		return "body too large";
+	if (!utf8_valid(body, len))
+		return "not valid UTF-8 (or holds NUL bytes)";
+	return NULL;
+}
+
+/*
+ * One record per outlet, each holding the delivery d until its sink took it
+ * (d is NULL for ampstream's own alerts: nothing to ack).
+ */
+static void
+route_event(struct lane *l, const struct amp_event *ev, struct delivery *d,
+    int64_t received, const struct corr_info *info)
+{
+	const struct outlet *o;
+	struct format_ctx ctx;
+	struct buf	 base, url, furl;
+	char		*rec;
+	size_t		 i, len;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.stream = l->conf->name;
+	ctx.cloud = l->cloud ? l->cloud->name : NULL;
+	ctx.received_ms = received;
+	ctx.corr = info;
+	route_links(l, ev, &ctx, &base, &url, &furl);
+	for (i = 0; i < l->noutlets; i++) {
+		o = &l->outlets[i];
+		if ((rec = record_make(o->recipe, ev, &ctx, &len)) == NULL) {
+			log_warnx("stream %s: event %s does not fit sink %s "
+			    "(max_record %zu)", l->conf->name, ev->id_str,
+			    sink_conf(o->sink)->name,
+			    sink_conf(o->sink)->max_record);
+			continue;
+		}
+		if (d != NULL)
+			ack_hold(d);
+		sink_submit(o->sink, rec, len, route_record_done, d);
+	}
+	if (d != NULL)
+		ack_release(d, true);
+	buf_free(&base);
+	buf_free(&url);
+	buf_free(&furl);
+}
+
+/* The event's console links, for every record made of it. */
+static void
+route_links(struct lane *l, const struct amp_event *ev,
+    struct format_ctx *ctx, struct buf *base, struct buf *url,
+    struct buf *furl)
+{
+	buf_init(base, 0);
+	buf_init(url, 0);
+	buf_init(furl, 0);
+	if (console_base_for(ev, l->cloud ? l->cloud->console_url : NULL,
+	    l->conf->host, base) == -1)
+		return;
+	if (console_url(ev, base->data, url) == 0)
+		ctx->console_url = url->data;
+	if (console_file_url(ev, base->data, furl) == 0)
+		ctx->file_console_url = furl->data;
+}
+
+/* A sink's verdict on one record goes straight to the message's delivery. */
+static void
+route_record_done(void *arg, enum sink_result res)
+{
+	struct delivery	*d = arg;
+
+	if (d == NULL)
+		return;
+	/* FATAL: this sink can never take it; do not hold the message. */
+	if (res == SINK_FATAL)
+		log_warnx("stream %s: a record was refused for good by a sink "
+		    "(see above); the message is acked for its other sinks",
+		    ack_name(d));
+	ack_release(d, res != SINK_CANCELLED);
+}
+
+/* Keep the message on disk and ack it; if that fails, never ack it. */
+static void
+route_deadletter(struct lane *l, const char *body, size_t len,
+    const char *reason, struct delivery *d, int64_t received)
+{
+	int	 ok;
+
+	ok = deadletter_write(l->route->cfg->state_dir, l->conf->name, body,
+	    len, reason, received) == 0;
+	if (ok) {
+		l->ctr[SST_DEADLETTERED]++;
+		log_warnx("stream %s: message dead-lettered: %s", l->conf->name,
+		    reason);
+	}
+	ack_release(d, ok);
+}
+
+/*
+ * A detection had no outcome for unresolved_alert seconds: one record saying
+ * so, on the stream it came from.  No AMQP message waits for it.
+ */
+void
+route_alert(const struct corr_detection *det, void *arg)
+{
+	struct route	*r = arg;
+	struct amp_event ev;
+	struct corr_info info;
+	int64_t		 now = clock_now_ms();
+	size_t		 i = det->stream < r->nlanes ? det->stream : 0;
+	char		*body;
+
+	if (r->nlanes == 0)
+		return;
+	if ((body = route_alert_event(det, now, &ev)) == NULL)
+		return;
+	memset(&info, 0, sizeof(info));
+	info.state = CORR_UNRESOLVED;
+	info.det = det;
+	route_event(&r->lanes[i], &ev, NULL, now, &info);
+	event_clear(&ev);
+	free(body);
+}
+
+static void
+add_str(json_object *o, const char *key, const char *val)
+{
+	if (val != NULL && *val != '\0')
+		json_object_object_add(o, key, json_object_new_string(val));
+}
+
+/* The alert as AMP-shaped JSON: event_type_id 0 is ampstream's own. */
+static char *
+route_alert_event(const struct corr_detection *det, int64_t now,
+    struct amp_event *ev)
+{
+	json_object	*o, *computer, *file, *identity;
+	const char	*reason;
+	char		*body;
+
+	o = json_object_new_object();
+	computer = json_object_new_object();
+	file = json_object_new_object();
+	identity = json_object_new_object();
+	add_str(o, "event_type", "Unresolved Detection");
+	json_object_object_add(o, "event_type_id", json_object_new_int64(0));
+	json_object_object_add(o, "timestamp",
+	    json_object_new_int64(now / 1000));
+	add_str(o, "detection", det->detection);
+	add_str(o, "detection_id", det->detection_id);
+	add_str(o, "connector_guid", det->connector_guid);
+	add_str(o, "severity", det->severity);
+	add_str(computer, "hostname", det->hostname);
+	add_str(computer, "connector_guid", det->connector_guid);
+	add_str(file, "file_name", det->file_name);
+	add_str(file, "file_path", det->file_path);
+	add_str(identity, "sha256", det->sha256);
+	json_object_object_add(file, "identity", identity);
+	json_object_object_add(o, "computer", computer);
+	json_object_object_add(o, "file", file);
+	body = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	if (event_parse(ev, body, strlen(body), &reason) == -1) {
+		log_warnx("correlation: alert for %s: %s", det->detection_id,
+		    reason);
+		free(body);
+		return NULL;
+	}
+	return body;
+}

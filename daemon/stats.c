@@ -1,0 +1,251 @@
+/* stats.c: the counters and what is made of them (see stats.h). */
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <json.h>
+
+#include "buf.h"
+#include "config.h"
+#include "corr.h"
+#include "log.h"
+#include "notify.h"
+#include "sink.h"
+#include "stats.h"
+#include "status.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+struct stats {
+	const struct config	*cfg;
+	uint64_t		(*stream)[SST_MAX];
+	uint64_t		(*sink)[SSK_MAX];
+	struct stream		**streams;
+	struct sink		**sinks;
+	const struct corr	*corr;
+	struct event		*ev;
+	time_t			 logged;
+};
+
+static void	stats_cb(int, short, void *);
+static json_object *stats_json(struct stats *, bool);
+static json_object *stats_stream_json(struct stats *, size_t);
+static json_object *stats_sink_json(struct stats *, size_t);
+static json_object *stats_corr_json(const struct corr *);
+static void	stats_add_ctrs(json_object *, const struct status_counter *,
+		    const uint64_t *, size_t);
+static void	stats_log_part(const char *, json_object *,
+		    const struct status_counter *, size_t);
+
+struct stats *
+stats_new(struct event_base *base, const struct config *cfg)
+{
+	struct stats	*st;
+
+	st = xcalloc(1, sizeof(*st));
+	st->cfg = cfg;
+	st->stream = xcalloc(cfg->nstreams, sizeof(*st->stream));
+	st->sink = xcalloc(cfg->nsinks, sizeof(*st->sink));
+	if ((st->ev = event_new(base, -1, EV_PERSIST, stats_cb, st)) == NULL)
+		fatalx("%s: event_new", __func__);
+	return st;
+}
+
+uint64_t *
+stats_stream_row(struct stats *st, size_t i)
+{
+	return st->stream[i];
+}
+
+uint64_t *
+stats_sink_row(struct stats *st, size_t i)
+{
+	return st->sink[i];
+}
+
+void
+stats_start(struct stats *st, struct stream **streams, struct sink **sinks,
+    const struct corr *corr)
+{
+	struct timeval	 tv = { STATS_STATUS_SEC, 0 };
+
+	st->streams = streams;
+	st->sinks = sinks;
+	st->corr = corr;
+	event_add(st->ev, &tv);
+}
+
+/* Every STATS_STATUS_SEC: STATUS= for systemd, status.json for ampstreamctl. */
+static void
+stats_cb(int fd __unused, short ev __unused, void *arg)
+{
+	struct stats	*st = arg;
+	json_object	*o = stats_json(st, false);
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	status_line(o, &b);
+	notify_status("%s", b.data);
+	status_write(st->cfg->state_dir, o);
+	if (time(NULL) - st->logged >= STATS_LOG_SEC) {
+		log_info("status: %s", b.data);
+		st->logged = time(NULL);
+	}
+	buf_free(&b);
+	json_object_put(o);
+}
+
+/* The last status.json, and the counters in the log: "stream s1: delivered=...". */
+void
+stats_finish(struct stats *st, bool stopped)
+{
+	json_object	*o, *a, *c;
+	size_t		 i;
+
+	if (st->streams == NULL)
+		return;
+	event_del(st->ev);
+	o = stats_json(st, stopped);
+	status_write(st->cfg->state_dir, o);
+	a = json_object_object_get(o, STATUS_STREAMS);
+	for (i = 0; i < json_object_array_length(a); i++)
+		stats_log_part("stream", json_object_array_get_idx(a, i),
+		    status_stream_ctrs, SST_MAX);
+	c = json_object_object_get(o, STATUS_CORR);
+	stats_log_part(NULL, c, status_corr_ctrs, SCO_MAX);
+	a = json_object_object_get(o, STATUS_SINKS);
+	for (i = 0; i < json_object_array_length(a); i++)
+		stats_log_part("sink", json_object_array_get_idx(a, i),
+		    status_sink_ctrs, SSK_MAX);
+	json_object_put(o);
+}
+
+/* "KIND NAME: key=value ..." (or "correlation: ...") in table order. */
+static void
+stats_log_part(const char *kind, json_object *o,
+    const struct status_counter *tab, size_t n)
+{
+	struct buf	 b;
+	json_object	*v;
+	size_t		 i;
+
+	buf_init(&b, 0);
+	if (kind != NULL)
+		buf_printf(&b, "%s %s:", kind,
+		    json_object_get_string(json_object_object_get(o, "name")));
+	else
+		buf_printf(&b, "%s:", STATUS_CORR);
+	for (i = 0; i < n; i++) {
+		v = json_object_object_get(o, tab[i].key);
+		buf_printf(&b, " %s=%llu", tab[i].key,
+		    (unsigned long long)json_object_get_uint64(v));
+	}
+	log_info("%s", b.data);
+	buf_free(&b);
+}
+
+void
+stats_free(struct stats *st)
+{
+	if (st == NULL)
+		return;
+	event_free(st->ev);
+	free(st->stream);
+	free(st->sink);
+	free(st);
+}
+
+/* The daemon's counters as JSON (status.h); stopped on the way out. */
+static json_object *
+stats_json(struct stats *st, bool stopped)
+{
+	json_object	*o, *a;
+	size_t		 i;
+
+	o = json_object_new_object();
+	a = json_object_new_array();
+	for (i = 0; i < st->cfg->nstreams; i++)
+		json_object_array_add(a, stats_stream_json(st, i));
+	json_object_object_add(o, STATUS_STREAMS, a);
+	json_object_object_add(o, STATUS_CORR, stats_corr_json(st->corr));
+	a = json_object_new_array();
+	for (i = 0; i < st->cfg->nsinks; i++)
+		json_object_array_add(a, stats_sink_json(st, i));
+	json_object_object_add(o, STATUS_SINKS, a);
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "updated",
+	    json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(o, "interval",
+	    json_object_new_int(STATS_STATUS_SEC));
+	json_object_object_add(o, "stopped", json_object_new_boolean(stopped));
+	json_object_object_add(o, "version",
+	    json_object_new_string(AMPSTREAM_VERSION));
+	return o;
+}
+
+static void
+stats_add_ctrs(json_object *o, const struct status_counter *tab,
+    const uint64_t *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		json_object_object_add(o, tab[i].key,
+		    json_object_new_uint64(v[i]));
+}
+
+static json_object *
+stats_stream_json(struct stats *st, size_t i)
+{
+	struct stream	*s = st->streams[i];
+	json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "name",
+	    json_object_new_string(st->cfg->streams[i].name));
+	json_object_object_add(o, "connected",
+	    json_object_new_boolean(stream_connected(s)));
+	json_object_object_add(o, "state", json_object_new_string(
+	    stream_connected(s) ? "connected" : stream_suspended(s) ?
+	    "suspended (sink full)" : "disconnected"));
+	stats_add_ctrs(o, status_stream_ctrs, st->stream[i], SST_MAX);
+	return o;
+}
+
+static json_object *
+stats_sink_json(struct stats *st, size_t i)
+{
+	const struct sink *s = st->sinks[i];
+	const struct sink_conf *sc = &st->cfg->sinks[i];
+	json_object	*o = json_object_new_object();
+
+	st->sink[i][SSK_IN_SPOOL] = sink_spool_records(s);
+	json_object_object_add(o, "name", json_object_new_string(sc->name));
+	json_object_object_add(o, "type", json_object_new_string(sc->type));
+	json_object_object_add(o, "up", json_object_new_boolean(sink_up(s)));
+	json_object_object_add(o, "spool",
+	    json_object_new_boolean(sink_has_spool(s)));
+	json_object_object_add(o, "spool_full",
+	    json_object_new_boolean(sink_blocked(s, NULL)));
+	stats_add_ctrs(o, status_sink_ctrs, st->sink[i], SSK_MAX);
+	return o;
+}
+
+static json_object *
+stats_corr_json(const struct corr *c)
+{
+	const struct corr_stats *cs = corr_stats(c);
+	json_object	*o = json_object_new_object();
+	uint64_t	 v[SCO_MAX];
+
+	v[SCO_ENTRIES] = cs->entries;
+	v[SCO_STORED] = cs->stored;
+	v[SCO_MATCHED] = cs->matched;
+	v[SCO_UNMATCHED] = cs->unmatched;
+	v[SCO_EXPIRED] = cs->expired;
+	v[SCO_EVICTED] = cs->evicted;
+	v[SCO_DUPLICATES] = cs->duplicates;
+	v[SCO_ALERTS] = cs->alerts;
+	stats_add_ctrs(o, status_corr_ctrs, v, SCO_MAX);
+	return o;
+}
