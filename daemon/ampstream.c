@@ -229,6 +229,7 @@ run(struct daemon *d)
 	for (;;) {
 		if (daemon_build(d) == -1) {
 			d->result = RUN_FAIL;
+			daemon_teardown(d);
 			break;
 		}
 		notify_ready();
