@@ -37,20 +37,20 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "corr.h"
+#include "crc32.h"
 #include "event.h"
+#include "fsio.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define CORR_TICK_SEC		1
 #define CORR_MIN_BUCKETS	64
@@ -153,7 +153,6 @@ struct corr {
 };
 
 static void	 corr_timer_cb(int, short, void *);
-static int64_t	 corr_now_ms(void);
 static const struct corr_type *corr_type_of(int64_t);
 static enum corr_family corr_family_of(const struct corr_entry *);
 static uint32_t	 corr_hash(enum corr_family, const char *);
@@ -183,7 +182,6 @@ static void	 corr_outcome(struct corr *, const struct corr_type *,
 		    const struct amp_event *, int64_t, struct corr_info *);
 static void	 corr_expire(struct corr *, int64_t);
 static void	 corr_alerts(struct corr *, int64_t);
-static uint32_t	 crc32_update(uint32_t, const void *, size_t);
 static void	 put_u16(unsigned char *, uint16_t);
 static void	 put_u32(unsigned char *, uint32_t);
 static void	 put_u64(unsigned char *, uint64_t);
@@ -192,9 +190,7 @@ static uint64_t	 get_u64(const unsigned char *);
 static int	 snap_out(FILE *, const void *, size_t, uint32_t *);
 static int	 snap_put_entry(FILE *, const struct corr_entry *,
 		    uint32_t *);
-static int	 snap_write(const struct corr *, FILE *);
-static int	 snap_save_tmp(const struct corr *, const char *);
-static void	 snap_sync_dir(const char *);
+static int	 snap_write(FILE *, void *);
 static int	 snap_in(struct snap_in *, void *, size_t);
 static int	 snap_header(struct snap_in *, uint64_t *);
 static int	 snap_read_strs(struct snap_in *, struct corr_strs *);
@@ -214,8 +210,7 @@ corr_new(struct event_base *base, const struct corr_conf *conf,
 	struct corr	*c;
 	struct timeval	 tv = { CORR_TICK_SEC, 0 };
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		fatal("%s", __func__);
+	c = xcalloc(1, sizeof(*c));
 	c->conf = *conf;
 	if (c->conf.max_entries == 0)
 		c->conf.max_entries = 1;
@@ -225,8 +220,7 @@ corr_new(struct event_base *base, const struct corr_conf *conf,
 	c->arg = arg;
 	TAILQ_INIT(&c->ages);
 	c->nbuckets = CORR_MIN_BUCKETS;
-	if ((c->buckets = calloc(c->nbuckets, sizeof(*c->buckets))) == NULL)
-		fatal("%s", __func__);
+	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
 	if (base != NULL) {
 		c->timer = event_new(base, -1, EV_PERSIST, corr_timer_cb, c);
 		if (c->timer == NULL || event_add(c->timer, &tv) == -1)
@@ -254,18 +248,7 @@ corr_timer_cb(int fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	corr_tick(arg, corr_now_ms());
-}
-
-/* The wall clock in epoch ms, the clock callers pass as now_ms. */
-static int64_t
-corr_now_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		fatal("clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	corr_tick(arg, clock_now_ms());
 }
 
 /* The table entry of a correlated event type, or NULL. */
@@ -341,8 +324,7 @@ corr_entry_new(const struct corr_strs *v, const struct corr_type *t)
 
 	for (i = 0; i < CORR_NSTR; i++)
 		n += v->len[i] + 1;
-	if ((e = calloc(1, offsetof(struct corr_entry, str) + n)) == NULL)
-		fatal("%s", __func__);
+	e = xcalloc(1, offsetof(struct corr_entry, str) + n);
 	e->type = (uint8_t)(t - corr_types);
 	for (i = 0, n = 0; i < CORR_NSTR; i++) {
 		e->off[i] = (uint16_t)n;	/* < 9 * (CORR_FIELD_MAX + 1) */
@@ -428,8 +410,7 @@ corr_grow(struct corr *c)
 	struct corr_entry	**nb, *e;
 	size_t			 n = c->nbuckets * 2;
 
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
-		fatal("%s", __func__);
+	nb = xcalloc(n, sizeof(*nb));
 	TAILQ_FOREACH(e, &c->ages, age) {
 		e->next = nb[e->hash & (n - 1)];
 		nb[e->hash & (n - 1)] = e;
@@ -657,28 +638,6 @@ corr_entry_size(const struct corr *c)
 	return n + 2 * sizeof(struct corr_entry *);
 }
 
-/* CRC-32 (IEEE 802.3, reflected), table built on first use. */
-static uint32_t
-crc32_update(uint32_t crc, const void *buf, size_t len)
-{
-	static uint32_t		 table[256];
-	const unsigned char	*p = buf;
-	uint32_t		 v;
-	int			 i, k;
-
-	if (table[1] == 0) {
-		for (i = 0; i < 256; i++) {
-			for (v = (uint32_t)i, k = 0; k < 8; k++)
-				v = v & 1 ? 0xedb88320u ^ (v >> 1) : v >> 1;
-			table[i] = v;
-		}
-	}
-	crc = ~crc;
-	while (len-- > 0)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
 static void
 put_u16(unsigned char *p, uint16_t v)
 {
@@ -751,8 +710,9 @@ snap_put_entry(FILE *f, const struct corr_entry *e, uint32_t *crc)
 
 /* Write header, records (oldest first) and CRC trailer to f. */
 static int
-snap_write(const struct corr *c, FILE *f)
+snap_write(FILE *f, void *arg)
 {
+	const struct corr	*c = arg;
 	unsigned char		 hdr[SNAP_HDR_SIZE], tr[4];
 	const struct corr_entry	*e;
 	uint32_t		 crc = 0;
@@ -770,79 +730,15 @@ snap_write(const struct corr *c, FILE *f)
 	return fwrite(tr, sizeof(tr), 1, f) == 1 ? 0 : -1;
 }
 
-/* Write the snapshot to tmp (mode 0600) and fsync it. */
-static int
-snap_save_tmp(const struct corr *c, const char *tmp)
-{
-	FILE	*f = NULL;
-	int	 fd, saved;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || fchmod(fd, 0600) == -1)
-		goto fail;
-	if ((f = fdopen(fd, "w")) == NULL)
-		goto fail;
-	fd = -1;
-	if (snap_write(c, f) == -1 || fflush(f) == EOF ||
-	    fsync(fileno(f)) == -1)
-		goto fail;
-	if (fclose(f) == EOF)
-		return -1;
-	return 0;
-fail:
-	saved = errno;
-	if (f != NULL)
-		fclose(f);
-	if (fd != -1)
-		close(fd);
-	errno = saved;
-	return -1;
-}
-
-/* Make the rename durable: fsync the directory holding path (best effort). */
-static void
-snap_sync_dir(const char *path)
-{
-	char		 dir[PATH_MAX] = ".";
-	const char	*slash = strrchr(path, '/');
-	size_t		 n;
-	int		 fd;
-
-	if (slash != NULL) {
-		if ((n = (size_t)(slash - path)) == 0)
-			n = 1;			/* the root */
-		if (n >= sizeof(dir))
-			return;
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	(void)fsync(fd);
-	close(fd);
-}
-
 /* Save the table to path atomically: path.tmp, fsync, rename. */
 int
 corr_save(const struct corr *c, const char *path)
 {
-	char	 tmp[PATH_MAX];
-	int	 saved;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		log_warnx("%s: %s: path too long", __func__, path);
+	if (fsio_replace(path, 0600, true, snap_write, (void *)c) == -1) {
+		log_warn("%s: %s", __func__, path);
 		return -1;
 	}
-	if (snap_save_tmp(c, tmp) == -1 || rename(tmp, path) == -1)
-		goto fail;
-	snap_sync_dir(path);
 	return 0;
-fail:
-	saved = errno;
-	(void)unlink(tmp);
-	errno = saved;
-	log_warn("%s: %s", __func__, path);
-	return -1;
 }
 
 /* Read n of the bytes left before the trailer into p, adding to the CRC. */
@@ -1033,8 +929,7 @@ corr_load(struct corr *c, const char *path, int64_t now_ms)
 		log_warn("correlation snapshot %s", path);
 		return -1;
 	}
-	if ((r.buf = malloc(CORR_NSTR * CORR_FIELD_MAX)) == NULL)
-		fatal("%s", __func__);
+	r.buf = xmalloc(CORR_NSTR * CORR_FIELD_MAX);
 	if (snap_header(&r, &count) == -1 ||
 	    snap_records(c, &r, count, now_ms) == -1 ||
 	    snap_trailer(&r) == -1)
