@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <json-c/json.h>
 
 #include "clock.h"
 #include "corr_int.h"
@@ -79,6 +80,11 @@ static void	 corr_outcome(struct corr *, const struct corr_type *,
 		    const struct amp_event *, int64_t, struct corr_info *);
 static void	 corr_expire(struct corr *, int64_t);
 static void	 corr_alerts(struct corr *, int64_t);
+static const char *corr_nonempty(const char *);
+static struct json_object *corr_alert_json(const struct amp_event *,
+		    int64_t);
+static void	 corr_json_add(struct json_object *, const char *,
+		    const char *);
 
 /* Create an empty table; with a base, a timer ticks each second. */
 struct corr *
@@ -521,4 +527,79 @@ corr_entry_size(const struct corr *c)
 	else
 		n = c->bytes / c->stats.entries;
 	return n + 2 * sizeof(struct corr_entry *);
+}
+
+/*
+ * The alert as an event.  It used to be built as JSON text and parsed back;
+ * the fields are what that gave (an empty string was left out, so is NULL),
+ * and the JSON, still the body the JSON formatter forwards, is made from
+ * them.
+ */
+void
+corr_alert_event(const struct corr_detection *det, int64_t now_ms,
+    struct amp_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->event_type = "Unresolved Detection";
+	ev->event_type_id = 0;
+	if (now_ms / 1000 > 0)
+		ev->timestamp = now_ms / 1000;
+	ev->detection = corr_nonempty(det->detection);
+	ev->detection_id = corr_nonempty(det->detection_id);
+	ev->connector_guid = corr_nonempty(det->connector_guid);
+	ev->severity = corr_nonempty(det->severity);
+	ev->hostname = corr_nonempty(det->hostname);
+	ev->file_name = corr_nonempty(det->file_name);
+	ev->file_path = corr_nonempty(det->file_path);
+	ev->sha256 = corr_nonempty(det->sha256);
+	ev->root = corr_alert_json(ev, now_ms);
+	ev->body = json_object_to_json_string_ext(ev->root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (ev->body == NULL)
+		fatalx("%s: out of memory", __func__);
+	ev->body_len = strlen(ev->body);
+}
+
+static const char *
+corr_nonempty(const char *s)
+{
+	return s[0] != '\0' ? s : NULL;
+}
+
+/* The alert event's JSON, its members in the order they always had. */
+static struct json_object *
+corr_alert_json(const struct amp_event *ev, int64_t now_ms)
+{
+	struct json_object	*o, *computer, *file, *identity;
+
+	o = json_object_new_object();
+	computer = json_object_new_object();
+	file = json_object_new_object();
+	identity = json_object_new_object();
+	if (o == NULL || computer == NULL || file == NULL || identity == NULL)
+		fatalx("%s: out of memory", __func__);
+	corr_json_add(o, "event_type", ev->event_type);
+	json_object_object_add(o, "event_type_id", json_object_new_int64(0));
+	json_object_object_add(o, "timestamp",
+	    json_object_new_int64(now_ms / 1000));
+	corr_json_add(o, "detection", ev->detection);
+	corr_json_add(o, "detection_id", ev->detection_id);
+	corr_json_add(o, "connector_guid", ev->connector_guid);
+	corr_json_add(o, "severity", ev->severity);
+	corr_json_add(computer, "hostname", ev->hostname);
+	corr_json_add(computer, "connector_guid", ev->connector_guid);
+	corr_json_add(file, "file_name", ev->file_name);
+	corr_json_add(file, "file_path", ev->file_path);
+	corr_json_add(identity, "sha256", ev->sha256);
+	json_object_object_add(file, "identity", identity);
+	json_object_object_add(o, "computer", computer);
+	json_object_object_add(o, "file", file);
+	return o;
+}
+
+static void
+corr_json_add(struct json_object *o, const char *key, const char *val)
+{
+	if (val != NULL)
+		json_object_object_add(o, key, json_object_new_string(val));
 }
