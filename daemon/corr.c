@@ -61,6 +61,7 @@ static enum corr_family corr_family_of(const struct corr_entry *);
 static uint32_t	 corr_hash(enum corr_family, const char *);
 static struct corr_entry *corr_find(const struct corr *, enum corr_family,
 		    const char *);
+static bool	 corr_keyable(const char *);
 static size_t	 corr_malloc_size(size_t);
 static size_t	 corr_alloc_size(const struct corr_entry *);
 static const struct corr_detection *corr_view(struct corr_detection *,
@@ -186,6 +187,13 @@ corr_find(const struct corr *c, enum corr_family family, const char *key)
 		    strcmp(e->str, key) == 0)		/* detection_id */
 			return e;
 	return NULL;
+}
+
+/* Whether a detection_id is short enough to be a key of the table. */
+static bool
+corr_keyable(const char *id)
+{
+	return strnlen(id, CORR_ID_MAX + 1) <= CORR_ID_MAX;
 }
 
 /* What malloc takes for n bytes: glibc's chunk, header and rounding. */
@@ -402,7 +410,7 @@ corr_observe(struct corr *c, const struct amp_event *ev, size_t stream,
 		return;
 	if (t->outcome != NULL)
 		corr_outcome(c, t, ev, now_ms, info);
-	else if (strnlen(ev->detection_id, CORR_ID_MAX + 1) <= CORR_ID_MAX)
+	else if (corr_keyable(ev->detection_id))
 		corr_detected(c, t, ev, stream, now_ms, info);
 }
 
@@ -438,7 +446,7 @@ corr_outcome(struct corr *c, const struct corr_type *t,
 	struct corr_entry	*e = NULL;
 	int64_t			 d;
 
-	if (strnlen(ev->detection_id, CORR_ID_MAX + 1) <= CORR_ID_MAX)
+	if (corr_keyable(ev->detection_id))
 		e = corr_find(c, t->family, ev->detection_id);
 	if (e == NULL) {
 		c->stats.unmatched++;

@@ -192,12 +192,9 @@ snap_header(struct snap_in *r, uint64_t *count)
 	unsigned char	 hdr[SNAP_HDR_SIZE];
 	struct stat	 st;
 
-	if (fstat(fileno(r->f), &st) == -1 ||
-	    st.st_size < SNAP_HDR_SIZE + 4) {
-		log_warnx("correlation snapshot %s: truncated", r->path);
-		return -1;
-	}
-	r->left = (uint64_t)st.st_size - 4;
+	r->left = 0;			/* no size: reads as truncated */
+	if (fstat(fileno(r->f), &st) == 0 && st.st_size >= 4)
+		r->left = (uint64_t)st.st_size - 4;
 	if (snap_in(r, hdr, sizeof(hdr)) == -1) {
 		log_warnx("correlation snapshot %s: truncated", r->path);
 		return -1;
