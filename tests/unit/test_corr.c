@@ -18,11 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "clock.h"
 #include "corr.h"
+#include "crc32.h"
 #include "event.h"
 #include "log.h"
 #include "unit.h"
@@ -386,14 +387,12 @@ START_TEST(test_expiry_timer)
 	struct corr		*c;
 	struct corr_info	 info;
 	struct timeval		 tv = { 1, 200000 };
-	struct timespec		 ts;
 	struct event		*stop;
 	int64_t			 now;
 
 	ck_assert_ptr_nonnull(base);
 	c = corr_new(base, &conf, on_alert, NULL);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = clock_now_ms();
 	/* It arrived 0.5 s ago: the first tick (1 s) finds it past ttl. */
 	observe_file(c, "threat_detected_1", now - 500, &info);
 	ck_assert_uint_eq(corr_stats(c)->entries, 1);
@@ -731,26 +730,11 @@ START_TEST(test_snapshot_bounded)
 }
 END_TEST
 
-/* The snapshot's CRC-32, to forge a well-summed but bad record. */
-static uint32_t
-crc32_ieee(const unsigned char *p, size_t n)
-{
-	uint32_t	 crc = 0xffffffffu;
-	int		 k;
-
-	while (n-- > 0) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
-	}
-	return ~crc;
-}
-
 /* Put a right CRC trailer on a forged snapshot. */
 static void
 set_crc(unsigned char *q, size_t n)
 {
-	uint32_t	 crc = crc32_ieee(q, n - 4);
+	uint32_t	 crc = crc32_update(0, q, n - 4);
 	int		 i;
 
 	for (i = 0; i < 4; i++)
@@ -807,6 +791,8 @@ START_TEST(test_snapshot_corrupt)
 	int		 level = log_getlevel();
 
 	log_setlevel(LOG_LEVEL_ERROR);		/* each refusal warns */
+	/* The trailer is IEEE's CRC-32: its check value. */
+	ck_assert_uint_eq(crc32_update(0, "123456789", 9), 0xcbf43926u);
 	snprintf(good, sizeof(good), "%s/good", tmpdir);
 	snprintf(bad, sizeof(bad), "%s/bad", tmpdir);
 	observe_synth(c, DETECTED, "d1", "1", NOW);
