@@ -1,15 +1,14 @@
 /*
- * corr.c: the correlation table (see corr.h).
+ * corr.c: the correlation table (see corr.h); its snapshot file is
+ * corr_snap.c.
  *
  * One chained hash table (FNV-1a over the pair family and the detection_id,
  * power-of-two buckets, doubled to keep the load at most 1) and one TAILQ in
  * arrival order, which serves eviction, expiry and unresolved alerts oldest
- * first.  An entry is one malloc: struct corr_entry, then its strings
- * packed, each NUL-terminated, found by their offsets.  The struct
- * corr_detection a caller sees is a view built on demand, its pointers
- * into the entry (nine pointers an entry would cost 72 bytes).  A matched
- * entry leaves the table but is kept (held) until the next call, for
- * info->det.
+ * first.  An entry is one malloc (corr_int.h).  The struct corr_detection a
+ * caller sees is a view built on demand, its pointers into the entry (nine
+ * pointers an entry would cost 72 bytes).  A matched entry leaves the table
+ * but is kept (held) until the next call, for info->det.
  *
  * Ages are arrival times: the now_ms the caller passes (epoch ms, the clock
  * the timer reads, CLOCK_REALTIME), not event timestamps, which are old
@@ -20,59 +19,24 @@
  * is reported CORR_UNCORRELATED and counted unmatched; nothing waits for it.
  * The detection arriving later is stored as pending as usual (its outcome has
  * gone by, so it expires or raises its unresolved alert).
- *
- * Snapshot (corr_save/corr_load), all integers little-endian:
- *	header	"AMPSCORR", u32 version (2), u32 strings per record (9),
- *		u64 count
- *	records	count times: i64 stored_ms, i64 detected_ms, i64
- *		event_type_id, u64 stream, u32 flags (1: alert fired), then
- *		each string field of struct corr_detection in corr_strfields
- *		order as u16 length and that many bytes (no NUL, at most the
- *		field's cap)
- *	trailer	u32 CRC-32 (IEEE) of header and records
- * Records are oldest first, so a bounded load keeps the newest.  Any other
- * version (1 had fixed-size strings) is refused.
  */
-#include <sys/queue.h>
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
+#include <json-c/json.h>
 
-#include "config.h"
-#include "corr.h"
+#include "clock.h"
+#include "corr_int.h"
 #include "event.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define CORR_TICK_SEC		1
 #define CORR_MIN_BUCKETS	64
-#define CORR_MAX_MS		INT64_C(253402300799999) /* 9999-12-31 */
 
-#define SNAP_MAGIC		"AMPSCORR"
-#define SNAP_VERSION		2
-#define SNAP_HDR_SIZE		24
-#define SNAP_FIXED_SIZE		36
-#define SNAP_ALERTED		0x1u
-
-enum corr_family {
-	FAM_THREAT,
-	FAM_RETRO,
-};
-
-/* The correlated event types: per family one detection and two outcomes. */
-static const struct corr_type {
-	int64_t		 id;
-	enum corr_family family;
-	const char	*outcome;	/* NULL: the detection */
-} corr_types[] = {
+/* The correlated event types. */
+static const struct corr_type corr_types[] = {
 	{ INT64_C(1090519054), FAM_THREAT, NULL },	/* Threat Detected */
 	{ INT64_C(553648143), FAM_THREAT, "quarantined" },
 	{ INT64_C(2164260880), FAM_THREAT, "quarantine failed" },
@@ -83,10 +47,7 @@ static const struct corr_type {
 
 #define SF(f, max)	{ offsetof(struct corr_detection, f), max }
 /* The string fields of a detection and their caps, in snapshot order. */
-static const struct corr_strfield {
-	size_t		 off;
-	size_t		 max;		/* bytes, without the NUL */
-} corr_strfields[] = {
+const struct corr_strfield corr_strfields[CORR_NSTR] = {
 	SF(detection_id, CORR_ID_MAX), SF(event_id, CORR_FIELD_MAX),
 	SF(detection, CORR_FIELD_MAX), SF(connector_guid, CORR_FIELD_MAX),
 	SF(hostname, CORR_FIELD_MAX), SF(file_name, CORR_FIELD_MAX),
@@ -94,84 +55,21 @@ static const struct corr_strfield {
 	SF(severity, CORR_FIELD_MAX),
 };
 #undef SF
-#define CORR_NSTR	nitems(corr_strfields)
-#define SNAP_REC_MIN	(SNAP_FIXED_SIZE + 2 * CORR_NSTR + 1)
-
-/* The strings of a new entry: not NUL-terminated, len[i] bytes each. */
-struct corr_strs {
-	const char	*s[CORR_NSTR];
-	size_t		 len[CORR_NSTR];
-};
-
-struct corr_entry {
-	TAILQ_ENTRY(corr_entry) age;		/* arrival order */
-	struct corr_entry *next;		/* hash chain */
-	int64_t		 stored_ms;	/* arrival, epoch ms */
-	int64_t		 detected_ms;
-	size_t		 stream;
-	uint32_t	 hash;
-	uint16_t	 off[CORR_NSTR];	/* of each string in str */
-	uint8_t		 type;		/* index in corr_types */
-	bool		 alerted;
-	char		 str[];		/* the strings, packed */
-};
-
-/* One snapshot record as read, before it becomes an entry. */
-struct snap_rec {
-	int64_t		 stored_ms;
-	int64_t		 detected_ms;
-	int64_t		 event_type_id;
-	uint64_t	 stream;
-	uint32_t	 flags;
-	struct corr_strs v;
-};
-
-/* A snapshot being read: the bytes left before the trailer, the CRC. */
-struct snap_in {
-	FILE		*f;
-	const char	*path;
-	uint64_t	 left;
-	uint32_t	 crc;
-	char		*buf;		/* CORR_NSTR * CORR_FIELD_MAX bytes */
-};
-
-TAILQ_HEAD(corr_list, corr_entry);
-
-struct corr {
-	struct corr_entry **buckets;
-	size_t		 nbuckets;		/* a power of two */
-	struct corr_list ages;
-	struct corr_entry *unalerted;	/* all before it have alerted */
-	struct event	*timer;
-	struct corr_conf conf;
-	corr_alert_fn	 alert;
-	void		*arg;
-	struct corr_stats stats;
-	size_t		 bytes;		/* the entries' malloc chunks */
-	struct corr_entry *held;	/* the last match, out of the table */
-	struct corr_detection view;	/* info->det */
-};
 
 static void	 corr_timer_cb(int, short, void *);
-static int64_t	 corr_now_ms(void);
-static const struct corr_type *corr_type_of(int64_t);
 static enum corr_family corr_family_of(const struct corr_entry *);
 static uint32_t	 corr_hash(enum corr_family, const char *);
 static struct corr_entry *corr_find(const struct corr *, enum corr_family,
 		    const char *);
+static bool	 corr_keyable(const char *);
 static size_t	 corr_malloc_size(size_t);
 static size_t	 corr_alloc_size(const struct corr_entry *);
-static struct corr_entry *corr_entry_new(const struct corr_strs *,
-		    const struct corr_type *);
 static const struct corr_detection *corr_view(struct corr_detection *,
 		    const struct corr_entry *);
 static void	 corr_link(struct corr *, struct corr_entry *);
 static void	 corr_unlink(struct corr *, struct corr_entry *);
 static void	 corr_drop(struct corr *, struct corr_entry *);
-static void	 corr_release(struct corr *);
 static void	 corr_grow(struct corr *);
-static void	 corr_insert(struct corr *, struct corr_entry *);
-static void	 corr_clear(struct corr *);
 static size_t	 corr_cut(const char *, size_t);
 static int64_t	 corr_event_ms(const struct amp_event *, int64_t);
 static struct corr_entry *corr_from_event(const struct amp_event *,
@@ -183,28 +81,11 @@ static void	 corr_outcome(struct corr *, const struct corr_type *,
 		    const struct amp_event *, int64_t, struct corr_info *);
 static void	 corr_expire(struct corr *, int64_t);
 static void	 corr_alerts(struct corr *, int64_t);
-static uint32_t	 crc32_update(uint32_t, const void *, size_t);
-static void	 put_u16(unsigned char *, uint16_t);
-static void	 put_u32(unsigned char *, uint32_t);
-static void	 put_u64(unsigned char *, uint64_t);
-static uint32_t	 get_u32(const unsigned char *);
-static uint64_t	 get_u64(const unsigned char *);
-static int	 snap_out(FILE *, const void *, size_t, uint32_t *);
-static int	 snap_put_entry(FILE *, const struct corr_entry *,
-		    uint32_t *);
-static int	 snap_write(const struct corr *, FILE *);
-static int	 snap_save_tmp(const struct corr *, const char *);
-static void	 snap_sync_dir(const char *);
-static int	 snap_in(struct snap_in *, void *, size_t);
-static int	 snap_header(struct snap_in *, uint64_t *);
-static int	 snap_read_strs(struct snap_in *, struct corr_strs *);
-static int	 snap_read_rec(struct snap_in *, struct snap_rec *);
-static int	 snap_check(const struct snap_rec *);
-static int	 snap_records(struct corr *, struct snap_in *, uint64_t,
+static const char *corr_nonempty(const char *);
+static struct json_object *corr_alert_json(const struct amp_event *,
 		    int64_t);
-static void	 snap_keep(struct corr *, const struct snap_rec *, bool,
-		    int64_t);
-static int	 snap_trailer(struct snap_in *);
+static void	 corr_json_add(struct json_object *, const char *,
+		    const char *);
 
 /* Create an empty table; with a base, a timer ticks each second. */
 struct corr *
@@ -214,8 +95,7 @@ corr_new(struct event_base *base, const struct corr_conf *conf,
 	struct corr	*c;
 	struct timeval	 tv = { CORR_TICK_SEC, 0 };
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		fatal("%s", __func__);
+	c = xcalloc(1, sizeof(*c));
 	c->conf = *conf;
 	if (c->conf.max_entries == 0)
 		c->conf.max_entries = 1;
@@ -225,8 +105,7 @@ corr_new(struct event_base *base, const struct corr_conf *conf,
 	c->arg = arg;
 	TAILQ_INIT(&c->ages);
 	c->nbuckets = CORR_MIN_BUCKETS;
-	if ((c->buckets = calloc(c->nbuckets, sizeof(*c->buckets))) == NULL)
-		fatal("%s", __func__);
+	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
 	if (base != NULL) {
 		c->timer = event_new(base, -1, EV_PERSIST, corr_timer_cb, c);
 		if (c->timer == NULL || event_add(c->timer, &tv) == -1)
@@ -254,22 +133,11 @@ corr_timer_cb(int fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	corr_tick(arg, corr_now_ms());
-}
-
-/* The wall clock in epoch ms, the clock callers pass as now_ms. */
-static int64_t
-corr_now_ms(void)
-{
-	struct timespec	 ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		fatal("clock_gettime");
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	corr_tick(arg, clock_now_ms());
 }
 
 /* The table entry of a correlated event type, or NULL. */
-static const struct corr_type *
+const struct corr_type *
 corr_type_of(int64_t id)
 {
 	size_t	 i;
@@ -285,6 +153,13 @@ static enum corr_family
 corr_family_of(const struct corr_entry *e)
 {
 	return corr_types[e->type].family;
+}
+
+/* The event_type_id of a stored detection. */
+int64_t
+corr_type_id(const struct corr_entry *e)
+{
+	return corr_types[e->type].id;
 }
 
 /* FNV-1a over the family byte and the detection_id. */
@@ -314,6 +189,13 @@ corr_find(const struct corr *c, enum corr_family family, const char *key)
 	return NULL;
 }
 
+/* Whether a detection_id is short enough to be a key of the table. */
+static bool
+corr_keyable(const char *id)
+{
+	return strnlen(id, CORR_ID_MAX + 1) <= CORR_ID_MAX;
+}
+
 /* What malloc takes for n bytes: glibc's chunk, header and rounding. */
 static size_t
 corr_malloc_size(size_t n)
@@ -333,7 +215,7 @@ corr_alloc_size(const struct corr_entry *e)
 }
 
 /* A new entry of type t holding the strings v, packed; the rest zero. */
-static struct corr_entry *
+struct corr_entry *
 corr_entry_new(const struct corr_strs *v, const struct corr_type *t)
 {
 	struct corr_entry	*e;
@@ -341,8 +223,7 @@ corr_entry_new(const struct corr_strs *v, const struct corr_type *t)
 
 	for (i = 0; i < CORR_NSTR; i++)
 		n += v->len[i] + 1;
-	if ((e = calloc(1, offsetof(struct corr_entry, str) + n)) == NULL)
-		fatal("%s", __func__);
+	e = xcalloc(1, offsetof(struct corr_entry, str) + n);
 	e->type = (uint8_t)(t - corr_types);
 	for (i = 0, n = 0; i < CORR_NSTR; i++) {
 		e->off[i] = (uint16_t)n;	/* < 9 * (CORR_FIELD_MAX + 1) */
@@ -414,7 +295,7 @@ corr_drop(struct corr *c, struct corr_entry *e)
 }
 
 /* Free the last match's entry: the caller's info->det is done with. */
-static void
+void
 corr_release(struct corr *c)
 {
 	free(c->held);
@@ -428,8 +309,7 @@ corr_grow(struct corr *c)
 	struct corr_entry	**nb, *e;
 	size_t			 n = c->nbuckets * 2;
 
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
-		fatal("%s", __func__);
+	nb = xcalloc(n, sizeof(*nb));
 	TAILQ_FOREACH(e, &c->ages, age) {
 		e->next = nb[e->hash & (n - 1)];
 		nb[e->hash & (n - 1)] = e;
@@ -440,7 +320,7 @@ corr_grow(struct corr *c)
 }
 
 /* Store e, evicting the oldest entry while the table is full. */
-static void
+void
 corr_insert(struct corr *c, struct corr_entry *e)
 {
 	while (c->stats.entries >= c->conf.max_entries) {
@@ -452,7 +332,7 @@ corr_insert(struct corr *c, struct corr_entry *e)
 }
 
 /* Free every entry; the counters stay. */
-static void
+void
 corr_clear(struct corr *c)
 {
 	struct corr_entry	*e;
@@ -530,7 +410,7 @@ corr_observe(struct corr *c, const struct amp_event *ev, size_t stream,
 		return;
 	if (t->outcome != NULL)
 		corr_outcome(c, t, ev, now_ms, info);
-	else if (strnlen(ev->detection_id, CORR_ID_MAX + 1) <= CORR_ID_MAX)
+	else if (corr_keyable(ev->detection_id))
 		corr_detected(c, t, ev, stream, now_ms, info);
 }
 
@@ -566,7 +446,7 @@ corr_outcome(struct corr *c, const struct corr_type *t,
 	struct corr_entry	*e = NULL;
 	int64_t			 d;
 
-	if (strnlen(ev->detection_id, CORR_ID_MAX + 1) <= CORR_ID_MAX)
+	if (corr_keyable(ev->detection_id))
 		e = corr_find(c, t->family, ev->detection_id);
 	if (e == NULL) {
 		c->stats.unmatched++;
@@ -657,396 +537,77 @@ corr_entry_size(const struct corr *c)
 	return n + 2 * sizeof(struct corr_entry *);
 }
 
-/* CRC-32 (IEEE 802.3, reflected), table built on first use. */
-static uint32_t
-crc32_update(uint32_t crc, const void *buf, size_t len)
-{
-	static uint32_t		 table[256];
-	const unsigned char	*p = buf;
-	uint32_t		 v;
-	int			 i, k;
-
-	if (table[1] == 0) {
-		for (i = 0; i < 256; i++) {
-			for (v = (uint32_t)i, k = 0; k < 8; k++)
-				v = v & 1 ? 0xedb88320u ^ (v >> 1) : v >> 1;
-			table[i] = v;
-		}
-	}
-	crc = ~crc;
-	while (len-- > 0)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
-static void
-put_u16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	int	 i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void
-put_u64(unsigned char *p, uint64_t v)
-{
-	put_u32(p, (uint32_t)v);
-	put_u32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-/* Write n bytes to f and add them to the CRC. */
-static int
-snap_out(FILE *f, const void *p, size_t n, uint32_t *crc)
-{
-	*crc = crc32_update(*crc, p, n);
-	return n == 0 || fwrite(p, n, 1, f) == 1 ? 0 : -1;
-}
-
-/* Write e's record: the fixed part, then each string length-prefixed. */
-static int
-snap_put_entry(FILE *f, const struct corr_entry *e, uint32_t *crc)
-{
-	unsigned char	 fix[SNAP_FIXED_SIZE], len[2];
-	const char	*s;
-	size_t		 i, n;
-
-	put_u64(fix, (uint64_t)e->stored_ms);
-	put_u64(fix + 8, (uint64_t)e->detected_ms);
-	put_u64(fix + 16, (uint64_t)corr_types[e->type].id);
-	put_u64(fix + 24, (uint64_t)e->stream);
-	put_u32(fix + 32, e->alerted ? SNAP_ALERTED : 0);
-	if (snap_out(f, fix, sizeof(fix), crc) == -1)
-		return -1;
-	for (i = 0; i < CORR_NSTR; i++) {
-		s = e->str + e->off[i];
-		n = strlen(s);			/* <= its cap, by corr_cut */
-		put_u16(len, (uint16_t)n);
-		if (snap_out(f, len, sizeof(len), crc) == -1 ||
-		    snap_out(f, s, n, crc) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* Write header, records (oldest first) and CRC trailer to f. */
-static int
-snap_write(const struct corr *c, FILE *f)
-{
-	unsigned char		 hdr[SNAP_HDR_SIZE], tr[4];
-	const struct corr_entry	*e;
-	uint32_t		 crc = 0;
-
-	memcpy(hdr, SNAP_MAGIC, 8);
-	put_u32(hdr + 8, SNAP_VERSION);
-	put_u32(hdr + 12, CORR_NSTR);
-	put_u64(hdr + 16, c->stats.entries);
-	if (snap_out(f, hdr, sizeof(hdr), &crc) == -1)
-		return -1;
-	TAILQ_FOREACH(e, &c->ages, age)
-		if (snap_put_entry(f, e, &crc) == -1)
-			return -1;
-	put_u32(tr, crc);
-	return fwrite(tr, sizeof(tr), 1, f) == 1 ? 0 : -1;
-}
-
-/* Write the snapshot to tmp (mode 0600) and fsync it. */
-static int
-snap_save_tmp(const struct corr *c, const char *tmp)
-{
-	FILE	*f = NULL;
-	int	 fd, saved;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || fchmod(fd, 0600) == -1)
-		goto fail;
-	if ((f = fdopen(fd, "w")) == NULL)
-		goto fail;
-	fd = -1;
-	if (snap_write(c, f) == -1 || fflush(f) == EOF ||
-	    fsync(fileno(f)) == -1)
-		goto fail;
-	if (fclose(f) == EOF)
-		return -1;
-	return 0;
-fail:
-	saved = errno;
-	if (f != NULL)
-		fclose(f);
-	if (fd != -1)
-		close(fd);
-	errno = saved;
-	return -1;
-}
-
-/* Make the rename durable: fsync the directory holding path (best effort). */
-static void
-snap_sync_dir(const char *path)
-{
-	char		 dir[PATH_MAX] = ".";
-	const char	*slash = strrchr(path, '/');
-	size_t		 n;
-	int		 fd;
-
-	if (slash != NULL) {
-		if ((n = (size_t)(slash - path)) == 0)
-			n = 1;			/* the root */
-		if (n >= sizeof(dir))
-			return;
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	(void)fsync(fd);
-	close(fd);
-}
-
-/* Save the table to path atomically: path.tmp, fsync, rename. */
-int
-corr_save(const struct corr *c, const char *path)
-{
-	char	 tmp[PATH_MAX];
-	int	 saved;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		log_warnx("%s: %s: path too long", __func__, path);
-		return -1;
-	}
-	if (snap_save_tmp(c, tmp) == -1 || rename(tmp, path) == -1)
-		goto fail;
-	snap_sync_dir(path);
-	return 0;
-fail:
-	saved = errno;
-	(void)unlink(tmp);
-	errno = saved;
-	log_warn("%s: %s", __func__, path);
-	return -1;
-}
-
-/* Read n of the bytes left before the trailer into p, adding to the CRC. */
-static int
-snap_in(struct snap_in *r, void *p, size_t n)
-{
-	if (n > r->left || (n > 0 && fread(p, n, 1, r->f) != 1))
-		return -1;
-	r->left -= n;
-	r->crc = crc32_update(r->crc, p, n);
-	return 0;
-}
-
-/* Read and check the header; the count must fit in the file's size. */
-static int
-snap_header(struct snap_in *r, uint64_t *count)
-{
-	unsigned char	 hdr[SNAP_HDR_SIZE];
-	struct stat	 st;
-
-	if (fstat(fileno(r->f), &st) == -1 ||
-	    st.st_size < SNAP_HDR_SIZE + 4) {
-		log_warnx("correlation snapshot %s: truncated", r->path);
-		return -1;
-	}
-	r->left = (uint64_t)st.st_size - 4;
-	if (snap_in(r, hdr, sizeof(hdr)) == -1) {
-		log_warnx("correlation snapshot %s: truncated", r->path);
-		return -1;
-	}
-	if (memcmp(hdr, SNAP_MAGIC, 8) != 0 ||
-	    get_u32(hdr + 8) != SNAP_VERSION ||
-	    get_u32(hdr + 12) != CORR_NSTR) {
-		log_warnx("correlation snapshot %s: not a version %d snapshot",
-		    r->path, SNAP_VERSION);
-		return -1;
-	}
-	*count = get_u64(hdr + 16);
-	if (*count > r->left / SNAP_REC_MIN) {
-		log_warnx("correlation snapshot %s: size does not match its "
-		    "%llu records", r->path, (unsigned long long)*count);
-		return -1;
-	}
-	return 0;
-}
-
-/* Read the strings of a record into r->buf: capped, no NUL inside. */
-static int
-snap_read_strs(struct snap_in *r, struct corr_strs *v)
-{
-	unsigned char	 len[2];
-	char		*p = r->buf;
-	size_t		 i, n;
-
-	for (i = 0; i < CORR_NSTR; i++) {
-		if (snap_in(r, len, sizeof(len)) == -1)
-			return -1;
-		n = (size_t)len[0] | (size_t)len[1] << 8;
-		if (n > corr_strfields[i].max || snap_in(r, p, n) == -1 ||
-		    memchr(p, '\0', n) != NULL)
-			return -1;
-		v->s[i] = p;
-		v->len[i] = n;
-		p += n;
-	}
-	return v->len[0] == 0 ? -1 : 0;		/* no detection_id */
-}
-
-/* Read one record. */
-static int
-snap_read_rec(struct snap_in *r, struct snap_rec *rec)
-{
-	unsigned char	 fix[SNAP_FIXED_SIZE];
-
-	if (snap_in(r, fix, sizeof(fix)) == -1)
-		return -1;
-	rec->stored_ms = (int64_t)get_u64(fix);
-	rec->detected_ms = (int64_t)get_u64(fix + 8);
-	rec->event_type_id = (int64_t)get_u64(fix + 16);
-	rec->stream = get_u64(fix + 24);
-	rec->flags = get_u32(fix + 32);
-	if (snap_check(rec) == -1)
-		return -1;
-	return snap_read_strs(r, &rec->v);
-}
-
-/* Check a record's numbers: a known detection type, sane times. */
-static int
-snap_check(const struct snap_rec *rec)
-{
-	const struct corr_type	*t = corr_type_of(rec->event_type_id);
-
-	if ((rec->flags & ~SNAP_ALERTED) != 0 || t == NULL ||
-	    t->outcome != NULL ||
-	    rec->stored_ms <= 0 || rec->stored_ms > CORR_MAX_MS ||
-	    rec->detected_ms < 0 || rec->detected_ms > CORR_MAX_MS)
-		return -1;
-	return 0;
-}
-
 /*
- * Read count records and keep the newest max_entries not past ttl; the
- * older ones are counted evicted, those past ttl expired.  The records must
- * take up the file up to the trailer exactly.
+ * The alert as an event.  It used to be built as JSON text and parsed back;
+ * the fields are what that gave (an empty string was left out, so is NULL),
+ * and the JSON, still the body the JSON formatter forwards, is made from
+ * them.
  */
-static int
-snap_records(struct corr *c, struct snap_in *r, uint64_t count,
-    int64_t now_ms)
+void
+corr_alert_event(const struct corr_detection *det, int64_t now_ms,
+    struct amp_event *ev)
 {
-	struct snap_rec	 rec;
-	uint64_t	 i, skip;
-
-	skip = count > c->conf.max_entries ? count - c->conf.max_entries : 0;
-	for (i = 0; i < count; i++) {
-		if (snap_read_rec(r, &rec) == -1) {
-			log_warnx("correlation snapshot %s: bad record %llu",
-			    r->path, (unsigned long long)i);
-			return -1;
-		}
-		snap_keep(c, &rec, i < skip, now_ms);
-	}
-	if (r->left != 0) {
-		log_warnx("correlation snapshot %s: size does not match its "
-		    "%llu records", r->path, (unsigned long long)count);
-		return -1;
-	}
-	return 0;
+	memset(ev, 0, sizeof(*ev));
+	ev->event_type = "Unresolved Detection";
+	ev->event_type_id = 0;
+	if (now_ms / 1000 > 0)
+		ev->timestamp = now_ms / 1000;
+	ev->detection = corr_nonempty(det->detection);
+	ev->detection_id = corr_nonempty(det->detection_id);
+	ev->connector_guid = corr_nonempty(det->connector_guid);
+	ev->severity = corr_nonempty(det->severity);
+	ev->hostname = corr_nonempty(det->hostname);
+	ev->file_name = corr_nonempty(det->file_name);
+	ev->file_path = corr_nonempty(det->file_path);
+	ev->sha256 = corr_nonempty(det->sha256);
+	ev->root = corr_alert_json(ev, now_ms);
+	ev->body = json_object_to_json_string_ext(ev->root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (ev->body == NULL)
+		fatalx("%s: out of memory", __func__);
+	ev->body_len = strlen(ev->body);
 }
 
-/*
- * Store a loaded record, or count it dropped (over the bound or past ttl).
- * A stored_ms in the future becomes now_ms.
- */
+static const char *
+corr_nonempty(const char *s)
+{
+	return s[0] != '\0' ? s : NULL;
+}
+
+/* The alert event's JSON, its members in the order they always had. */
+static struct json_object *
+corr_alert_json(const struct amp_event *ev, int64_t now_ms)
+{
+	struct json_object	*o, *computer, *file, *identity;
+
+	o = json_object_new_object();
+	computer = json_object_new_object();
+	file = json_object_new_object();
+	identity = json_object_new_object();
+	if (o == NULL || computer == NULL || file == NULL || identity == NULL)
+		fatalx("%s: out of memory", __func__);
+	corr_json_add(o, "event_type", ev->event_type);
+	json_object_object_add(o, "event_type_id", json_object_new_int64(0));
+	json_object_object_add(o, "timestamp",
+	    json_object_new_int64(now_ms / 1000));
+	corr_json_add(o, "detection", ev->detection);
+	corr_json_add(o, "detection_id", ev->detection_id);
+	corr_json_add(o, "connector_guid", ev->connector_guid);
+	corr_json_add(o, "severity", ev->severity);
+	corr_json_add(computer, "hostname", ev->hostname);
+	corr_json_add(computer, "connector_guid", ev->connector_guid);
+	corr_json_add(file, "file_name", ev->file_name);
+	corr_json_add(file, "file_path", ev->file_path);
+	corr_json_add(identity, "sha256", ev->sha256);
+	json_object_object_add(file, "identity", identity);
+	json_object_object_add(o, "computer", computer);
+	json_object_object_add(o, "file", file);
+	return o;
+}
+
 static void
-snap_keep(struct corr *c, const struct snap_rec *rec, bool over,
-    int64_t now_ms)
+corr_json_add(struct json_object *o, const char *key, const char *val)
 {
-	struct corr_entry	*e;
-	int64_t			 stored_ms = rec->stored_ms;
-
-	if (stored_ms > now_ms)
-		stored_ms = now_ms;
-	if (over)
-		c->stats.evicted++;
-	else if (now_ms - stored_ms >= (int64_t)c->conf.ttl * 1000)
-		c->stats.expired++;
-	else {
-		e = corr_entry_new(&rec->v, corr_type_of(rec->event_type_id));
-		e->stored_ms = stored_ms;
-		e->alerted = (rec->flags & SNAP_ALERTED) != 0;
-		e->detected_ms = rec->detected_ms;
-		e->stream = (size_t)rec->stream;
-		corr_insert(c, e);
-	}
-}
-
-/* Check the CRC trailer. */
-static int
-snap_trailer(struct snap_in *r)
-{
-	unsigned char	 tr[4];
-
-	if (fread(tr, sizeof(tr), 1, r->f) != 1 || get_u32(tr) != r->crc) {
-		log_warnx("correlation snapshot %s: checksum mismatch",
-		    r->path);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Load a snapshot into a fresh table.  A missing file is no error; a bad one
- * is logged and ignored (-1, the table left empty, the counters as before).
- */
-int
-corr_load(struct corr *c, const char *path, int64_t now_ms)
-{
-	struct corr_stats	 before = c->stats;
-	struct snap_in		 r;
-	uint64_t		 count;
-
-	corr_release(c);
-	memset(&r, 0, sizeof(r));
-	r.path = path;
-	if ((r.f = fopen(path, "rbe")) == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("correlation snapshot %s", path);
-		return -1;
-	}
-	if ((r.buf = malloc(CORR_NSTR * CORR_FIELD_MAX)) == NULL)
-		fatal("%s", __func__);
-	if (snap_header(&r, &count) == -1 ||
-	    snap_records(c, &r, count, now_ms) == -1 ||
-	    snap_trailer(&r) == -1)
-		goto fail;
-	free(r.buf);
-	fclose(r.f);
-	return 0;
-fail:
-	free(r.buf);
-	fclose(r.f);
-	corr_clear(c);
-	c->stats = before;
-	c->stats.entries = 0;
-	return -1;
+	if (val != NULL)
+		json_object_object_add(o, key, json_object_new_string(val));
 }

@@ -83,6 +83,16 @@ struct corr_stats {
  * corr_observe, corr_load or corr_free.
  */
 typedef void (*corr_alert_fn)(const struct corr_detection *, void *arg);
+/*
+ * Fill ev with the alert for det raised at now_ms: event_type "Unresolved
+ * Detection", event_type_id 0 (ampstream's own), timestamp now_ms / 1000,
+ * and the detection's facts, an empty one absent (NULL), its strings those
+ * of det; ev->body is the same event as AMP-shaped JSON, for the JSON
+ * formatter.  It is what parsing that JSON would give.  Valid while det is;
+ * event_clear frees it.
+ */
+void		 corr_alert_event(const struct corr_detection *,
+		    int64_t now_ms, struct amp_event *);
 
 /*
  * With a NULL event_base there is no timer: the caller calls corr_tick.

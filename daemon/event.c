@@ -1,8 +1,9 @@
 /*
  * event.c: parse one AMP event (an AMQP message body) with json-c.
  *
- * The body is tokenized over exactly len bytes in strict mode; an embedded
- * NUL, trailing garbage or anything but one JSON object is refused.  Every
+ * The body is checked (size, NUL bytes; for event_read UTF-8 too, in the
+ * one body_check) and tokenized over exactly len bytes in strict mode;
+ * trailing garbage or anything but one JSON object is refused.  Every
  * optional field is looked up by type: a field of the wrong type is treated
  * as absent.  Integers are read as int64 (uint64 for an id above INT64_MAX),
  * never as int, which saturates at INT32_MAX.
@@ -19,12 +20,16 @@
 #include "compat.h"
 #include "event.h"
 #include "log.h"
+#include "utf8.h"
+#include "xmalloc.h"
 
 static struct json_object	*event_tokenize(const char *, size_t,
 				    const char **);
 static struct json_object	*event_json(const char *, size_t, size_t *,
 				    const char **);
-static const char	*body_check(const char *, size_t);
+static int		 event_load(struct amp_event *, const char *, size_t,
+			    bool, const char **);
+static const char	*body_check(const char *, size_t, bool);
 static bool		 all_space(const char *, size_t);
 static struct json_object	*obj_get(struct json_object *, const char *,
 				    enum json_type);
@@ -45,15 +50,30 @@ static void		 event_network(struct amp_event *, struct json_object *);
 static bool		 port_get(struct json_object *, const char *, int64_t *);
 static int		 addr_family(const char *);
 
-/* Parse body into ev; on failure *reason names the problem. */
+int
+event_read(struct amp_event *ev, const char *body, size_t len,
+    const char **reason)
+{
+	return event_load(ev, body, len, true, reason);
+}
+
 int
 event_parse(struct amp_event *ev, const char *body, size_t len,
+    const char **reason)
+{
+	return event_load(ev, body, len, false, reason);
+}
+
+/* Check body (UTF-8 too if utf8) and parse it into ev, or set *reason. */
+static int
+event_load(struct amp_event *ev, const char *body, size_t len, bool utf8,
     const char **reason)
 {
 	struct json_object	*root;
 
 	memset(ev, 0, sizeof(*ev));
-	if ((root = event_tokenize(body, len, reason)) == NULL)
+	if ((*reason = body_check(body, len, utf8)) != NULL ||
+	    (root = event_tokenize(body, len, reason)) == NULL)
 		return -1;
 	ev->root = root;
 	ev->body = body;
@@ -88,15 +108,13 @@ event_clear(struct amp_event *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-/* Tokenize exactly len bytes into one JSON object, or set *reason. */
+/* Tokenize exactly len checked bytes into one JSON object, or set *reason. */
 static struct json_object *
 event_tokenize(const char *body, size_t len, const char **reason)
 {
 	struct json_object	*o;
 	size_t			 end;
 
-	if ((*reason = body_check(body, len)) != NULL)
-		return NULL;
 	if ((o = event_json(body, len, &end, reason)) == NULL)
 		return NULL;
 	if (!json_object_is_type(o, json_type_object))
@@ -135,14 +153,21 @@ event_json(const char *body, size_t len, size_t *endp, const char **reason)
 	return o;
 }
 
-/* The reason a body cannot be JSON before parsing it, or NULL. */
+/*
+ * The reason a body cannot be an event before parsing it, or NULL.  Longer
+ * than EVENT_MAX_BODY is what the stream hands over of a longer body.  JSON
+ * is UTF-8 (RFC 8259) and json-c would let bad bytes through; utf8_valid
+ * refuses NUL bytes too, so a message body never gets "embedded NUL".
+ */
 static const char *
-body_check(const char *body, size_t len)
+body_check(const char *body, size_t len, bool utf8)
 {
-	if (len == 0)
-		return "empty body";
 	if (len > EVENT_MAX_BODY)
 		return "body too large";
+	if (len == 0)
+		return "empty body";
+	if (utf8 && !utf8_valid(body, len))
+		return "not valid UTF-8 (or holds NUL bytes)";
 	if (memchr(body, '\0', len) != NULL)
 		return "embedded NUL";
 	return NULL;
@@ -189,8 +214,7 @@ str_get(struct json_object *o, const char *key)
 	n = (size_t)json_object_get_string_len(v);
 	if (strlen(s) == n)
 		return s;
-	if ((t = malloc(n + 1)) == NULL)
-		fatal("%s", __func__);
+	t = xmalloc(n + 1);
 	for (i = j = 0; i < n; i++)
 		if (s[i] != '\0')
 			t[j++] = s[i];

@@ -13,7 +13,11 @@
 
 struct json_object;
 
-#define EVENT_MAX_BODY	(1024 * 1024)	/* a bigger message is dead-lettered */
+/*
+ * A bigger message is dead-lettered.  The stream hands over at most
+ * EVENT_MAX_BODY + 1 bytes of one: more than EVENT_MAX_BODY means cut short.
+ */
+#define EVENT_MAX_BODY	(1024 * 1024)
 
 struct amp_event {
 	struct json_object *root;	/* owned */
@@ -65,14 +69,24 @@ struct amp_event {
 };
 
 /*
- * Parse body (len bytes, need not be NUL-terminated).  Returns 0, or -1 with
- * *reason set to a static string for the dead-letter file: "empty body",
- * "body too large", "embedded NUL", "not JSON", "not a JSON object",
- * "trailing data after the JSON object", "no event_type", "no event_type_id",
- * "event_type_id not an integer".  On -1 nothing needs freeing.  A string
- * field holding an escaped NUL ("\u0000") is seen without its NULs.
+ * Check and parse a message body as received (len bytes, need not be
+ * NUL-terminated; len > EVENT_MAX_BODY means the stream cut it short).
+ * Returns 0, or -1 with *reason set to a static string for the dead-letter
+ * file, the first that applies of: "body too large" (len > EVENT_MAX_BODY),
+ * "empty body", "not valid UTF-8 (or holds NUL bytes)", "not JSON", "not a
+ * JSON object", "trailing data after the JSON object", "no event_type", "no
+ * event_type_id", "event_type_id not an integer".  On -1 nothing needs
+ * freeing.  A string field holding an escaped NUL ("\u0000") is seen
+ * without its NULs.
  */
-int	event_parse(struct amp_event *, const char *body, size_t len, const char **reason);
+int	event_read(struct amp_event *, const char *body, size_t len,
+	    const char **reason);
+/*
+ * event_read without the UTF-8 check, for JSON made in memory (tests craft
+ * events with bad bytes through it): a NUL byte is "embedded NUL" instead.
+ */
+int	event_parse(struct amp_event *, const char *body, size_t len,
+	    const char **reason);
 void	event_clear(struct amp_event *);
 
 #endif

@@ -14,14 +14,16 @@
 #include <sys/stat.h>
 
 #include <event2/event.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "clock.h"
 #include "corr.h"
+#include "crc32.h"
 #include "event.h"
 #include "log.h"
 #include "unit.h"
@@ -385,14 +387,12 @@ START_TEST(test_expiry_timer)
 	struct corr		*c;
 	struct corr_info	 info;
 	struct timeval		 tv = { 1, 200000 };
-	struct timespec		 ts;
 	struct event		*stop;
 	int64_t			 now;
 
 	ck_assert_ptr_nonnull(base);
 	c = corr_new(base, &conf, on_alert, NULL);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = clock_now_ms();
 	/* It arrived 0.5 s ago: the first tick (1 s) finds it past ttl. */
 	observe_file(c, "threat_detected_1", now - 500, &info);
 	ck_assert_uint_eq(corr_stats(c)->entries, 1);
@@ -730,26 +730,11 @@ START_TEST(test_snapshot_bounded)
 }
 END_TEST
 
-/* The snapshot's CRC-32, to forge a well-summed but bad record. */
-static uint32_t
-crc32_ieee(const unsigned char *p, size_t n)
-{
-	uint32_t	 crc = 0xffffffffu;
-	int		 k;
-
-	while (n-- > 0) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
-	}
-	return ~crc;
-}
-
 /* Put a right CRC trailer on a forged snapshot. */
 static void
 set_crc(unsigned char *q, size_t n)
 {
-	uint32_t	 crc = crc32_ieee(q, n - 4);
+	uint32_t	 crc = crc32_update(0, q, n - 4);
 	int		 i;
 
 	for (i = 0; i < 4; i++)
@@ -806,6 +791,8 @@ START_TEST(test_snapshot_corrupt)
 	int		 level = log_getlevel();
 
 	log_setlevel(LOG_LEVEL_ERROR);		/* each refusal warns */
+	/* The trailer is IEEE's CRC-32: its check value. */
+	ck_assert_uint_eq(crc32_update(0, "123456789", 9), 0xcbf43926u);
 	snprintf(good, sizeof(good), "%s/good", tmpdir);
 	snprintf(bad, sizeof(bad), "%s/bad", tmpdir);
 	observe_synth(c, DETECTED, "d1", "1", NOW);
@@ -874,6 +861,170 @@ START_TEST(test_entry_memory)
 }
 END_TEST
 
+/* The pipeline's add_str, copied: an empty value was left out. */
+static void
+old_add_str(json_object *o, const char *key, const char *val)
+{
+	if (val != NULL && *val != '\0')
+		json_object_object_add(o, key, json_object_new_string(val));
+}
+
+/* The pipeline's pipeline_alert_body, copied: the alert as JSON text. */
+static char *
+old_alert_body(const struct corr_detection *det, int64_t now)
+{
+	json_object	*o, *computer, *file, *identity;
+	char		*body;
+
+	o = json_object_new_object();
+	computer = json_object_new_object();
+	file = json_object_new_object();
+	identity = json_object_new_object();
+	old_add_str(o, "event_type", "Unresolved Detection");
+	json_object_object_add(o, "event_type_id", json_object_new_int64(0));
+	json_object_object_add(o, "timestamp",
+	    json_object_new_int64(now / 1000));
+	old_add_str(o, "detection", det->detection);
+	old_add_str(o, "detection_id", det->detection_id);
+	old_add_str(o, "connector_guid", det->connector_guid);
+	old_add_str(o, "severity", det->severity);
+	old_add_str(computer, "hostname", det->hostname);
+	old_add_str(computer, "connector_guid", det->connector_guid);
+	old_add_str(file, "file_name", det->file_name);
+	old_add_str(file, "file_path", det->file_path);
+	old_add_str(identity, "sha256", det->sha256);
+	json_object_object_add(file, "identity", identity);
+	json_object_object_add(o, "computer", computer);
+	json_object_object_add(o, "file", file);
+	ck_assert_ptr_nonnull(body = strdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+	json_object_put(o);
+	return body;
+}
+
+/* Both absent, or both the same string. */
+static void
+same_str(const char *a, const char *b, const char *field)
+{
+	if (a == NULL || b == NULL)
+		ck_assert_msg(a == b, "%s: %s vs %s", field, a ? a : "NULL",
+		    b ? b : "NULL");
+	else
+		ck_assert_msg(strcmp(a, b) == 0, "%s: \"%s\" vs \"%s\"",
+		    field, a, b);
+}
+
+/* Every field of two events the same (root: both set, to be freed). */
+static void
+same_event(const struct amp_event *a, const struct amp_event *b)
+{
+#define STR(f)	same_str(a->f, b->f, #f)
+#define NUM(f)	ck_assert_msg(a->f == b->f, #f ": %lld vs %lld", \
+		    (long long)a->f, (long long)b->f)
+#define BYTES(f) ck_assert_msg(memcmp(a->f, b->f, sizeof(a->f)) == 0, #f)
+	_Static_assert(sizeof(struct amp_event) == 360,
+	    "struct amp_event changed: compare its new fields here");
+	ck_assert_ptr_nonnull(a->root);
+	ck_assert_ptr_nonnull(b->root);
+	NUM(body_len);
+	ck_assert_str_eq(a->body, b->body);
+	NUM(has_id); BYTES(id_str);
+	STR(event_type); NUM(event_type_id);
+	NUM(timestamp); NUM(timestamp_ns); STR(date);
+	STR(severity); STR(detection);
+	STR(detection_id); BYTES(detection_id_buf);
+	STR(connector_guid);
+	STR(hostname); STR(user); STR(external_ip);
+	STR(ipv4); STR(ipv6); STR(mac);
+	STR(file_name); STR(file_path);
+	STR(sha256); STR(sha1); STR(md5); STR(disposition);
+	STR(parent_name); NUM(parent_pid); NUM(has_parent_pid);
+	STR(parent_sha256);
+	STR(description); NUM(has_error_code); NUM(error_code);
+	STR(api_link); NUM(start_timestamp); STR(remote_ip);
+	NUM(has_local_port); NUM(local_port);
+	NUM(has_remote_port); NUM(remote_port);
+#undef STR
+#undef NUM
+#undef BYTES
+}
+
+/* corr_alert_event gives what the old JSON text parsed back gave. */
+static void
+check_alert(const struct corr_detection *det, int64_t now)
+{
+	struct amp_event	 old, ev;
+	const char		*reason = NULL;
+	char			*body = old_alert_body(det, now);
+
+	ck_assert_msg(event_parse(&old, body, strlen(body), &reason) == 0,
+	    "%s", reason);
+	corr_alert_event(det, now, &ev);
+	same_event(&old, &ev);
+	if (det->detection[0] != '\0')
+		ck_assert_ptr_eq(ev.detection, det->detection);
+	event_clear(&old);
+	event_clear(&ev);
+	ck_assert_ptr_null(ev.root);
+	free(body);
+}
+
+static void
+on_alert_check(const struct corr_detection *det, void *arg)
+{
+	nalerts++;
+	check_alert(det, *(int64_t *)arg);
+}
+
+/* A detection with these strings (the same in every field). */
+static void
+det_all(struct corr_detection *d, const char *s)
+{
+	memset(d, 0, sizeof(*d));
+	d->detection_id = d->event_id = d->detection = d->connector_guid =
+	    d->hostname = d->file_name = d->file_path = d->sha256 =
+	    d->severity = s;
+}
+
+/* The alert event equals the old round trip through JSON text. */
+START_TEST(test_alert_event)
+{
+	static const char hostile[] = "q\"b\\s/l\x01\x1f\x7f\t\n\r\b\f "
+	    "\xc3\xa9\xf0\x9f\x98\x80<\\u0000>\xff\xfe";
+	static const int64_t nows[] = { NOW, NOW + 999, 999, 0, -1000 };
+	struct corr_conf	 conf = { 100, 3600, 600 };
+	struct corr_detection	 d;
+	struct corr_info	 info;
+	struct corr		*c;
+	int64_t			 now = NOW + 600000;
+	char			*big;
+	size_t			 i;
+
+	c = corr_new(NULL, &conf, on_alert_check, &now);
+	for (i = 0; i < NDET; i++) {
+		observe_file(c, det_files[i], NOW, &info);
+		check_alert(info.det, NOW);
+	}
+	corr_tick(c, now);				/* each one alerts */
+	ck_assert_int_eq(nalerts, NDET);
+	corr_free(c);
+	det_all(&d, "");
+	d.detection_id = "only-the-id";
+	for (i = 0; i < nitems(nows); i++)
+		check_alert(&d, nows[i]);
+	det_all(&d, "");
+	check_alert(&d, NOW);
+	det_all(&d, hostile);
+	check_alert(&d, NOW);
+	ck_assert_ptr_nonnull(big = malloc(CORR_FIELD_MAX + 1));
+	memset(big, '\x01', CORR_FIELD_MAX);		/* six bytes in JSON */
+	big[CORR_FIELD_MAX] = '\0';
+	det_all(&d, big);
+	check_alert(&d, NOW);
+	free(big);
+}
+END_TEST
+
 /* 100000 entries, then 100000 matches: the table stays O(1). */
 START_TEST(test_fill_100k)
 {
@@ -920,6 +1071,7 @@ suite_corr(void)
 	tcase_add_test(tc, test_duplicates);
 	tcase_add_test(tc, test_unresolved_alert);
 	tcase_add_test(tc, test_alert_before_expiry);
+	tcase_add_test(tc, test_alert_event);
 	tcase_add_test(tc, test_truncation);
 	tcase_add_test(tc, test_over_cap);
 	tcase_add_test(tc, test_snapshot_roundtrip);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "event.h"
 #include "unit.h"
 
@@ -83,7 +84,7 @@ START_TEST(test_every_fixture)
 	char		*body;
 	size_t		 i;
 
-	for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
+	for (i = 0; i < nitems(fixtures); i++) {
 		body = parse_fixture(&ev, fixtures[i]);
 		ck_assert_ptr_nonnull(ev.event_type);
 		ck_assert_int_gt(ev.event_type_id, 1000);
@@ -247,6 +248,7 @@ END_TEST
 
 /* A literal with its length (it may hold a NUL). */
 #define LIT(s)	(s), sizeof(s) - 1
+#define BAD_UTF8	"not valid UTF-8 (or holds NUL bytes)"
 
 static const struct {
 	const char	*body;
@@ -274,6 +276,7 @@ static const struct {
 	{ LIT("{\"event_type\":\"x\",\"event_type_id\":1\0}"), "embedded NUL" },
 	{ LIT("{\"event_type\":\"x\0\",\"event_type_id\":1}"), "embedded NUL" },
 	{ LIT("\0"), "embedded NUL" },
+	{ "\xef\xbb\xbf", 0, "not JSON" },		/* a BOM is UTF-8 */
 	{ "{\"event_type\":\"x\",\"event_type_id\":1}x", 0,
 	    "trailing data after the JSON object" },
 	{ "{\"event_type\":\"x\",\"event_type_id\":1}{}", 0,
@@ -282,25 +285,70 @@ static const struct {
 	{ "{\"event_type\":\"x\",\"event_type_id\":1,}", 0, "not JSON" },
 };
 
-START_TEST(test_malformed)
+/* Check that parse refuses body with reason want. */
+static void
+refused(int (*parse)(struct amp_event *, const char *, size_t,
+    const char **), const char *body, size_t len, const char *want)
 {
 	struct amp_event	 ev;
-	const char	*reason;
+	const char		*reason = NULL;
+
+	ck_assert_msg(parse(&ev, body, len, &reason) == -1, "%.*s accepted",
+	    (int)len, body);
+	ck_assert_msg(reason != NULL && strcmp(reason, want) == 0,
+	    "%.*s: reason \"%s\", want \"%s\"", (int)len, body,
+	    reason ? reason : "(null)", want);
+	ck_assert_ptr_null(ev.root);
+}
+
+/* The same reasons from event_read, but a NUL byte is not UTF-8 there. */
+START_TEST(test_malformed)
+{
+	const char	*want;
 	size_t		 i, len;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < nitems(bad); i++) {
 		len = bad[i].len ? bad[i].len : strlen(bad[i].body);
-		reason = NULL;
-		ck_assert_msg(event_parse(&ev, bad[i].body, len, &reason) == -1,
-		    "case %zu accepted", i);
-		ck_assert_msg(reason != NULL && strcmp(reason, bad[i].reason) ==
-		    0, "case %zu: reason \"%s\", want \"%s\"", i,
-		    reason ? reason : "(null)", bad[i].reason);
-		ck_assert_ptr_null(ev.root);
+		refused(event_parse, bad[i].body, len, bad[i].reason);
+		want = strcmp(bad[i].reason, "embedded NUL") == 0 ? BAD_UTF8 :
+		    bad[i].reason;
+		refused(event_read, bad[i].body, len, want);
 	}
 }
 END_TEST
 
+/* Bad UTF-8 is refused by event_read only (its reason is the pipeline's). */
+START_TEST(test_not_utf8)
+{
+	static const char *const body[] = {
+		"{\"event_type\":\"\xff\",\"event_type_id\":1}",
+		"{\"event_type\":\"\xc0\x80\",\"event_type_id\":1}",
+		"{\"event_type\":\"\xed\xa0\x80\",\"event_type_id\":1}",
+		"{\"event_type\":\"\xf4\x90\x80\x80\",\"event_type_id\":1}",
+		"{\"event_type\":\"\xe2\x82\",\"event_type_id\":1}",
+	};
+	struct amp_event	 ev;
+	const char		*reason;
+	size_t			 i;
+
+	for (i = 0; i < nitems(body); i++) {
+		refused(event_read, body[i], strlen(body[i]), BAD_UTF8);
+		ck_assert_int_eq(parse_str(&ev, body[i], &reason), 0);
+		event_clear(&ev);
+	}
+	refused(event_read, LIT("{\"event_type\":\"x\",\"event_type_id\":1}"
+	    "\xc3"), BAD_UTF8);				/* cut short */
+	ck_assert_int_eq(event_read(&ev, LIT("{\"event_type\":\"\xc3\xa9\xf0"
+	    "\x9f\x98\x80\",\"event_type_id\":1}"), &reason), 0);
+	ck_assert_str_eq(ev.event_type, "\xc3\xa9\xf0\x9f\x98\x80");
+	event_clear(&ev);
+}
+END_TEST
+
+/*
+ * Over the limit (the stream's cut-short body) is "body too large" whatever
+ * the bytes: checked first.
+ */
 START_TEST(test_huge_body)
 {
 	struct amp_event	 ev;
@@ -312,9 +360,16 @@ START_TEST(test_huge_body)
 	ck_assert_ptr_nonnull(body);
 	memset(body, ' ', len);
 	memcpy(body, "{\"event_type\":\"x\",\"event_type_id\":1}", 36);
-	ck_assert_int_eq(event_parse(&ev, body, len, &reason), -1);
-	ck_assert_str_eq(reason, "body too large");
+	refused(event_parse, body, len, "body too large");
+	refused(event_read, body, len, "body too large");
+	body[len - 1] = '\xc3';			/* cut inside a character */
+	body[40] = '\0';
+	refused(event_parse, body, len, "body too large");
+	refused(event_read, body, len, "body too large");
+	body[40] = ' ';
 	/* Exactly the limit, padded with whitespace, is fine. */
+	ck_assert_int_eq(event_read(&ev, body, len - 1, &reason), 0);
+	event_clear(&ev);
 	ck_assert_int_eq(event_parse(&ev, body, len - 1, &reason), 0);
 	event_clear(&ev);
 	free(body);
@@ -334,28 +389,26 @@ START_TEST(test_trailing_space_ok)
 }
 END_TEST
 
+/* Ids are exact decimal text, up to UINT64_MAX. */
 START_TEST(test_big_ids)
 {
+	static const char *const ids[] = {
+		"18446744073709551615", "9223372036854775808",
+		"9223372036854775807", "-5",
+	};
 	struct amp_event	 ev;
 	const char	*reason;
+	char		 body[128];
+	size_t		 i;
 
-	ck_assert_int_eq(parse_str(&ev, "{\"id\":18446744073709551615,"
-	    "\"event_type\":\"x\",\"event_type_id\":4294967295}", &reason), 0);
-	ck_assert_str_eq(ev.id_str, "18446744073709551615");
-	ck_assert_int_eq(ev.event_type_id, 4294967295LL);
-	event_clear(&ev);
-	ck_assert_int_eq(parse_str(&ev, "{\"id\":9223372036854775808,"
-	    "\"event_type\":\"x\",\"event_type_id\":1}", &reason), 0);
-	ck_assert_str_eq(ev.id_str, "9223372036854775808");
-	event_clear(&ev);
-	ck_assert_int_eq(parse_str(&ev, "{\"id\":9223372036854775807,"
-	    "\"event_type\":\"x\",\"event_type_id\":1}", &reason), 0);
-	ck_assert_str_eq(ev.id_str, "9223372036854775807");
-	event_clear(&ev);
-	ck_assert_int_eq(parse_str(&ev, "{\"id\":-5,"
-	    "\"event_type\":\"x\",\"event_type_id\":1}", &reason), 0);
-	ck_assert_str_eq(ev.id_str, "-5");
-	event_clear(&ev);
+	for (i = 0; i < nitems(ids); i++) {
+		snprintf(body, sizeof(body), "{\"id\":%s,\"event_type\":\"x\","
+		    "\"event_type_id\":4294967295}", ids[i]);
+		ck_assert_int_eq(parse_str(&ev, body, &reason), 0);
+		ck_assert_str_eq(ev.id_str, ids[i]);
+		ck_assert_int_eq(ev.event_type_id, 4294967295LL);
+		event_clear(&ev);
+	}
 }
 END_TEST
 
@@ -471,6 +524,7 @@ suite_event(void)
 	tcase_add_test(tc, test_docs_pair_pretty);
 	tcase_add_test(tc, test_other_fixtures);
 	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_not_utf8);
 	tcase_add_test(tc, test_huge_body);
 	tcase_add_test(tc, test_trailing_space_ok);
 	tcase_add_test(tc, test_big_ids);
