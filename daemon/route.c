@@ -7,8 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json.h>
-
 #include "ack.h"
 #include "buf.h"
 #include "clock.h"
@@ -25,7 +23,6 @@
 #include "stats.h"
 #include "status.h"
 #include "stream.h"
-#include "utf8.h"
 #include "xmalloc.h"
 
 struct outlet {
@@ -51,7 +48,6 @@ struct route {
 	struct corr		*corr;
 };
 
-static const char *route_check_body(const char *, size_t);
 static void	route_event(struct lane *, const struct amp_event *,
 		    struct delivery *, int64_t, const struct corr_info *);
 static void	route_links(struct lane *, const struct amp_event *,
@@ -60,8 +56,6 @@ static void	route_links(struct lane *, const struct amp_event *,
 static void	route_record_done(void *, enum sink_result);
 static void	route_deadletter(struct lane *, const char *, size_t,
 		    const char *, struct delivery *, int64_t);
-static char	*route_alert_event(const struct corr_detection *, int64_t,
-		    struct amp_event *);
 
 struct route *
 route_new(const struct config *cfg, struct sink **sinks,
@@ -129,25 +123,13 @@ route_message(struct stream *st __unused, const char *body, size_t len,
 	const char	*reason;
 	int64_t		 received = clock_now_ms();
 
-	if ((reason = route_check_body(body, len)) == NULL &&
-	    event_parse(&ev, body, len, &reason) == 0) {
+	if (event_read(&ev, body, len, &reason) == 0) {
 		corr_observe(l->route->corr, &ev, l->index, received, &info);
 		route_event(l, &ev, d, received, &info);
 		event_clear(&ev);
 		return;
 	}
 	route_deadletter(l, body, len, reason, d, received);
-}
-
-/* JSON is UTF-8 (RFC 8259); json-c would let bad bytes through. */
-static const char *
-route_check_body(const char *body, size_t len)
-{
-	if (len > EVENT_MAX_BODY)
-		return "body too large";
-	if (!utf8_valid(body, len))
-		return "not valid UTF-8 (or holds NUL bytes)";
-	return NULL;
 }
 
 /*
@@ -253,64 +235,14 @@ route_alert(const struct corr_detection *det, void *arg)
 	struct corr_info info;
 	int64_t		 now = clock_now_ms();
 	size_t		 i = det->stream < r->nlanes ? det->stream : 0;
-	char		*body;
 
 	if (r->nlanes == 0)
 		return;
-	if ((body = route_alert_event(det, now, &ev)) == NULL)
-		return;
+	corr_alert_event(det, now, &ev);
 	memset(&info, 0, sizeof(info));
 	info.state = CORR_UNRESOLVED;
 	info.det = det;
 	route_event(&r->lanes[i], &ev, NULL, now, &info);
 	event_clear(&ev);
-	free(body);
 }
 
-static void
-add_str(json_object *o, const char *key, const char *val)
-{
-	if (val != NULL && *val != '\0')
-		json_object_object_add(o, key, json_object_new_string(val));
-}
-
-/* The alert as AMP-shaped JSON: event_type_id 0 is ampstream's own. */
-static char *
-route_alert_event(const struct corr_detection *det, int64_t now,
-    struct amp_event *ev)
-{
-	json_object	*o, *computer, *file, *identity;
-	const char	*reason;
-	char		*body;
-
-	o = json_object_new_object();
-	computer = json_object_new_object();
-	file = json_object_new_object();
-	identity = json_object_new_object();
-	add_str(o, "event_type", "Unresolved Detection");
-	json_object_object_add(o, "event_type_id", json_object_new_int64(0));
-	json_object_object_add(o, "timestamp",
-	    json_object_new_int64(now / 1000));
-	add_str(o, "detection", det->detection);
-	add_str(o, "detection_id", det->detection_id);
-	add_str(o, "connector_guid", det->connector_guid);
-	add_str(o, "severity", det->severity);
-	add_str(computer, "hostname", det->hostname);
-	add_str(computer, "connector_guid", det->connector_guid);
-	add_str(file, "file_name", det->file_name);
-	add_str(file, "file_path", det->file_path);
-	add_str(identity, "sha256", det->sha256);
-	json_object_object_add(file, "identity", identity);
-	json_object_object_add(o, "computer", computer);
-	json_object_object_add(o, "file", file);
-	body = xstrdup(json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	if (event_parse(ev, body, strlen(body), &reason) == -1) {
-		log_warnx("correlation: alert for %s: %s", det->detection_id,
-		    reason);
-		free(body);
-		return NULL;
-	}
-	return body;
-}
