@@ -27,6 +27,8 @@
 #include "config.h"
 #include "log.h"
 #include "secret.h"
+#include "xmalloc.h"
+#include "strdist.h"
 
 /* Sink types as bits, for keys that apply to (or are required by) some. */
 #define T_SYSLOG	0x01
@@ -98,7 +100,6 @@ typedef void key_fn(struct ctx *, config_setting_t *, const char *,
 
 static void	 cerr(struct ctx *, int, const char *, const char *,
 		    const char *, ...) printflike(5, 6);
-static char	*xstrdup(const char *);
 static int	 line_of(const config_setting_t *);
 static config_setting_t *member(const config_setting_t *, const char *);
 static config_setting_t *fetch(struct ctx *, config_setting_t *,
@@ -107,7 +108,6 @@ static int	 want(struct ctx *, config_setting_t *, const char *,
 		    const char *, int, int);
 static int	 key_matches(const struct key *, const char *);
 static const char *suggest(const struct key *, size_t, const char *);
-static size_t	 distance(const char *, const char *);
 static void	 check_unknown(struct ctx *, config_setting_t *, const char *,
 		    const struct key *, size_t);
 static void	 parse_group(struct ctx *, config_setting_t *, const char *,
@@ -327,16 +327,6 @@ cerr(struct ctx *c, int line, const char *path, const char *key,
 	free(msg);
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		fatal("%s", __func__);
-	return p;
-}
-
 static int
 line_of(const config_setting_t *s)
 {
@@ -389,32 +379,6 @@ key_matches(const struct key *k, const char *name)
 	    strcmp(name + n, "_credential") == 0);
 }
 
-/* Edit distance, for "did you mean" on short key names. */
-static size_t
-distance(const char *a, const char *b)
-{
-	size_t	 la = strlen(a), lb = strlen(b), i, j, d[64], prev, t;
-
-	if (lb >= nitems(d) || la >= nitems(d))
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		d[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = d[0];
-		d[0] = i;
-		for (j = 1; j <= lb; j++) {
-			t = d[j];
-			d[j] = prev + (a[i - 1] != b[j - 1]);
-			if (d[j - 1] + 1 < d[j])
-				d[j] = d[j - 1] + 1;
-			if (t + 1 < d[j])
-				d[j] = t + 1;
-			prev = t;
-		}
-	}
-	return d[lb];
-}
-
 /* The known key closest to name (at most 2 edits), or NULL. */
 static const char *
 suggest(const struct key *tab, size_t n, const char *name)
@@ -425,7 +389,7 @@ suggest(const struct key *tab, size_t n, const char *name)
 	for (i = 0; i < n; i++) {
 		if (tab[i].type == K_SECRET)
 			continue;
-		if ((d = distance(tab[i].name, name)) < bestd) {
+		if ((d = strdist(tab[i].name, name, false)) < bestd) {
 			bestd = d;
 			best = tab[i].name;
 		}
@@ -739,8 +703,7 @@ h_list(struct ctx *c, config_setting_t *grp, const char *path,
 	if (s == NULL || !want(c, s, path, k->name, CONFIG_TYPE_LIST, -1))
 		return;
 	n = (size_t)config_setting_length(s);
-	if ((arr = calloc(n ? n : 1, sc->size)) == NULL)
-		fatal("%s", __func__);
+	arr = xcalloc(n ? n : 1, sc->size);
 	*FIELD(c->conf, sc->arr_off, void *) = arr;
 	*FIELD(c->conf, sc->n_off, size_t) = n;
 	for (i = 0; i < n; i++) {
@@ -857,8 +820,7 @@ split_host(const char *auth, size_t len, char **host, const char **port)
 	}
 	if (hlen == 0)
 		return -1;
-	if ((*host = strndup(auth, hlen)) == NULL)
-		fatal("%s", __func__);
+	*host = xstrndup(auth, hlen);
 	if (*end == ':')
 		*port = end;
 	return 0;
@@ -913,10 +875,9 @@ derive_console(const char *host, const char *port)
 	int	 api = strncasecmp(host, "api.", 4) == 0;
 	int	 v6 = strchr(host, ':') != NULL;
 
-	if (asprintf(&s, "https://%s%s%s%s%.*s", api ? "console." : "",
+	xasprintf(&s, "https://%s%s%s%s%.*s", api ? "console." : "",
 	    v6 ? "[" : "", api ? host + 4 : host, v6 ? "]" : "",
-	    port ? (int)strcspn(port, "/?#") : 0, port ? port : "") == -1)
-		fatal("%s", __func__);
+	    port ? (int)strcspn(port, "/?#") : 0, port ? port : "");
 	return s;
 }
 
@@ -1146,8 +1107,7 @@ resolve_sinks(struct ctx *c, config_setting_t *grp, const char *path,
 	n = s ? (size_t)config_setting_length(s) : c->conf->nsinks;
 	if (s == NULL && n == 0)
 		cerr(c, line_of(grp), path, "sinks", "no sinks are defined");
-	if ((st->sinks = calloc(n ? n : 1, sizeof(size_t))) == NULL)
-		fatal("%s", __func__);
+	st->sinks = xcalloc(n ? n : 1, sizeof(size_t));
 	for (i = 0; i < n; i++) {
 		if (s == NULL)
 			st->sinks[st->nsinks++] = i;
@@ -1239,8 +1199,7 @@ config_load(const char *path, char **errors)
 	c.file = path;
 	c.tmask = T_ALL;
 	buf_init(&c.errs, 0);
-	if ((c.conf = calloc(1, sizeof(*c.conf))) == NULL)
-		fatal("%s", __func__);
+	c.conf = xcalloc(1, sizeof(*c.conf));
 	c.conf->path = xstrdup(path);
 	config_init(&cf);
 	if (read_file(&c, &cf, path) == 0) {

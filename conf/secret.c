@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "secret.h"
+#include "xmalloc.h"
 
 static int	secret_open(const char *, char **);
 static int	perms_ok(const struct stat *);
@@ -122,8 +123,7 @@ read_all(int fd, const char *path, char **cause)
 	size_t	 len;
 	ssize_t	 n;
 
-	if ((p = calloc(1, SECRET_MAX + 2)) == NULL)
-		fatal("%s", __func__);
+	p = xcalloc(1, SECRET_MAX + 2);
 	if ((n = read_max(fd, p, SECRET_MAX + 1)) == -1) {
 		cause_printf(cause, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -184,8 +184,7 @@ secret_read_credential(const char *id, char **cause)
 		    "not set (use LoadCredential= in the systemd unit)", id);
 		return NULL;
 	}
-	if (asprintf(&path, "%s/%s", dir, id) == -1)
-		fatal("%s", __func__);
+	xasprintf(&path, "%s/%s", dir, id);
 	s = secret_read_file(path, cause);
 	free(path);
 	return s;

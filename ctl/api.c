@@ -26,6 +26,7 @@
 #include "api.h"
 #include "compat.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define API_RETRIES	3	/* extra attempts after a 5xx or network error */
 #define API_MAX_429	100	/* 429 answers retried for one request */
@@ -99,7 +100,6 @@ static const struct {
 	{ "Retry-After",		R_RETRYAFTER },
 };
 
-static char	*xstrdup(const char *);
 static int	 parse_base(struct api *, const char *, char **);
 static int	 setup_curl(struct api *, const struct api_opts *, char **);
 static int	 setup_tls(struct api *, char **);
@@ -139,16 +139,6 @@ static int	 next_link(struct api *, struct json_object *, const char *,
 		    char **, char **);
 static int	 same_origin(const struct api *, const char *);
 
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		fatal("strdup");
-	return p;
-}
-
 struct api *
 api_new(const struct api_opts *opts, char **cause)
 {
@@ -158,8 +148,7 @@ api_new(const struct api_opts *opts, char **cause)
 		cause_printf(cause, "cannot initialise libcurl");
 		return NULL;
 	}
-	if ((api = calloc(1, sizeof(*api))) == NULL)
-		fatal("calloc");
+	api = xcalloc(1, sizeof(*api));
 	api->max_wait = opts->max_wait;
 	if (parse_base(api, opts->base_url, cause) == -1)
 		goto fail;

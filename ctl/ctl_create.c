@@ -26,6 +26,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define CONF_NAME_MAX	128	/* a stream name in the config */
 
@@ -110,9 +111,8 @@ parse_args(struct ctl *ctl, struct create *c, int argc, char **argv)
 	int	 ch;
 
 	memset(c, 0, sizeof(*c));
-	if ((c->types = calloc(argc, sizeof(char *))) == NULL ||
-	    (c->groups = calloc(argc, sizeof(char *))) == NULL)
-		fatal("calloc");
+	c->types = xcalloc(argc, sizeof(char *));
+	c->groups = xcalloc(argc, sizeof(char *));
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "at:g:p:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -233,8 +233,7 @@ conf_name(const char *name)
 	char	*s;
 	size_t	 i;
 
-	if ((s = strndup(name, CONF_NAME_MAX)) == NULL)
-		fatal("strndup");
+	s = xstrndup(name, CONF_NAME_MAX);
 	for (i = 0; s[i] != '\0'; i++)
 		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "0123456789._-", s[i]) == NULL)

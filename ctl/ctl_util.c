@@ -20,8 +20,9 @@
 #include "compat.h"
 #include "ctl.h"
 #include "log.h"
+#include "strdist.h"
+#include "xmalloc.h"
 
-#define MATCH_LEN	256	/* names compared for close matches, bytes */
 #define MATCH_SHOW	5	/* close matches listed */
 
 struct near {
@@ -39,7 +40,6 @@ static void	 suggest(const struct ctl *, struct json_object *,
 static size_t	 collect_near(struct json_object *, const char *,
 		    const char *, struct near *);
 static int	 is_near(const char *, const char *, size_t *);
-static size_t	 levenshtein(const char *, const char *);
 static int	 near_cmp(const void *, const void *);
 static const char *list_command(const char *);
 
@@ -203,9 +203,7 @@ suggest(const struct ctl *ctl, struct json_object *items,
 	struct near	*near;
 	size_t		 i, n;
 
-	if ((near = calloc(json_object_array_length(items) + 1,
-	    sizeof(*near))) == NULL)
-		fatal("calloc");
+	near = xcalloc(json_object_array_length(items) + 1, sizeof(*near));
 	n = collect_near(items, namekey, name, near);
 	if (n == 0) {
 		ctl_err(ctl, "unknown %s \"%s\" (no close match; see "
@@ -244,39 +242,11 @@ is_near(const char *want, const char *have, size_t *dist)
 {
 	size_t	 wl = strlen(want), limit = wl / 3 < 2 ? 2 : wl / 3;
 
-	*dist = levenshtein(want, have);
+	*dist = strdist(want, have, true);
 	if (*dist <= limit)
 		return 1;
 	return wl >= 3 && strlen(have) >= 3 && (strcasestr(have, want) != NULL
 	    || strcasestr(want, have) != NULL);
-}
-
-/* Edit distance, ignoring ASCII case, over the first MATCH_LEN bytes. */
-static size_t
-levenshtein(const char *a, const char *b)
-{
-	size_t	 row[MATCH_LEN + 1], la, lb, i, j, diag, up, sub;
-
-	la = strnlen(a, MATCH_LEN);
-	lb = strnlen(b, MATCH_LEN);
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		diag = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			up = row[j];
-			sub = diag + (tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[j - 1]));
-			row[j] = sub;
-			if (up + 1 < row[j])
-				row[j] = up + 1;
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			diag = up;
-		}
-	}
-	return row[lb];
 }
 
 static int

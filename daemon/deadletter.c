@@ -15,6 +15,7 @@
 #include "deadletter.h"
 #include "log.h"
 #include "utf8.h"
+#include "xmalloc.h"
 
 static json_object	*deadletter_body(const char *, size_t, const char **);
 static int		 deadletter_append(const char *, const char *, size_t);
@@ -70,8 +71,7 @@ deadletter_body(const char *body, size_t len, const char **key)
 		return json_object_new_string_len(body, (int)len);
 	}
 	*key = "body_base64";
-	if ((b64 = malloc(n)) == NULL)
-		fatal("%s", __func__);
+	b64 = xmalloc(n);
 	EVP_EncodeBlock(b64, (const unsigned char *)body, (int)len);
 	s = json_object_new_string((char *)b64);
 	free(b64);

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "crc32.h"
 #include "log.h"
 #include "spool.h"
+#include "xmalloc.h"
 
 #define SPOOL_MAGIC	"ASR1"
 #define WBUF_FLUSH	(256 * 1024)	/* flush the buffer beyond this */
@@ -73,7 +75,6 @@ struct spool {
 	struct spool_io	 io;
 };
 
-static uint32_t		 crc32_calc(const void *, size_t);
 static void		 put_le32(char *, uint32_t);
 static uint32_t		 get_le32(const char *);
 static void		 close_fd(int *);
@@ -121,27 +122,6 @@ static void		 spool_reset(struct spool *);
 static void		 spool_free(struct spool *);
 static void		 consumed(struct spool *, uint64_t,
 			    const struct pos *);
-
-/* CRC-32 (IEEE 802.3, reflected, the one zlib's crc32 computes) of p[0..n). */
-static uint32_t
-crc32_calc(const void *p, size_t n)
-{
-	static uint32_t		 table[256];
-	const unsigned char	*s = p;
-	uint32_t		 c, i, k;
-
-	if (table[1] == 0) {
-		for (i = 0; i < 256; i++) {
-			for (c = i, k = 0; k < 8; k++)
-				c = (c & 1) ? 0xedb88320U ^ (c >> 1) : c >> 1;
-			table[i] = c;
-		}
-	}
-	c = 0xffffffffU;
-	while (n-- > 0)
-		c = table[(c ^ *s++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffU;
-}
 
 static void
 put_le32(char *p, uint32_t v)
@@ -218,9 +198,7 @@ seg_list(struct spool *sp, uint64_t **seqs, size_t *n)
 	while ((de = readdir(d)) != NULL) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
-			if ((*seqs = reallocarray(*seqs, cap,
-			    sizeof(**seqs))) == NULL)
-				fatal("%s", __func__);
+			*seqs = xreallocarray(*seqs, cap, sizeof(**seqs));
 		}
 		*n += seg_parse(de->d_name, &(*seqs)[*n]);
 	}
@@ -237,9 +215,7 @@ seg_push(struct spool *sp, uint64_t seq, uint64_t size)
 
 	if (sp->nsegs == sp->segs_cap) {
 		cap = sp->segs_cap ? sp->segs_cap * 2 : 8;
-		sp->segs = reallocarray(sp->segs, cap, sizeof(*sp->segs));
-		if (sp->segs == NULL)
-			fatal("%s", __func__);
+		sp->segs = xreallocarray(sp->segs, cap, sizeof(*sp->segs));
 		sp->segs_cap = cap;
 	}
 	sp->segs[sp->nsegs].seq = seq;
@@ -318,8 +294,7 @@ dir_open(struct spool *sp, char **cause)
 {
 	char	*path, *p;
 
-	if ((path = strdup(sp->dir)) == NULL)
-		fatal("%s", __func__);
+	path = xstrdup(sp->dir);
 	for (p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
 		if (mkdir_sync(path) == -1)
@@ -359,7 +334,7 @@ head_read(struct spool *sp, uint64_t *seq, uint64_t *off)
 	if (end != b + 20 || *end != ' ')
 		goto bad;
 	*off = strtoull(end + 1, &end, 10);
-	if (end == b + 41 && strtoul(end, NULL, 16) == crc32_calc(b, 41))
+	if (end == b + 41 && strtoul(end, NULL, 16) == crc32_update(0, b, 41))
 		return;
 bad:
 	log_warnx("spool %s: head file unreadable, replaying everything",
@@ -378,7 +353,7 @@ head_write(struct spool *sp, uint64_t seq, uint64_t off)
 
 	(void)snprintf(b, sizeof(b), "%020" PRIu64 " %020" PRIu64, seq, off);
 	(void)snprintf(b + 41, sizeof(b) - 41, " %08" PRIx32 "\n",
-	    crc32_calc(b, 41));
+	    crc32_update(0, b, 41));
 	if (sp->hfd == -1)
 		sp->hfd = openat(sp->dirfd, HEAD_FILE, O_RDWR | O_CREAT |
 		    O_CLOEXEC, 0600);
@@ -433,8 +408,7 @@ rd_fill(struct spool *sp, uint64_t off, size_t want, size_t n)
 	ssize_t	 r = 0;
 
 	if (want > sp->rcap) {
-		if ((sp->rbuf = realloc(sp->rbuf, want)) == NULL)
-			fatal("%s", __func__);
+		sp->rbuf = xreallocarray(sp->rbuf, want, 1);
 		sp->rcap = want;
 	}
 	sp->rbase = off;
@@ -504,7 +478,7 @@ rec_read(struct spool *sp, const struct pos *p, const char **data,
 	if (rd_fetch(sp, s->seq, p->off, SPOOL_HEADER_LEN + *len, &h) == -1)
 		return REC_IOERR;
 	*data = h + SPOOL_HEADER_LEN;
-	if (crc32_calc(*data, *len) != get_le32(h + 8))
+	if (crc32_update(0, *data, *len) != get_le32(h + 8))
 		return rec_bad(sp, "CRC mismatch");
 	return REC_OK;
 }
@@ -676,9 +650,8 @@ spool_open(const char *dir, uint64_t max_bytes, char **cause)
 {
 	struct spool	*sp;
 
-	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
-	    (sp->dir = strdup(dir)) == NULL)
-		fatal("%s", __func__);
+	sp = xcalloc(1, sizeof(*sp));
+	sp->dir = xstrdup(dir);
 	sp->dirfd = sp->hfd = sp->wfd = sp->rfd = -1;
 	sp->max_bytes = max_bytes;
 	sp->seg_max = SPOOL_SEGMENT_SIZE;
@@ -823,7 +796,7 @@ spool_append(struct spool *sp, const void *data, size_t len)
 		return spool_fail(sp, "new segment");
 	memcpy(h, SPOOL_MAGIC, 4);
 	put_le32(h + 4, (uint32_t)len);
-	put_le32(h + 8, crc32_calc(data, len));
+	put_le32(h + 8, crc32_update(0, data, len));
 	if (buf_append(&sp->wbuf, h, sizeof(h)) == -1 ||
 	    buf_append(&sp->wbuf, data, len) == -1)
 		fatalx("%s: buffer", __func__);

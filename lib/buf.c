@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "xmalloc.h"
 
 static int	buf_reserve(struct buf *, size_t);
 
@@ -50,8 +51,7 @@ buf_reserve(struct buf *b, size_t extra)
 	ncap = b->cap ? b->cap : 256;
 	while (ncap < need + 1)
 		ncap *= 2;
-	if ((p = realloc(b->data, ncap)) == NULL)
-		fatal("%s", __func__);
+	p = xreallocarray(b->data, ncap, 1);
 	b->data = p;
 	b->cap = ncap;
 	return 0;
@@ -104,8 +104,8 @@ buf_release(struct buf *b, size_t *lenp)
 {
 	char	*p = b->data;
 
-	if (p == NULL && (p = strdup("")) == NULL)
-		fatal("%s", __func__);
+	if (p == NULL)
+		p = xstrdup("");
 	if (lenp != NULL)
 		*lenp = b->len;
 	buf_init(b, b->max);
