@@ -10,6 +10,7 @@
 #include <json.h>
 
 #include "buf.h"
+#include "fsio.h"
 #include "log.h"
 #include "status.h"
 
@@ -51,32 +52,27 @@ status_path(char *buf, size_t len, const char *dir, const char *suffix)
 	    (int)len ? 0 : -1;
 }
 
+static int
+status_put(FILE *f, void *arg)
+{
+	return fprintf(f, "%s\n", (const char *)arg) < 0 ? -1 : 0;
+}
+
+/* Replaced whole (readers see the old file or the new), not fsync'd. */
 int
 status_write(const char *state_dir, struct json_object *o)
 {
-	char		 tmp[PATH_MAX], path[PATH_MAX];
-	const char	*text;
-	size_t		 len;
-	int		 fd, rv = -1;
+	char	 path[PATH_MAX];
 
-	if (status_path(tmp, sizeof(tmp), state_dir, ".tmp") == -1 ||
-	    status_path(path, sizeof(path), state_dir, "") == -1)
+	if (status_path(path, sizeof(path), state_dir, "") == -1)
 		return -1;
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd == -1)
-		goto done;
-	if (write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1)
-		rv = 0;
-	if (close(fd) == -1)
-		rv = -1;
-	if (rv == 0 && rename(tmp, path) == -1)
-		rv = -1;
-done:
-	if (rv == -1)
+	if (fsio_replace(path, 0640, false, status_put,
+	    (void *)json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN)) == -1) {
 		log_debug("%s: %s: %s", __func__, path, strerror(errno));
-	return rv;
+		return -1;
+	}
+	return 0;
 }
 
 struct json_object *
@@ -143,35 +139,61 @@ flag(struct json_object *o, const char *key)
 }
 
 void
+status_ctrs(struct buf *b, struct json_object *o,
+    const struct status_counter *tab, const int *which, size_t n,
+    int value_first)
+{
+	const struct status_counter *c;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		c = &tab[which[i]];
+		if (value_first)
+			buf_printf(b, "%s%llu %s", i ? ", " : "",
+			    num(o, c->key), c->label);
+		else
+			buf_printf(b, "%s%s %llu", i ? ", " : "", c->label,
+			    num(o, c->key));
+	}
+}
+
+void
 status_line(struct json_object *o, struct buf *b)
 {
+	static const int st[] = {
+		SST_DELIVERED, SST_ACKED, SST_REDELIVERED, SST_DEADLETTERED
+	};
+	static const int co[] = {
+		SCO_ENTRIES, SCO_MATCHED, SCO_UNMATCHED, SCO_EXPIRED,
+		SCO_EVICTED, SCO_ALERTS
+	};
+	static const int sk[] = { SSK_SENT, SSK_FAILED };
+	static const int sp[] = { SSK_SPOOLED, SSK_IN_SPOOL };
 	struct json_object *a, *e, *c;
 	size_t		 i;
 
-	if (json_object_object_get_ex(o, "streams", &a))
+	if (json_object_object_get_ex(o, STATUS_STREAMS, &a))
 		for (i = 0; i < json_object_array_length(a); i++) {
 			e = json_object_array_get_idx(a, i);
-			buf_printf(b, "%s%s: %s, %llu delivered, %llu acked, "
-			    "%llu redelivered, %llu dead-lettered",
-			    i ? "; " : "", str(e, "name"), str(e, "state"),
-			    num(e, "delivered"), num(e, "acked"),
-			    num(e, "redelivered"), num(e, "deadlettered"));
+			buf_printf(b, "%s%s: %s, ", i ? "; " : "",
+			    str(e, "name"), str(e, "state"));
+			status_ctrs(b, e, status_stream_ctrs, st, nitems(st), 1);
 		}
-	if (json_object_object_get_ex(o, "correlation", &c))
-		buf_printf(b, "; correlation: %llu pending, %llu matched, "
-		    "%llu unmatched, %llu expired, %llu evicted, %llu alerts",
-		    num(c, "entries"), num(c, "matched"), num(c, "unmatched"),
-		    num(c, "expired"), num(c, "evicted"), num(c, "alerts"));
-	if (!json_object_object_get_ex(o, "sinks", &a))
+	if (json_object_object_get_ex(o, STATUS_CORR, &c)) {
+		buf_printf(b, "; %s: ", STATUS_CORR);
+		status_ctrs(b, c, status_corr_ctrs, co, nitems(co), 1);
+	}
+	if (!json_object_object_get_ex(o, STATUS_SINKS, &a))
 		return;
 	for (i = 0; i < json_object_array_length(a); i++) {
 		e = json_object_array_get_idx(a, i);
-		buf_printf(b, "; sink %s: %s, %llu sent, %llu failed",
-		    str(e, "name"), flag(e, "spool_full") ? "spool full" :
-		    flag(e, "up") ? "up" : "down", num(e, "sent"),
-		    num(e, "failed"));
-		if (flag(e, "spool"))
-			buf_printf(b, ", %llu spooled, %llu in spool",
-			    num(e, "spooled"), num(e, "in_spool"));
+		buf_printf(b, "; sink %s: %s, ", str(e, "name"),
+		    flag(e, "spool_full") ? "spool full" :
+		    flag(e, "up") ? "up" : "down");
+		status_ctrs(b, e, status_sink_ctrs, sk, nitems(sk), 1);
+		if (flag(e, "spool")) {
+			buf_printf(b, ", ");
+			status_ctrs(b, e, status_sink_ctrs, sp, nitems(sp), 1);
+		}
 	}
 }

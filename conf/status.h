@@ -38,6 +38,14 @@ extern const struct status_counter status_stream_ctrs[SST_MAX];
 extern const struct status_counter status_sink_ctrs[SSK_MAX];
 extern const struct status_counter status_corr_ctrs[SCO_MAX];
 
+/*
+ * Append the counters which[0..n) of object o (tab names them) to b, joined
+ * by ", ": "12 delivered" (value_first) or "delivered 12".
+ */
+void	status_ctrs(struct buf *b, struct json_object *o,
+	    const struct status_counter *tab, const int *which, size_t n,
+	    int value_first);
+
 /* The sections of status.json. */
 #define STATUS_STREAMS		"streams"
 #define STATUS_SINKS		"sinks"

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "buf.h"
 #include "config.h"
 #include "ctl.h"
 #include "status.h"
@@ -85,73 +86,78 @@ status_print(struct json_object *o, int running)
 	status_corr(o);
 }
 
+/* One part's line: prefix, then its counters which[0..n). */
+static void
+status_part(const char *prefix, struct json_object *o,
+    const struct status_counter *tab, const int *which, size_t n,
+    int value_first)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	status_ctrs(&b, o, tab, which, n, value_first);
+	printf("%s%s\n", prefix, b.data != NULL ? b.data : "");
+	buf_free(&b);
+}
+
 static void
 status_corr(struct json_object *o)
 {
+	static const int which[] = {
+		SCO_ENTRIES, SCO_MATCHED, SCO_EXPIRED, SCO_EVICTED
+	};
 	struct json_object *c;
-	int64_t		 entries = 0, matched = 0, expired = 0, evicted = 0;
 
-	if (!json_object_object_get_ex(o, "correlation", &c))
-		return;
-	ctl_int(c, "entries", &entries);
-	ctl_int(c, "matched", &matched);
-	ctl_int(c, "expired", &expired);
-	ctl_int(c, "evicted", &evicted);
-	printf("correlation: %lld pending, %lld matched, %lld expired, "
-	    "%lld evicted\n", (long long)entries, (long long)matched,
-	    (long long)expired, (long long)evicted);
+	if (json_object_object_get_ex(o, STATUS_CORR, &c))
+		status_part("correlation: ", c, status_corr_ctrs, which,
+		    nitems(which), 1);
 }
 
 static void
 status_streams(struct json_object *o)
 {
+	static const int which[] = {
+		SST_DELIVERED, SST_ACKED, SST_REDELIVERED, SST_DEADLETTERED
+	};
 	struct json_object *a, *s, *v;
-	int64_t		 d, ack, re, dl;
+	char		 prefix[512];
 	size_t		 i;
 
-	if (!json_object_object_get_ex(o, "streams", &a))
+	if (!json_object_object_get_ex(o, STATUS_STREAMS, &a))
 		return;
 	for (i = 0; i < json_object_array_length(a); i++) {
 		s = json_object_array_get_idx(a, i);
-		d = ack = re = dl = 0;
-		ctl_int(s, "delivered", &d);
-		ctl_int(s, "acked", &ack);
-		ctl_int(s, "redelivered", &re);
-		ctl_int(s, "deadlettered", &dl);
-		printf("stream %-16s %-12s delivered %lld, acked %lld, "
-		    "redelivered %lld, dead-lettered %lld\n",
+		snprintf(prefix, sizeof(prefix), "stream %-16s %-12s ",
 		    ctl_str(s, "name") ? ctl_str(s, "name") : "?",
 		    json_object_object_get_ex(s, "connected", &v) &&
-		    json_object_get_boolean(v) ? "connected" : "disconnected",
-		    (long long)d, (long long)ack, (long long)re, (long long)dl);
+		    json_object_get_boolean(v) ? "connected" : "disconnected");
+		status_part(prefix, s, status_stream_ctrs, which,
+		    nitems(which), 0);
 	}
 }
 
 static void
 status_sinks(struct json_object *o)
 {
+	static const int which[] = {
+		SSK_SENT, SSK_FAILED, SSK_SPOOLED, SSK_IN_SPOOL
+	};
 	struct json_object *a, *s, *v;
-	int64_t		 sent, failed, spooled, in_spool;
 	const char	*state;
+	char		 prefix[512];
 	size_t		 i;
 
-	if (!json_object_object_get_ex(o, "sinks", &a))
+	if (!json_object_object_get_ex(o, STATUS_SINKS, &a))
 		return;
 	for (i = 0; i < json_object_array_length(a); i++) {
 		s = json_object_array_get_idx(a, i);
-		sent = failed = spooled = in_spool = 0;
-		ctl_int(s, "sent", &sent);
-		ctl_int(s, "failed", &failed);
-		ctl_int(s, "spooled", &spooled);
-		ctl_int(s, "in_spool", &in_spool);
 		state = json_object_object_get_ex(s, "spool_full", &v) &&
 		    json_object_get_boolean(v) ? "spool full" :
 		    json_object_object_get_ex(s, "up", &v) &&
 		    json_object_get_boolean(v) ? "up" : "down";
-		printf("sink   %-16s %-12s sent %lld, failed %lld, spooled "
-		    "%lld, in spool %lld\n",
-		    ctl_str(s, "name") ? ctl_str(s, "name") : "?", state,
-		    (long long)sent, (long long)failed, (long long)spooled,
-		    (long long)in_spool);
+		snprintf(prefix, sizeof(prefix), "sink   %-16s %-12s ",
+		    ctl_str(s, "name") ? ctl_str(s, "name") : "?", state);
+		status_part(prefix, s, status_sink_ctrs, which, nitems(which),
+		    0);
 	}
 }

@@ -15,6 +15,7 @@ static Suite *(*const suites[])(void) = {
 	suite_ack,
 	suite_spool,
 	suite_corr,
+	suite_status,
 };
 
 int

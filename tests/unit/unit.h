@@ -15,6 +15,7 @@ Suite	*suite_syslog(void);
 Suite	*suite_ack(void);
 Suite	*suite_spool(void);
 Suite	*suite_corr(void);
+Suite	*suite_status(void);
 
 /* Path of a fixture under tests/fixtures (tests run from tests/unit). */
 #define FIXTURE(p)	("../fixtures/" p)
