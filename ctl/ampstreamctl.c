@@ -26,31 +26,20 @@ struct global {
 	const char	*resolve;
 };
 
+/* The commands, in the order --help lists them, each with its help lines. */
 static const struct command {
 	const char	*name;
 	int		(*fn)(struct ctl *, int, char **);
 	int		 local;		/* needs no cloud and no API client */
+	const char	*usage;
 } commands[] = {
-	{ "test",		ctl_test,		0 },
-	{ "list",		ctl_list,		0 },
-	{ "create",		ctl_create,		0 },
-	{ "delete",		ctl_delete,		0 },
-	{ "event-types",	ctl_event_types,	0 },
-	{ "groups",		ctl_groups,		0 },
-	{ "status",		ctl_status,		1 },
-};
-
-static const char usage_text[] =
-"usage: " PROGNAME " [-c FILE] [--cloud NAME] [-v] [--max-wait SECONDS] "
-    "COMMAND [ARGS]\n"
-"\n"
-"Manage AMP for Endpoints event streams over the REST API v1.\n"
-"\n"
-"commands:\n"
+	{ "test", ctl_test, 0,
 "  test                    check the API credentials; print host, region\n"
-"                          and API version\n"
+"                          and API version\n" },
+	{ "list", ctl_list, 0,
 "  list [--json]           every event stream with its event types and\n"
-"                          groups by name\n"
+"                          groups by name\n" },
+	{ "create", ctl_create, 0,
 "  create NAME --all       a stream with every event type and every group\n"
 "  create NAME [--type TYPE]... [--group GROUP]...\n"
 "                          a stream with the event types and groups named\n"
@@ -59,13 +48,28 @@ static const char usage_text[] =
 "      --password-file PATH  write the one-time AMQP password here (mode\n"
 "                          0600, never overwritten; default\n"
 "                          STATE_DIR/NAME.password)\n"
-"      --amqp-ca-file FILE   put ca_file = FILE in the printed streams entry\n"
-"  delete ID|NAME          delete an event stream\n"
-"  event-types [--json]    every event type: id and name\n"
-"  groups [--json]         every group: GUID and name\n"
+"      --amqp-ca-file FILE   put ca_file = FILE in the printed streams entry\n" },
+	{ "delete", ctl_delete, 0,
+"  delete ID|NAME          delete an event stream\n" },
+	{ "event-types", ctl_event_types, 0,
+"  event-types [--json]    every event type: id and name\n" },
+	{ "groups", ctl_groups, 0,
+"  groups [--json]         every group: GUID and name\n" },
+	{ "status", ctl_status, 1,
 "  status [--json]         the running daemon's counters per stream and\n"
 "                          sink (from STATE_DIR/status.json; exit 3 when\n"
-"                          the daemon is not running)\n"
+"                          the daemon is not running)\n" },
+};
+
+static const char usage_head[] =
+"usage: " PROGNAME " [-c FILE] [--cloud NAME] [-v] [--max-wait SECONDS] "
+    "COMMAND [ARGS]\n"
+"\n"
+"Manage AMP for Endpoints event streams over the REST API v1.\n"
+"\n"
+"commands:\n";
+
+static const char usage_tail[] =
 "\n"
 "options:\n"
 "  -c, --config FILE       config file (default " CONFIG_DEFAULT_PATH ")\n"
@@ -83,6 +87,7 @@ static const char usage_text[] =
 "nothing; 2 API, TLS or network error; 3 (status) the daemon is not\n"
 "running.\n";
 
+static void	 usage(FILE *);
 static int	 parse_global(struct global *, int, char **);
 static const struct command *lookup(const char *);
 static int	 run(const struct global *, const struct command *, int,
@@ -102,8 +107,8 @@ main(int argc, char **argv)
 	if ((rv = parse_global(&g, argc, argv)) != -1)
 		return rv;
 	if (optind == argc) {
-		fprintf(stderr, "%s: no command given\n%s", PROGNAME,
-		    usage_text);
+		fprintf(stderr, "%s: no command given\n", PROGNAME);
+		usage(stderr);
 		return CTL_USAGE;
 	}
 	if ((cmd = lookup(argv[optind])) == NULL) {
@@ -116,6 +121,17 @@ main(int argc, char **argv)
 }
 
 /* Options before the command.  -1: go on; else the exit status. */
+static void
+usage(FILE *f)
+{
+	size_t	 i;
+
+	fputs(usage_head, f);
+	for (i = 0; i < nitems(commands); i++)
+		fputs(commands[i].usage, f);
+	fputs(usage_tail, f);
+}
+
 static int
 parse_global(struct global *g, int argc, char **argv)
 {
@@ -163,7 +179,7 @@ parse_global(struct global *g, int argc, char **argv)
 			g->resolve = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			usage(stdout);
 			return CTL_OK;
 		case 'V':
 			printf("%s %s\n", PROGNAME, AMPSTREAM_VERSION);

@@ -3,8 +3,8 @@
  *
  * Each ctl_<command>() takes its own argv (argv[0] is the command name),
  * prints its result on stdout and its errors on stderr, and returns the
- * process exit status: CTL_OK, CTL_USAGE (usage, config or a name that
- * matches nothing) or CTL_API (API, TLS or network error).
+ * process exit status, one of enum ctl_exit: every exit status of
+ * ampstreamctl is named here (man/ampstreamctl.1 documents them).
  */
 #ifndef AMPSTREAM_CTL_H
 #define AMPSTREAM_CTL_H
@@ -13,9 +13,12 @@
 
 #include <json-c/json.h>
 
-#define CTL_OK		0
-#define CTL_USAGE	1
-#define CTL_API		2
+enum ctl_exit {
+	CTL_OK = 0,
+	CTL_USAGE = 1,		/* usage, config, or a name matching nothing */
+	CTL_API = 2,		/* API, TLS or network error */
+	CTL_NOT_RUNNING = 3,	/* status: the daemon is not running */
+};
 
 struct config;
 struct cloud_conf;

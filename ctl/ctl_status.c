@@ -15,7 +15,6 @@
 #include "ctl.h"
 #include "status.h"
 
-#define CTL_NOT_RUNNING	3
 
 static int	status_running(struct json_object *);
 static void	status_print(struct json_object *, int);
