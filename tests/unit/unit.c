@@ -16,6 +16,9 @@ static Suite *(*const suites[])(void) = {
 	suite_spool,
 	suite_corr,
 	suite_status,
+	suite_sink,
+	suite_record,
+	suite_route,
 };
 
 int

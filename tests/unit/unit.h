@@ -16,6 +16,9 @@ Suite	*suite_ack(void);
 Suite	*suite_spool(void);
 Suite	*suite_corr(void);
 Suite	*suite_status(void);
+Suite	*suite_sink(void);
+Suite	*suite_record(void);
+Suite	*suite_route(void);
 
 /* Path of a fixture under tests/fixtures (tests run from tests/unit). */
 #define FIXTURE(p)	("../fixtures/" p)
