@@ -255,10 +255,12 @@ static void
 json_spans(const struct buf *body, struct buf *spans)
 {
 	struct fmt_span	 sp;
-	const char	*p = body->data, *end = p + body->len;
+	const char	*p = body->data, *end;
 	bool		 esc = false;
 
-	for (; p < end; p++) {
+	if (p == NULL)		/* nothing there (NULL + 0 is undefined) */
+		return;
+	for (end = p + body->len; p < end; p++) {
 		if (*p != '"')
 			continue;
 		sp.s = ++p;
