@@ -348,7 +348,8 @@ fetch(struct ctx *c, config_setting_t *grp, const char *path,
 {
 	config_setting_t	*s = member(grp, k->name);
 
-	if (s == NULL && (k->req & c->tmask))
+	/* A key every type needs is missing even when the type is unknown. */
+	if (s == NULL && ((k->req & c->tmask) || k->req == T_ALL))
 		cerr(c, line_of(grp), path, k->name, "missing");
 	return s;
 }

@@ -279,6 +279,9 @@ static const struct {
 	const char	*errors;
 } bad[] = {
 	{ "missing_queue.conf", "6: streams.[0].queue: missing" },
+	{ "sink_without_type.conf",
+	  "3: sinks.[0].name: missing\n"
+	  "3: sinks.[0].type: missing" },
 	{ "unknown_key.conf",
 	  "13: log_levl: unknown key (did you mean log_level?)\n"
 	  "10: streams.[0].prefetc: unknown key (did you mean prefetch?)" },
