@@ -189,10 +189,13 @@ json_cut(const struct buf *src, const struct buf *spans, size_t cap,
     struct buf *dst)
 {
 	const struct fmt_span *sp = (const void *)spans->data;
-	const char	*p = src->data, *end = src->data + src->len;
+	const char	*p = src->data, *end;
 	size_t		 i, n, el = strlen(FMT_ELLIPSIS);
 	int		 rv = 0;
 
+	if (p == NULL)		/* an empty part (NULL + 0 is undefined) */
+		return 0;
+	end = p + src->len;
 	for (i = 0; i < spans->len / sizeof(*sp); i++) {
 		if (sp[i].s < p || sp[i].s >= end)
 			continue;		/* another part's */

@@ -19,6 +19,9 @@
 #include "spool.h"
 #include "xmalloc.h"
 
+/* Segment numbers count up from 1 and never get near this: a larger one
+ * (a crafted head or file name) is not ours, and next_seq cannot wrap. */
+#define SEQ_MAX		(UINT64_MAX / 2)
 #define SPOOL_MAGIC	"ASR1"
 #define WBUF_FLUSH	(256 * 1024)	/* flush the buffer beyond this */
 #define RBUF_CHUNK	(64 * 1024)	/* read ahead this much */
@@ -168,7 +171,7 @@ seg_parse(const char *name, uint64_t *seq)
 	    strspn(name, "0123456789") != 20 || strcmp(name + 20, ".seg") != 0)
 		return 0;
 	*seq = strtoull(name, &end, 10);
-	return *seq != 0 && *seq != UINT64_MAX && end == name + 20;
+	return *seq != 0 && *seq < SEQ_MAX && end == name + 20;
 }
 
 static int
@@ -331,7 +334,8 @@ head_read(struct spool *sp, uint64_t *seq, uint64_t *off)
 		goto bad;
 	b[HEAD_LEN] = '\0';
 	*seq = strtoull(b, &end, 10);
-	if (end != b + 20 || *end != ' ')
+	/* Segment numbers stay far below 2^64: a larger one is not ours. */
+	if (end != b + 20 || *end != ' ' || *seq >= SEQ_MAX)
 		goto bad;
 	*off = strtoull(end + 1, &end, 10);
 	if (end == b + 41 && strtoul(end, NULL, 16) == crc32_update(0, b, 41))
