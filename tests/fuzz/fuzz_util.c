@@ -131,6 +131,7 @@ fz_fail(const char *fmt, ...)
 	va_list	 ap;
 
 	fz_quiet(0);
+	fz_cleanup();		/* libFuzzer keeps the input itself */
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
