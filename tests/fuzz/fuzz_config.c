@@ -236,10 +236,9 @@ check(const struct config *conf, const char *errors, const void *in,
 	FZ_CHECK(conf->state_dir != NULL && conf->state_dir[0] == '/',
 	    "state_dir");
 	for (i = 0; i < conf->nsinks; i++)
-		/* F3 (README.md): a sink without type gets through; skipped. */
-		FZ_CHECK(conf->sinks[i].type == NULL ||
-		    (conf->sinks[i].name != NULL &&
-		    conf->sinks[i].format != NULL), "sink %zu incomplete", i);
+		FZ_CHECK(conf->sinks[i].name != NULL &&
+		    conf->sinks[i].type != NULL && conf->sinks[i].format != NULL,
+		    "sink %zu incomplete", i);
 	for (i = 0; i < conf->nstreams; i++) {
 		st = &conf->streams[i];
 		FZ_CHECK(st->name != NULL && st->host != NULL &&

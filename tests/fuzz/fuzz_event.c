@@ -1,7 +1,7 @@
 /*
- * fuzz_event.c: an AMQP message body through event_parse, correlation,
- * console links, every formatter and every syslog header and framing, as
- * pipeline.c renders it, at a generous and a tight max_record.  Every
+ * fuzz_event.c: an AMQP message body through event_read, correlation,
+ * console links and record_make for every formatter, syslog header and
+ * framing, at a generous and a tight max_record, as route.c does.  Every
  * record must fit max_record, hold no raw CR, LF or NUL (but the one LF of
  * LF framing), carry a right octet count, and decode with the strict test
  * decoders (tests/unit/rec_decode.c: CEF and LEEF) or json-c (JSON).
@@ -9,7 +9,8 @@
  * The input is one message body.  When it has several lines, each line is
  * then also one message, in order, through the same correlation table, so
  * that a detection and its outcome can meet; at the end the table is
- * ticked past unresolved_alert and each alert is rendered too.
+ * ticked past unresolved_alert and each alert (corr_alert_event) is
+ * rendered too.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -27,33 +28,37 @@
 #include "event.h"
 #include "format.h"
 #include "rec_decode.h"
+#include "record.h"
 #include "syslog.h"
-#include "utf8.h"
 #include "fuzz_util.h"
 
 #define HOSTNAME	"fuzz-host"
 #define AMQP_HOST	"export-streaming.eu.amp.cisco.com"
-#define ALERT_BODY	"{\"event_type\":\"Unresolved Detection\"," \
-			"\"event_type_id\":0}"
+#define NFORMAT		3
+#define NSTYLE		3
+#define NFRAMING	2
+#define NMAX		2
 
-static const char *const formats[] = { "cef", "json", "leef" };
-static const size_t max_records[] = { 8192, 512 };
+static char *const formats[NFORMAT] = { "cef", "json", "leef" };
+static const size_t max_records[NMAX] = { 8192, 512 };
+/* One sink's recipe for each format, style, framing and max_record. */
+static struct record_recipe *recipes[NFORMAT][NSTYLE][NFRAMING][NMAX];
+static int64_t	 tick_ms;	/* when the alerts are made */
 static const struct corr_conf corr_conf = {
 	.max_entries = 16,
 	.ttl = 3600,
 	.unresolved_alert = 60,
 };
 
+static void	 make_recipes(void);
+static void	 make_recipe(struct sink_conf *, size_t, size_t, size_t,
+		    size_t);
 static void	 one_body(struct corr *, const char *, size_t, int64_t);
 static void	 on_alert(const struct corr_detection *, void *);
 static void	 render_all(const struct amp_event *, const struct corr_info *,
 		    int64_t);
-static void	 render_one(const struct format_ops *,
-		    const struct amp_event *, struct format_ctx *,
-		    enum syslog_style, enum framing, size_t);
-static char	*render(const struct format_ops *, const struct amp_event *,
-		    struct format_ctx *, const struct syslog_hdr *,
-		    enum framing, size_t, size_t *);
+static void	 render_one(size_t, size_t, size_t, size_t,
+		    const struct amp_event *, const struct format_ctx *);
 static int	 syslog_severity(const char *);
 static void	 check_framed(const char *, const char *, size_t, size_t,
 		    enum framing, size_t, const struct amp_event *);
@@ -67,6 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct corr	*c;
 	int64_t		 now = FZ_NOW_MS;
 
+	if (recipes[0][0][0][0] == NULL)
+		make_recipes();
 	fz_quiet(1);
 	c = corr_new(NULL, &corr_conf, on_alert, NULL);
 	one_body(c, p, size, now);
@@ -77,13 +84,47 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			one_body(c, p, (size_t)(nl - p), now += 1000);
 		}
 	}
-	corr_tick(c, now + corr_conf.unresolved_alert * 1000LL);
+	tick_ms = now + corr_conf.unresolved_alert * 1000LL;
+	corr_tick(c, tick_ms);
 	corr_free(c);
 	fz_quiet(0);
 	return 0;
 }
 
-/* One message: parsed, correlated and rendered as the pipeline does. */
+/* The recipes of sinks with every format, style, framing and size. */
+static void
+make_recipes(void)
+{
+	struct sink_conf sc;
+	size_t		 f, s, fr, m;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.name = "fuzz";
+	sc.facility = 16;
+	sc.app_name = "ampstream";
+	for (f = 0; f < NFORMAT; f++)
+		for (s = 0; s < NSTYLE; s++)
+			for (fr = 0; fr < NFRAMING; fr++)
+				for (m = 0; m < NMAX; m++)
+					make_recipe(&sc, f, s, fr, m);
+}
+
+static void
+make_recipe(struct sink_conf *sc, size_t f, size_t s, size_t fr, size_t m)
+{
+	char	*cause = NULL;
+
+	sc->format = formats[f];
+	sc->syslog = (enum syslog_style)(SYSLOG_RFC5424 + s);
+	sc->framing = (enum framing)(FRAMING_OCTET + fr);
+	sc->max_record = max_records[m];
+	sc->default_severity = max_records[m] > 512 ? 1 : 10;
+	if ((recipes[f][s][fr][m] = record_recipe_new(sc, HOSTNAME,
+	    &cause)) == NULL)
+		fz_fail("record_recipe_new: %s", cause);
+}
+
+/* One message: read, correlated and rendered as route.c does. */
 static void
 one_body(struct corr *c, const char *body, size_t len, int64_t now)
 {
@@ -91,42 +132,36 @@ one_body(struct corr *c, const char *body, size_t len, int64_t now)
 	struct corr_info info;
 	const char	*reason = NULL;
 
-	if (event_parse(&ev, body, len, &reason) == -1) {
-		FZ_CHECK(reason != NULL, "event_parse: -1 without a reason");
+	if (event_read(&ev, body, len, &reason) == -1) {
+		FZ_CHECK(reason != NULL, "event_read: -1 without a reason");
 		return;
 	}
-	FZ_CHECK(ev.event_type != NULL, "event_parse: no event_type");
-	/* pipeline.c dead-letters a body that is not UTF-8 before parsing. */
-	if (utf8_valid(body, len)) {
-		corr_observe(c, &ev, 0, now, &info);
-		render_all(&ev, &info, now);
-	}
+	FZ_CHECK(ev.event_type != NULL, "event_read: no event_type");
+	corr_observe(c, &ev, 0, now, &info);
+	render_all(&ev, &info, now);
 	event_clear(&ev);
 }
 
-/* An unresolved detection: rendered as pipeline_on_alert does. */
+/* An unresolved detection: rendered as route.c's alert callback does. */
 static void
 on_alert(const struct corr_detection *det, void *arg __unused)
 {
 	struct amp_event ev;
 	struct corr_info info;
-	const char	*reason;
 
-	FZ_CHECK(event_parse(&ev, ALERT_BODY, strlen(ALERT_BODY),
-	    &reason) == 0, "alert body: %s", reason);
+	corr_alert_event(det, tick_ms, &ev);
 	memset(&info, 0, sizeof(info));
 	info.state = CORR_UNRESOLVED;
 	info.det = det;
-	render_all(&ev, &info, FZ_NOW_MS);
+	render_all(&ev, &info, tick_ms);
 	event_clear(&ev);
 }
 
-/* Console links as pipeline_route_event makes them, then every record. */
+/* Console links as route.c makes them, then every record. */
 static void
 render_all(const struct amp_event *ev, const struct corr_info *info,
     int64_t now)
 {
-	const struct format_ops *ops;
 	struct format_ctx ctx;
 	struct buf	 base, url, furl;
 	size_t		 f, s, fr, m;
@@ -145,80 +180,45 @@ render_all(const struct amp_event *ev, const struct corr_info *info,
 		if (console_file_url(ev, base.data, &furl) == 0)
 			ctx.file_console_url = furl.data;
 	}
-	for (f = 0; f < nitems(formats); f++) {
-		FZ_CHECK((ops = format_lookup(formats[f])) != NULL,
-		    "format_lookup(%s)", formats[f]);
-		for (s = SYSLOG_RFC5424; s <= SYSLOG_NONE; s++)
-			for (fr = FRAMING_OCTET; fr <= FRAMING_LF; fr++)
-				for (m = 0; m < nitems(max_records); m++)
-					render_one(ops, ev, &ctx, s, fr,
-					    max_records[m]);
-	}
+	for (f = 0; f < NFORMAT; f++)
+		for (s = 0; s < NSTYLE; s++)
+			for (fr = 0; fr < NFRAMING; fr++)
+				for (m = 0; m < NMAX; m++)
+					render_one(f, s, fr, m, ev, &ctx);
 	buf_free(&base);
 	buf_free(&url);
 	buf_free(&furl);
 }
 
-/* One record for one sink configuration, checked. */
+/* One record for one sink configuration (its recipe), checked. */
 static void
-render_one(const struct format_ops *ops, const struct amp_event *ev,
-    struct format_ctx *ctx, enum syslog_style style, enum framing framing,
-    size_t max_record)
+render_one(size_t f, size_t s, size_t fr, size_t m,
+    const struct amp_event *ev, const struct format_ctx *ctx)
 {
 	struct syslog_hdr h;
-	size_t		 len, hlen;
+	size_t		 len, max_record = max_records[m];
 	char		*out;
 
-	h.style = style;
+	memset(&h, 0, sizeof(h));
+	h.style = (enum syslog_style)(SYSLOG_RFC5424 + s);
 	h.facility = 16;
 	h.severity = syslog_severity(ev->severity);
 	h.hostname = HOSTNAME;
 	h.app_name = "ampstream";
 	h.time_ms = ctx->received_ms;
-	hlen = syslog_header_len(&h);
-	ctx->default_severity = max_record > 512 ? 1 : 10;
-	out = render(ops, ev, ctx, &h, framing, max_record, &len);
+	out = record_make(recipes[f][s][fr][m], ev, ctx, &len);
 	/* 8192 bytes hold any event: the formatters cut values to fit. */
 	FZ_CHECK(out != NULL || max_record < 8192,
-	    "%s: the record does not fit max_record %zu", ops->name,
+	    "%s: the record does not fit max_record %zu", formats[f],
 	    max_record);
 	if (out == NULL)
 		return;
-	check_framed(ops->name, out, len, hlen, framing, max_record, ev);
+	check_framed(formats[f], out, len, syslog_header_len(&h),
+	    (enum framing)(FRAMING_OCTET + fr), max_record, ev);
 	free(out);
 }
 
-/*
- * The record in its syslog header and framing, or NULL, exactly as
- * pipeline_render makes it: the formatter gets max_record less the header
- * (and the LF of LF framing).  The one part to become record_make().
- */
-static char *
-render(const struct format_ops *fmt, const struct amp_event *ev,
-    struct format_ctx *ctx, const struct syslog_hdr *h, enum framing framing,
-    size_t max_record, size_t *lenp)
-{
-	struct buf	 rec, out;
-	size_t		 hlen;
-	char		*res = NULL;
-
-	hlen = syslog_header_len(h) + (framing == FRAMING_LF);
-	buf_init(&rec, 0);
-	buf_init(&out, 0);
-	if (hlen >= max_record)
-		goto done;
-	ctx->max_len = max_record - hlen;
-	if (fmt->format(ev, ctx, &rec) == -1 ||
-	    syslog_frame(h, framing, rec.data, rec.len, &out) == -1)
-		goto done;
-	res = buf_release(&out, lenp);
-done:
-	buf_free(&rec);
-	buf_free(&out);
-	return res;
-}
-
-/* As pipeline_syslog_severity: Critical=crit ... none=info. */
+/* As record.c: Critical=crit ... none=info (for the header's length). */
 static int
 syslog_severity(const char *sev)
 {

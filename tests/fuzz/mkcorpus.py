@@ -180,11 +180,14 @@ def corr_snap(line_of):
 
 
 def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
+    # Everything but the reproducers of fixed findings (crash-*) is remade.
     for h in ('fuzz_event', 'fuzz_spool', 'fuzz_corr_snap', 'fuzz_config',
               'fuzz_api'):
-        os.makedirs(os.path.join(OUT, h))
+        d = os.path.join(OUT, h)
+        os.makedirs(d, exist_ok=True)
+        for n in os.listdir(d):
+            if not n.startswith('crash-'):
+                os.remove(os.path.join(d, n))
     line_of = events()
     configs()
     api()
