@@ -88,6 +88,7 @@ integration: all $(B)/asan/ampstream $(B)/asan/ampstreamctl
 check: deps
 	$(MAKE) all $(B)/asan/ampstream $(B)/asan/ampstreamctl
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-check
 	$(MAKE) unit
 	$(MAKE) integration
 
@@ -111,3 +112,67 @@ install: all
 
 clean:
 	rm -rf $(B)
+
+# Fuzzing (libFuzzer; tests/fuzz/README.md): clang, its own object tree and
+# archives in $(B)/fuzz/, one binary per harness.  `make fuzz` runs each for
+# FUZZ_SECONDS, new inputs going to $(B)/fuzz/corpus/; `make fuzz-check` runs
+# each once over its checked-in corpus.  clang's -Wformat-nonliteral (part
+# of its -Wformat=2, not gcc's) flags log.c's vlog: off for this build.
+FUZZ_CC	 ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES = fuzz_event fuzz_spool fuzz_corr_snap fuzz_config fuzz_api
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer $(FUZZ_RECOVER)
+# Checks made recoverable so that tests/fuzz/ubsan.supp can skip a known
+# finding (the harnesses still halt on any report not listed there).
+FUZZ_RECOVER = -fsanitize-recover=pointer-overflow
+FUZZ_ENV = UBSAN_OPTIONS=suppressions=tests/fuzz/ubsan.supp
+FUZZ_CFLAGS = $(WARN) -Wno-format-nonliteral -g -O1 -D_GNU_SOURCE \
+	   $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+INC_tests = $(INC_all) -Itests/unit -Itests/fuzz
+FUZZ_BINS = $(addprefix $(B)/fuzz/,$(FUZZ_NAMES))
+
+.PHONY: fuzz fuzz-check
+$(B)/fuzz/obj/%.o: %.c $(HDRS) $(wildcard tests/fuzz/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(INC_$(call layer,$<)) -c -o $@ $<
+$(eval $(call variant,$(B)/fuzz,))
+# The harnesses' helpers, and the test decoders (only fuzz_event uses them).
+$(B)/fuzz/libfuzz.a: $(call objs,$(B)/fuzz,tests/fuzz/fuzz_util.c \
+    tests/unit/rec_decode.c)
+	rm -f $@; ar rcs $@ $^
+$(FUZZ_BINS): $(B)/fuzz/%: $(B)/fuzz/obj/tests/fuzz/%.o $(B)/fuzz/libfuzz.a \
+    $(addprefix $(B)/fuzz/,$(ARCHIVES))
+	$(FUZZ_CC) -g $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) \
+	    $(CHECK_LIBS)
+FUZZ_ART = $(abspath $(B))/fuzz/artifacts
+
+# Each harness for FUZZ_SECONDS: new inputs to $(B)/fuzz/corpus/NAME, crash
+# reproducers to $(B)/fuzz/artifacts/NAME/, the run in $(B)/fuzz/NAME.log.
+fuzz: $(FUZZ_BINS)
+	@failed=""; for f in $(FUZZ_NAMES); do \
+	    mkdir -p $(B)/fuzz/corpus/$$f $(FUZZ_ART)/$$f; \
+	    dict=; [ ! -f tests/fuzz/$$f.dict ] || dict=-dict=tests/fuzz/$$f.dict; \
+	    echo "$$f: $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_ENV) $(B)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
+	        -timeout=10 -print_final_stats=1 $$dict \
+	        -artifact_prefix=$(FUZZ_ART)/$$f/ $(abspath $(B))/fuzz/corpus/$$f \
+	        tests/fuzz/corpus/$$f > $(B)/fuzz/$$f.log 2>&1 || { \
+	        failed="$$failed $$f"; tail -n 40 $(B)/fuzz/$$f.log; }; \
+	    grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|average_exec_per_sec" \
+	        $(B)/fuzz/$$f.log | sed "s/^/  /"; \
+	done; [ -z "$$failed" ] || { echo "crashed:$$failed (reproducers in" \
+	    "$(FUZZ_ART)/)"; exit 1; }
+
+# Each harness once over its checked-in corpus (regression); one closing line.
+fuzz-check: $(FUZZ_BINS)
+	@pass=0; fail=0; for f in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_ART)/$$f; \
+	    if $(FUZZ_ENV) $(B)/fuzz/$$f -artifact_prefix=$(FUZZ_ART)/$$f/ \
+	        tests/fuzz/corpus/$$f/* > $(B)/fuzz/$$f.check.log 2>&1; then \
+	        pass=$$((pass + 1)); \
+	    else \
+	        fail=$$((fail + 1)); echo "FAIL: $$f"; \
+	        tail -n 40 $(B)/fuzz/$$f.check.log; \
+	    fi; \
+	done; echo "$$pass passed, $$fail failed"; [ $$fail -eq 0 ]

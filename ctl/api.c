@@ -883,6 +883,50 @@ api_delete(struct api *api, const char *path, struct json_object **env,
 	return one(api, "DELETE", path, NULL, env, cause);
 }
 
+/* What request() and api_get_all do with an answer, without the network. */
+int
+api_answer(struct api *api, long status, const char *headers, size_t hlen,
+    const char *body, size_t blen, struct json_object **env,
+    struct json_object *items, char **next, char **cause)
+{
+	struct api_req	 r = { "GET", NULL, NULL, 1 };
+	const char	*p, *end = headers + hlen, *eol;
+	char		*url = join_url(api, "/v1/event_streams");
+	int		 rv = -1;
+
+	*env = NULL;
+	*next = NULL;
+	r.url = url;
+	api->not_found = 0;
+	api->body.len = 0;
+	api->body.too_big = 0;
+	api->errbuf[0] = '\0';
+	memset(&api->rate, 0, sizeof(api->rate));
+	for (p = headers; p < end; p = eol) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		eol = eol != NULL ? eol + 1 : end;
+		header_cb((char *)p, 1, (size_t)(eol - p), &api->rate);
+	}
+	if (blen > 0 && write_cb((char *)body, 1, blen, &api->body) != blen) {
+		*cause = net_error(api, &r, CURLE_WRITE_ERROR);
+		goto out;
+	}
+	api->status = status;
+	note_rate(api, &r, CURLE_OK);
+	if (finish(api, &r, env, cause) == -1)
+		goto out;
+	if (items != NULL && (append_data(items, *env, url, cause) == -1 ||
+	    next_link(api, *env, url, next, cause) == -1)) {
+		json_object_put(*env);
+		*env = NULL;
+		goto out;
+	}
+	rv = 0;
+out:
+	free(url);
+	return rv;
+}
+
 static char *
 join_url(const struct api *api, const char *path)
 {

@@ -73,4 +73,18 @@ int	api_get_all(struct api *, const char *path, struct json_object **items,
  */
 int	api_not_found(const struct api *);
 
+/*
+ * For tests/fuzz: take an answer to a GET of a listing as if it had just
+ * come over the network, without a request or any wait: the header lines
+ * (as libcurl hands them over, "HTTP/1.1 200 OK\r\n" first), the status
+ * and the body go through what a real answer does (rate-limit headers, body
+ * bound, envelope or error message, as api_get: *envelope); then, unless
+ * items is NULL, the page's data items are appended to items and its next
+ * page link is put in *next (or NULL), as api_get_all does for each page.
+ * On -1, *envelope and *next are NULL.
+ */
+int	api_answer(struct api *, long status, const char *headers, size_t hlen,
+	    const char *body, size_t blen, struct json_object **envelope,
+	    struct json_object *items, char **next, char **cause);
+
 #endif

@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config libevent-dev libcurl4-openssl-dev librabbitmq-dev
 libjson-c-dev libconfig-dev libsystemd-dev libssl-dev check rabbitmq-server rsyslog
 liblognorm-utils socat python3 python3-pika valgrind openssl iproute2 ca-certificates procps
-nftables"
+nftables clang libclang-rt-dev llvm"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
