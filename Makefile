@@ -126,7 +126,7 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 # Checks made recoverable so that tests/fuzz/ubsan.supp can skip a known
 # finding (the harnesses still halt on any report not listed there).
 FUZZ_RECOVER = -fsanitize-recover=pointer-overflow
-FUZZ_ENV = UBSAN_OPTIONS=suppressions=tests/fuzz/ubsan.supp
+FUZZ_ENV = UBSAN_OPTIONS=suppressions=tests/fuzz/ubsan.supp:halt_on_error=1:print_stacktrace=1
 FUZZ_CFLAGS = $(WARN) -Wno-format-nonliteral -g -O1 -D_GNU_SOURCE \
 	   $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 INC_tests = $(INC_all) -Itests/unit -Itests/fuzz

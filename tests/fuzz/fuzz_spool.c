@@ -38,7 +38,6 @@
 #define HEAD_LEN	51
 #define MARK		"fuzz-mark"
 
-static int	 known_f4;	/* the head's sequence number is near 2^64 */
 
 static void	 make_spool(const char *, const uint8_t *, size_t);
 static void	 fix_crcs(uint8_t *, size_t);
@@ -72,16 +71,11 @@ make_spool(const char *dir, const uint8_t *data, size_t size)
 	uint8_t		 flags = data[0], head[HEAD_LEN], *seg;
 	char		 path[600], name[32], crc[16];
 	size_t		 nseg = ((flags >> FL_NSEG_SHIFT) & 3) + 1, i, n;
-	uint64_t	 seq = (uint64_t)data[1] + 1, hseq;
+	uint64_t	 seq = (uint64_t)data[1] + 1;
 
-	known_f4 = 0;
 	if ((flags & FL_HEAD) && (size_t)(end - p) >= HEAD_LEN) {
 		memcpy(head, p, HEAD_LEN);
 		p += HEAD_LEN;
-		/* F4 (README.md): the next segment gets number 0; skipped. */
-		errno = 0;
-		hseq = strtoull((char *)head, NULL, 10);
-		known_f4 = errno == ERANGE || hseq >= UINT64_MAX - 1;
 		if (flags & FL_HEADCRC) {
 			snprintf(crc, sizeof(crc), " %08" PRIx32 "\n",
 			    crc32_update(0, head, 41));
@@ -197,10 +191,6 @@ replay(const char *dir, uint64_t max_bytes)
 
 	sp = spool_open(dir, max_bytes, &cause);
 	FZ_CHECK(sp != NULL, "reopen: %s", cause);
-	if (known_f4) {
-		spool_close(sp);
-		return;
-	}
 	n = n - k + added;
 	FZ_CHECK(spool_records(sp) == n, "reopened with %" PRIu64 " records, "
 	    "not %" PRIu64, spool_records(sp), n);
