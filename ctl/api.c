@@ -376,8 +376,7 @@ write_cb(char *data, size_t size, size_t n, void *arg)
 		cap = b->cap ? b->cap : 16384;
 		while (cap < b->len + len + 1)
 			cap *= 2;
-		if ((p = realloc(b->buf, cap)) == NULL)
-			fatal("realloc");
+		p = xreallocarray(b->buf, cap, 1);
 		b->buf = p;
 		b->cap = cap;
 	}
@@ -800,19 +799,17 @@ error_details(struct json_object *env)
 		e = json_object_array_get_idx(errs, i);
 		if (!json_object_object_get_ex(e, "description", &v))
 			v = NULL;
-		if (asprintf(&tmp, "%s%s%s", out ? out : "", out ? "; " : "",
-		    v ? json_object_get_string(v) : "error") == -1)
-			fatal("asprintf");
+		xasprintf(&tmp, "%s%s%s", out ? out : "", out ? "; " : "",
+		    v ? json_object_get_string(v) : "error");
 		free(out);
 		out = tmp;
 		if (!json_object_object_get_ex(e, "details", &d) ||
 		    !json_object_is_type(d, json_type_array))
 			continue;
 		for (j = 0; j < json_object_array_length(d); j++) {
-			if (asprintf(&tmp, "%s%s%s", out, j ? "; " : ": ",
+			xasprintf(&tmp, "%s%s%s", out, j ? "; " : ": ",
 			    json_object_get_string(json_object_array_get_idx(d,
-			    j))) == -1)
-				fatal("asprintf");
+			    j)));
 			free(out);
 			out = tmp;
 		}
@@ -932,9 +929,7 @@ join_url(const struct api *api, const char *path)
 {
 	char	*url;
 
-	if (asprintf(&url, "%s%s%s", api->base, path[0] == '/' ? "" : "/",
-	    path) == -1)
-		fatal("asprintf");
+	xasprintf(&url, "%s%s%s", api->base, path[0] == '/' ? "" : "/", path);
 	return url;
 }
 

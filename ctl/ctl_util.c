@@ -328,8 +328,7 @@ ctl_amqp_url(struct json_object *creds)
 	if (port < 1 || port > 65535)
 		return NULL;
 	v6 = strchr(host, ':') != NULL;
-	if (asprintf(&url, "%s://%s%s%s:%" PRId64 "/", tls ? "amqps" : "amqp",
-	    v6 ? "[" : "", host, v6 ? "]" : "", port) == -1)
-		fatal("asprintf");
+	xasprintf(&url, "%s://%s%s%s:%" PRId64 "/", tls ? "amqps" : "amqp",
+	    v6 ? "[" : "", host, v6 ? "]" : "", port);
 	return url;
 }
