@@ -23,8 +23,6 @@ struct record_recipe {
 	char			*hostname;
 };
 
-static int	record_syslog_severity(const char *);
-
 struct record_recipe *
 record_recipe_new(const struct sink_conf *sc, const char *hostname,
     char **cause)
@@ -88,7 +86,7 @@ record_make(const struct record_recipe *r, const struct amp_event *ev,
 }
 
 /* AMP severity to syslog severity: Critical=crit ... none=info. */
-static int
+int
 record_syslog_severity(const char *sev)
 {
 	static const struct { const char *name; int level; } map[] = {

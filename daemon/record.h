@@ -30,4 +30,7 @@ char		*record_make(const struct record_recipe *,
 		    const struct amp_event *, const struct format_ctx *,
 		    size_t *len);
 
+/* The syslog severity of an AMP severity: Critical 2 ... Low 5, else 6. */
+int		 record_syslog_severity(const char *);
+
 #endif

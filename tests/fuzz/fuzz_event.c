@@ -59,7 +59,6 @@ static void	 render_all(const struct amp_event *, const struct corr_info *,
 		    int64_t);
 static void	 render_one(size_t, size_t, size_t, size_t,
 		    const struct amp_event *, const struct format_ctx *);
-static int	 syslog_severity(const char *);
 static void	 check_framed(const char *, const char *, size_t, size_t,
 		    enum framing, size_t, const struct amp_event *);
 static void	 check_record(const char *, const char *, size_t,
@@ -202,7 +201,7 @@ render_one(size_t f, size_t s, size_t fr, size_t m,
 	memset(&h, 0, sizeof(h));
 	h.style = (enum syslog_style)(SYSLOG_RFC5424 + s);
 	h.facility = 16;
-	h.severity = syslog_severity(ev->severity);
+	h.severity = record_syslog_severity(ev->severity);
 	h.hostname = HOSTNAME;
 	h.app_name = "ampstream";
 	h.time_ms = ctx->received_ms;
@@ -216,21 +215,6 @@ render_one(size_t f, size_t s, size_t fr, size_t m,
 	check_framed(formats[f], out, len, syslog_header_len(&h),
 	    (enum framing)(FRAMING_OCTET + fr), max_record, ev);
 	free(out);
-}
-
-/* As record.c: Critical=crit ... none=info (for the header's length). */
-static int
-syslog_severity(const char *sev)
-{
-	static const struct { const char *name; int level; } map[] = {
-		{ "Critical", 2 }, { "High", 3 }, { "Medium", 4 }, { "Low", 5 },
-	};
-	size_t	 i;
-
-	for (i = 0; sev != NULL && i < nitems(map); i++)
-		if (strcasecmp(sev, map[i].name) == 0)
-			return map[i].level;
-	return 6;
 }
 
 /* Framing, size and bytes of one framed record, then the record itself. */
