@@ -525,12 +525,25 @@ h_str(struct ctx *c, config_setting_t *grp, const char *path,
 	*FIELD(obj, k->off, char *) = xstrdup(v);
 }
 
+/* v is none of k's names: say which it could be. */
+static void
+bad_choice(struct ctx *c, config_setting_t *s, const char *path,
+    const struct key *k, const char *v)
+{
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	names_list(&b, k->names);
+	cerr(c, line_of(s), path, k->name, "\"%s\" is not one of %s", v,
+	    b.data);
+	buf_free(&b);
+}
+
 static void
 h_choice(struct ctx *c, config_setting_t *grp, const char *path,
     const struct key *k, void *obj)
 {
 	config_setting_t	*s = fetch(c, grp, path, k);
-	struct buf		 b;
 	const char		*v;
 
 	if (s == NULL) {
@@ -545,11 +558,7 @@ h_choice(struct ctx *c, config_setting_t *grp, const char *path,
 		*FIELD(obj, k->off, char *) = xstrdup(v);
 		return;
 	}
-	buf_init(&b, 0);
-	names_list(&b, k->names);
-	cerr(c, line_of(s), path, k->name, "\"%s\" is not one of %s", v,
-	    b.data);
-	buf_free(&b);
+	bad_choice(c, s, path, k, v);
 }
 
 static void
@@ -557,7 +566,6 @@ h_enum(struct ctx *c, config_setting_t *grp, const char *path,
     const struct key *k, void *obj)
 {
 	config_setting_t	*s = fetch(c, grp, path, k);
-	struct buf		 b;
 	const char		*v;
 	int			 i;
 
@@ -569,11 +577,7 @@ h_enum(struct ctx *c, config_setting_t *grp, const char *path,
 		*FIELD(obj, k->off, int) = i;
 		return;
 	}
-	buf_init(&b, 0);
-	names_list(&b, k->names);
-	cerr(c, line_of(s), path, k->name, "\"%s\" is not one of %s", v,
-	    b.data);
-	buf_free(&b);
+	bad_choice(c, s, path, k, v);
 }
 
 /* K_INT and K_SIZE: a number in min..max, stored as int or size_t. */

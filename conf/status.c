@@ -177,7 +177,8 @@ status_line(struct json_object *o, struct buf *b)
 			e = json_object_array_get_idx(a, i);
 			buf_printf(b, "%s%s: %s, ", i ? "; " : "",
 			    str(e, "name"), str(e, "state"));
-			status_ctrs(b, e, status_stream_ctrs, st, nitems(st), 1);
+			status_ctrs(b, e, status_stream_ctrs, st, nitems(st),
+			    1);
 		}
 	if (json_object_object_get_ex(o, STATUS_CORR, &c)) {
 		buf_printf(b, "; %s: ", STATUS_CORR);

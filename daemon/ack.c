@@ -87,8 +87,10 @@ ack_release(struct delivery *d, bool accepted)
 		    (unsigned long long)d->tag);
 	if (!accepted)
 		d->refused = true;
-	if (--d->holds == 0)
-		d->q->held--;
+	if (--d->holds > 0)
+		return;
+	/* Only a delivery no one holds can change what is sent. */
+	d->q->held--;
 	if (d->q->kick != NULL)
 		d->q->kick(d->q->arg);
 }

@@ -22,7 +22,7 @@ struct delivery;
 
 typedef void (*ack_send_fn)(void *arg, uint64_t gen, uint64_t tag,
     bool multiple);
-/* A hold was released: the owner should flush soon (may be NULL). */
+/* A delivery's last hold was released: flush soon (kick may be NULL). */
 typedef void (*ack_kick_fn)(void *arg);
 
 /* name: the stream's, for logs. */

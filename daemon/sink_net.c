@@ -157,8 +157,8 @@ net_resolve(struct net *n)
 	snprintf(port, sizeof(port), "%d", sink_conf(n->sink)->port);
 	net_enter_state(n, NET_RESOLVING);
 	/* The callback may run before this returns (numeric hosts). */
-	n->req = evdns_getaddrinfo(sink_dns(n->sink), sink_conf(n->sink)->host, port,
-	    &hints, net_resolved_cb, n);
+	n->req = evdns_getaddrinfo(sink_dns(n->sink), sink_conf(n->sink)->host,
+	    port, &hints, net_resolved_cb, n);
 }
 
 /* Try the addresses in the order the resolver gave them. */
@@ -225,7 +225,8 @@ net_connect(struct net *n, int family, const struct sockaddr *sa,
 		return -1;
 	if (family != AF_UNIX && n->socktype == SOCK_STREAM)
 		net_setsockopts(n);
-	n->wev = event_new(sink_base(n->sink), n->fd, EV_WRITE, net_write_cb, n);
+	n->wev = event_new(sink_base(n->sink), n->fd, EV_WRITE, net_write_cb,
+	    n);
 	if (connect(n->fd, sa, len) == 0) {
 		net_connected(n);
 		return 0;
@@ -262,8 +263,8 @@ net_connected(struct net *n)
 	n->written = n->acked = 0;
 	n->last_progress = time(NULL);
 	if (n->kind->ops.readable != NULL) {
-		n->rev = event_new(sink_base(n->sink), n->fd, EV_READ | EV_PERSIST,
-		    net_read_cb, n);
+		n->rev = event_new(sink_base(n->sink), n->fd,
+		    EV_READ | EV_PERSIST, net_read_cb, n);
 		event_add(n->rev, NULL);
 	}
 	if (n->kind->ops.connected == NULL) {

@@ -35,8 +35,9 @@ static json_object *stats_sink_json(struct stats *, size_t);
 static json_object *stats_corr_json(const struct corr *);
 static void	stats_add_ctrs(json_object *, const struct status_counter *,
 		    const uint64_t *, size_t);
-static void	stats_log_part(const char *, json_object *,
-		    const struct status_counter *, size_t);
+static void	stats_corr_row(const struct corr *, uint64_t *);
+static void	stats_log_row(const char *, const char *,
+		    const struct status_counter *, const uint64_t *, size_t);
 
 struct stats *
 stats_new(struct event_base *base, const struct config *cfg)
@@ -96,51 +97,43 @@ stats_cb(int fd __unused, short ev __unused, void *arg)
 	json_object_put(o);
 }
 
-/* The last status.json, and the counters in the log: "stream s1: delivered=...". */
+/* The last status.json, and the counters in the log ("stream s1: ..."). */
 void
 stats_finish(struct stats *st, bool stopped)
 {
-	json_object	*o, *a, *c;
+	json_object	*o;
+	uint64_t	 corr[SCO_MAX];
 	size_t		 i;
 
 	if (st->streams == NULL)
 		return;
 	event_del(st->ev);
-	o = stats_json(st, stopped);
+	o = stats_json(st, stopped);	/* also reads the gauges (in_spool) */
 	status_write(st->cfg->state_dir, o);
-	a = json_object_object_get(o, STATUS_STREAMS);
-	for (i = 0; i < json_object_array_length(a); i++)
-		stats_log_part("stream", json_object_array_get_idx(a, i),
-		    status_stream_ctrs, SST_MAX);
-	c = json_object_object_get(o, STATUS_CORR);
-	stats_log_part(NULL, c, status_corr_ctrs, SCO_MAX);
-	a = json_object_object_get(o, STATUS_SINKS);
-	for (i = 0; i < json_object_array_length(a); i++)
-		stats_log_part("sink", json_object_array_get_idx(a, i),
-		    status_sink_ctrs, SSK_MAX);
 	json_object_put(o);
+	for (i = 0; i < st->cfg->nstreams; i++)
+		stats_log_row("stream ", st->cfg->streams[i].name,
+		    status_stream_ctrs, st->stream[i], SST_MAX);
+	stats_corr_row(st->corr, corr);
+	stats_log_row("", STATUS_CORR, status_corr_ctrs, corr, SCO_MAX);
+	for (i = 0; i < st->cfg->nsinks; i++)
+		stats_log_row("sink ", st->cfg->sinks[i].name,
+		    status_sink_ctrs, st->sink[i], SSK_MAX);
 }
 
-/* "KIND NAME: key=value ..." (or "correlation: ...") in table order. */
+/* "KIND NAME: key=value ..." in table order. */
 static void
-stats_log_part(const char *kind, json_object *o,
-    const struct status_counter *tab, size_t n)
+stats_log_row(const char *kind, const char *name,
+    const struct status_counter *tab, const uint64_t *v, size_t n)
 {
 	struct buf	 b;
-	json_object	*v;
 	size_t		 i;
 
 	buf_init(&b, 0);
-	if (kind != NULL)
-		buf_printf(&b, "%s %s:", kind,
-		    json_object_get_string(json_object_object_get(o, "name")));
-	else
-		buf_printf(&b, "%s:", STATUS_CORR);
-	for (i = 0; i < n; i++) {
-		v = json_object_object_get(o, tab[i].key);
+	buf_printf(&b, "%s%s:", kind, name);
+	for (i = 0; i < n; i++)
 		buf_printf(&b, " %s=%llu", tab[i].key,
-		    (unsigned long long)json_object_get_uint64(v));
-	}
+		    (unsigned long long)v[i]);
 	log_info("%s", b.data);
 	buf_free(&b);
 }
@@ -234,9 +227,19 @@ stats_sink_json(struct stats *st, size_t i)
 static json_object *
 stats_corr_json(const struct corr *c)
 {
-	const struct corr_stats *cs = corr_stats(c);
 	json_object	*o = json_object_new_object();
 	uint64_t	 v[SCO_MAX];
+
+	stats_corr_row(c, v);
+	stats_add_ctrs(o, status_corr_ctrs, v, SCO_MAX);
+	return o;
+}
+
+/* The correlation's counters as a row, in the table's order. */
+static void
+stats_corr_row(const struct corr *c, uint64_t *v)
+{
+	const struct corr_stats *cs = corr_stats(c);
 
 	v[SCO_ENTRIES] = cs->entries;
 	v[SCO_STORED] = cs->stored;
@@ -246,6 +249,4 @@ stats_corr_json(const struct corr *c)
 	v[SCO_EVICTED] = cs->evicted;
 	v[SCO_DUPLICATES] = cs->duplicates;
 	v[SCO_ALERTS] = cs->alerts;
-	stats_add_ctrs(o, status_corr_ctrs, v, SCO_MAX);
-	return o;
 }

@@ -57,7 +57,7 @@ struct stream {
 	struct event	*drain_ev;
 	struct event	*tick_ev;
 	struct event	*retry_ev;
-	struct event	*ack_ev;	/* send what can be acked, once a turn */
+	struct event	*ack_ev;	/* send the acks, once a turn */
 	struct ack_queue *acks;
 	uint64_t	 gen;		/* connection generation */
 	bool		 connected;
