@@ -120,7 +120,7 @@ clean:
 # of its -Wformat=2, not gcc's) flags log.c's vlog: off for this build.
 FUZZ_CC	 ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES = fuzz_event fuzz_spool fuzz_corr_snap fuzz_config fuzz_api
+FUZZ_NAMES = fuzz_event fuzz_json fuzz_spool fuzz_corr_snap fuzz_config fuzz_api
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer $(FUZZ_RECOVER)
 # Checks made recoverable so that tests/fuzz/ubsan.supp can skip a known

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <json.h>
+
 #include "buf.h"
 #include "config.h"
 #include "event.h"
@@ -31,6 +33,7 @@ static double	bench_run(const struct bench *, const struct format_ops *,
 		    bool, double *);
 static int	bench_one(const struct amp_event *, const struct format_ops *,
 		    bool, struct buf *);
+static void	bench_parse(const struct bench *);
 
 int
 main(int argc, char **argv)
@@ -45,6 +48,7 @@ main(int argc, char **argv)
 	    "tests/fixtures/events/all.jsonl") == -1)
 		return 1;
 	printf("%zu fixture events, %.0f s per row\n\n", b.n, BENCH_SECONDS);
+	bench_parse(&b);
 	printf("%-6s %-14s %14s %12s\n", "format", "framing", "records/s",
 	    "avg bytes");
 	for (f = 0; f < 3; f++)
@@ -94,6 +98,45 @@ bench_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Parsing: event_read (what the daemon does per message) against json-c's
+ * strict tokenizer building its tree (what it did before), per event.
+ */
+static void
+bench_parse(const struct bench *b)
+{
+	struct amp_event	 ev;
+	struct json_tokener	*tok = json_tokener_new();
+	const char		*reason;
+	double			 t0, t;
+	size_t			 n, i, k;
+
+	for (k = 0; k < 2; k++) {
+		t0 = bench_now();
+		n = 0;
+		do {
+			for (i = 0; i < b->n; i++) {
+				if (k == 0 && event_read(&ev, b->body[i],
+				    strlen(b->body[i]), &reason) == 0)
+					event_clear(&ev);
+				if (k == 1) {
+					json_tokener_reset(tok);
+					json_tokener_set_flags(tok,
+					    JSON_TOKENER_STRICT);
+					json_object_put(json_tokener_parse_ex(
+					    tok, b->body[i],
+					    (int)strlen(b->body[i])));
+				}
+			}
+			n += b->n;
+		} while ((t = bench_now() - t0) < BENCH_SECONDS);
+		printf("parse  %-30s %8.2f us/event\n", k == 0 ?
+		    "event_read (jscan)" : "json-c tree (before)", t / n * 1e6);
+	}
+	printf("\n");
+	json_tokener_free(tok);
 }
 
 /* Records per second of fmt over the mix; *bytes the average size. */

@@ -547,6 +547,9 @@ void
 corr_alert_event(const struct corr_detection *det, int64_t now_ms,
     struct amp_event *ev)
 {
+	struct json_object	*o;
+	const char		*body;
+
 	memset(ev, 0, sizeof(*ev));
 	ev->event_type = "Unresolved Detection";
 	ev->event_type_id = 0;
@@ -560,12 +563,14 @@ corr_alert_event(const struct corr_detection *det, int64_t now_ms,
 	ev->file_name = corr_nonempty(det->file_name);
 	ev->file_path = corr_nonempty(det->file_path);
 	ev->sha256 = corr_nonempty(det->sha256);
-	ev->root = corr_alert_json(ev, now_ms);
-	ev->body = json_object_to_json_string_ext(ev->root,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (ev->body == NULL)
+	o = corr_alert_json(ev, now_ms);
+	body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (body == NULL)
 		fatalx("%s: out of memory", __func__);
+	ev->body = ev->mem = xstrdup(body);
 	ev->body_len = strlen(ev->body);
+	json_object_put(o);
 }
 
 static const char *

@@ -1,54 +1,77 @@
 /*
- * event.c: parse one AMP event (an AMQP message body) with json-c.
+ * event.c: read one AMP event (an AMQP message body) in one pass.
  *
- * The body is checked (size, NUL bytes; for event_read UTF-8 too, in the
- * one body_check) and tokenized over exactly len bytes in strict mode;
- * trailing garbage or anything but one JSON object is refused.  Every
- * optional field is looked up by type: a field of the wrong type is treated
- * as absent.  Integers are read as int64 (uint64 for an id above INT64_MAX),
- * never as int, which saturates at INT32_MAX.
+ * The body is checked (size, NUL bytes; for event_read UTF-8 too) and
+ * then by lib/jscan, strictly: anything but one JSON object with only
+ * whitespace around it is refused.  The objects the daemon reads are then
+ * walked once each, member by member, keeping the last member of each
+ * wanted name (as json-c did with a repeated key).  A member of the wrong
+ * type is treated as absent.  Numbers keep their exact digits: an id is
+ * never rounded, saturated or wrapped.
  */
 #include <arpa/inet.h>
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
-#include "compat.h"
 #include "event.h"
+#include "jscan.h"
 #include "log.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
-static struct json_object	*event_tokenize(const char *, size_t,
-				    const char **);
-static struct json_object	*event_json(const char *, size_t, size_t *,
-				    const char **);
-static int		 event_load(struct amp_event *, const char *, size_t,
-			    bool, const char **);
-static const char	*body_check(const char *, size_t, bool);
-static bool		 all_space(const char *, size_t);
-static struct json_object	*obj_get(struct json_object *, const char *,
-				    enum json_type);
-static const char	*str_get(struct json_object *, const char *);
-static bool		 int_get(struct json_object *, const char *, int64_t *);
-static int		 uint_text(struct json_object *, char *, size_t);
-static int		 event_required(struct amp_event *, const char **);
-static void		 event_id(struct amp_event *);
-static void		 event_detection_id(struct amp_event *);
-static void		 event_time(struct amp_event *);
-static void		 event_computer(struct amp_event *, struct json_object *);
-static void		 event_addresses(struct amp_event *, struct json_object *);
-static void		 event_address(struct amp_event *, struct json_object *,
-			    const char **, const char **);
-static void		 event_file(struct amp_event *, struct json_object *);
-static void		 event_description(struct amp_event *);
-static void		 event_network(struct amp_event *, struct json_object *);
-static bool		 port_get(struct json_object *, const char *, int64_t *);
-static int		 addr_family(const char *);
+/* Digits an id may have (uint64 needs 20); a longer one is dead-lettered. */
+#define EVENT_ID_MAX	64
+
+/* A name wanted in an object, and where its value goes. */
+struct want {
+	const char		*key;
+	struct jscan_val	*val;
+};
+
+/* The spans of every field, before they are copied out. */
+struct spans {
+	struct jscan_val	 event_type, event_type_id, id, timestamp, ns,
+				 date, severity, detection, detection_id,
+				 connector_guid, computer, file, ioc, error,
+				 network, start;
+	struct jscan_val	 c_guid, hostname, user, external_ip, links,
+				 api_link, addrs;
+	struct jscan_val	 ipv4, mac4, ipv6, mac6;
+	struct jscan_val	 file_name, file_path, disposition, identity,
+				 sha256, sha1, md5, parent, parent_name,
+				 parent_pid, parent_identity, parent_sha256;
+	struct jscan_val	 ioc_desc, err_desc, err_code;
+	struct jscan_val	 remote_ip, local_port, remote_port;
+};
+
+/* Where the copies go: ev->mem, never more than the body's length. */
+struct arena {
+	char	*p;
+	size_t	 used;
+	size_t	 size;
+};
+
+static int	 event_load(struct amp_event *, const char *, size_t, bool,
+		    const char **);
+static const char *body_check(const char *, size_t, bool);
+static int	 event_walk(const char *, size_t, struct spans *,
+		    const char **);
+static void	 pick(const struct jscan_val *, const struct want *, size_t);
+static void	 walk_nested(struct spans *);
+static void	 walk_addresses(struct spans *);
+static int	 addr_family(const struct jscan_val *);
+static int	 event_numbers(struct amp_event *, const struct spans *,
+		    struct arena *, const char **);
+static int	 event_ids(struct amp_event *, const struct spans *,
+		    struct arena *, const char **);
+static void	 event_strings(struct amp_event *, const struct spans *,
+		    struct arena *);
+static const char *str(struct arena *, const struct jscan_val *);
+static const char *digits(struct arena *, const struct jscan_val *);
+static bool	 port_get(const struct jscan_val *, int64_t *);
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 int
 event_read(struct amp_event *ev, const char *body, size_t len,
@@ -64,100 +87,45 @@ event_parse(struct amp_event *ev, const char *body, size_t len,
 	return event_load(ev, body, len, false, reason);
 }
 
-/* Check body (UTF-8 too if utf8) and parse it into ev, or set *reason. */
+/* Check body (UTF-8 too if utf8) and read it into ev, or set *reason. */
 static int
 event_load(struct amp_event *ev, const char *body, size_t len, bool utf8,
     const char **reason)
 {
-	struct json_object	*root;
+	struct spans	 sp;
+	struct arena	 a;
 
 	memset(ev, 0, sizeof(*ev));
 	if ((*reason = body_check(body, len, utf8)) != NULL ||
-	    (root = event_tokenize(body, len, reason)) == NULL)
+	    event_walk(body, len, &sp, reason) == -1)
 		return -1;
-	ev->root = root;
+	/* Copies are of distinct spans of the body, one NUL each. */
+	a.size = len + 64;
+	a.used = 0;
+	a.p = ev->mem = xmalloc(a.size);
 	ev->body = body;
 	ev->body_len = len;
-	if (event_required(ev, reason) == -1)
-		goto fail;
-	event_id(ev);
-	event_detection_id(ev);
-	event_time(ev);
-	ev->date = str_get(root, "date");
-	ev->severity = str_get(root, "severity");
-	ev->detection = str_get(root, "detection");
-	ev->connector_guid = str_get(root, "connector_guid");
-	event_computer(ev, obj_get(root, "computer", json_type_object));
-	event_file(ev, obj_get(root, "file", json_type_object));
-	event_description(ev);
-	event_network(ev, obj_get(root, "network_info", json_type_object));
-	if (!int_get(root, "start_timestamp", &ev->start_timestamp) ||
-	    ev->start_timestamp < 0)
-		ev->start_timestamp = 0;
+	if (event_numbers(ev, &sp, &a, reason) == -1 ||
+	    event_ids(ev, &sp, &a, reason) == -1) {
+		event_clear(ev);
+		return -1;
+	}
+	event_strings(ev, &sp, &a);
 	return 0;
-fail:
-	event_clear(ev);
-	return -1;
 }
 
 void
 event_clear(struct amp_event *ev)
 {
-	if (ev->root != NULL)
-		json_object_put(ev->root);
+	free(ev->mem);
 	memset(ev, 0, sizeof(*ev));
-}
-
-/* Tokenize exactly len checked bytes into one JSON object, or set *reason. */
-static struct json_object *
-event_tokenize(const char *body, size_t len, const char **reason)
-{
-	struct json_object	*o;
-	size_t			 end;
-
-	if ((o = event_json(body, len, &end, reason)) == NULL)
-		return NULL;
-	if (!json_object_is_type(o, json_type_object))
-		*reason = "not a JSON object";
-	else if (!all_space(body + end, len - end))
-		*reason = "trailing data after the JSON object";
-	else
-		return o;
-	json_object_put(o);
-	return NULL;
-}
-
-/* Run the strict tokenizer over len bytes; *endp is where the value ends. */
-static struct json_object *
-event_json(const char *body, size_t len, size_t *endp, const char **reason)
-{
-	struct json_tokener	*tok;
-	struct json_object	*o;
-	enum json_tokener_error	 err;
-
-	if ((tok = json_tokener_new()) == NULL)
-		fatal("%s", __func__);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	*endp = json_tokener_get_parse_end(tok);
-	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
-		o = json_tokener_parse_ex(tok, "", 1);	/* end of input */
-		*endp = len;
-	}
-	err = json_tokener_get_error(tok);
-	json_tokener_free(tok);
-	if (o == NULL)		/* a bare "null" parses to NULL */
-		*reason = err == json_tokener_success ? "not a JSON object" :
-		    "not JSON";
-	return o;
 }
 
 /*
  * The reason a body cannot be an event before parsing it, or NULL.  Longer
  * than EVENT_MAX_BODY is what the stream hands over of a longer body.  JSON
- * is UTF-8 (RFC 8259) and json-c would let bad bytes through; utf8_valid
- * refuses NUL bytes too, so a message body never gets "embedded NUL".
+ * is UTF-8 (RFC 8259); utf8_valid refuses NUL bytes too, so a message body
+ * never gets "embedded NUL".
  */
 static const char *
 body_check(const char *body, size_t len, bool utf8)
@@ -173,212 +141,178 @@ body_check(const char *body, size_t len, bool utf8)
 	return NULL;
 }
 
-/* True if the n bytes at p are JSON whitespace only. */
-static bool
-all_space(const char *p, size_t n)
+/* Check the body and find the spans of every field. */
+static int
+event_walk(const char *body, size_t len, struct spans *sp,
+    const char **reason)
 {
-	for (; n > 0; p++, n--)
-		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			return false;
-	return true;
+	struct jscan_val root;
+	size_t		 used;
+	const struct want top[] = {
+		{ "event_type", &sp->event_type },
+		{ "event_type_id", &sp->event_type_id },
+		{ "id", &sp->id },
+		{ "timestamp", &sp->timestamp },
+		{ "timestamp_nanoseconds", &sp->ns },
+		{ "date", &sp->date },
+		{ "severity", &sp->severity },
+		{ "detection", &sp->detection },
+		{ "detection_id", &sp->detection_id },
+		{ "connector_guid", &sp->connector_guid },
+		{ "computer", &sp->computer },
+		{ "file", &sp->file },
+		{ "cloud_ioc", &sp->ioc },
+		{ "error", &sp->error },
+		{ "network_info", &sp->network },
+		{ "start_timestamp", &sp->start },
+	};
+
+	memset(sp, 0, sizeof(*sp));
+	if (jscan_value(body, len, &root, &used) == -1)
+		*reason = "not JSON";
+	else if (root.type != JSCAN_OBJECT)
+		*reason = "not a JSON object";
+	else if (used != len)
+		*reason = "trailing data after the JSON object";
+	else {
+		pick(&root, top, nitems(top));
+		walk_nested(sp);
+		return 0;
+	}
+	return -1;
 }
 
-/* The member key of o if it has type t, else NULL. */
-static struct json_object *
-obj_get(struct json_object *o, const char *key, enum json_type t)
+/* One walk over object o: each wanted name gets its last member's value. */
+static void
+pick(const struct jscan_val *o, const struct want *w, size_t n)
 {
-	struct json_object	*v;
+	struct jscan_iter	 it;
+	struct jscan_val	 k, v;
+	char			 tmp[64];
+	const char		*key;
+	size_t			 i, len;
 
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
+	if (o->type != JSCAN_OBJECT)
+		return;
+	jscan_open(&it, o);
+	while (jscan_member(&it, &k, &v)) {
+		key = k.p;
+		len = k.n;
+		if (memchr(k.p, '\\', k.n) != NULL) {	/* rare: undo once */
+			if (k.n >= sizeof(tmp))
+				continue;	/* longer than any we want */
+			len = jscan_str(&k, tmp);
+			key = tmp;
+		}
+		for (i = 0; i < n; i++)
+			if (w[i].key[0] == key[0] &&
+			    strncmp(w[i].key, key, len) == 0 &&
+			    w[i].key[len] == '\0') {
+				*w[i].val = v;
+				break;
+			}
+	}
+}
+
+/* The objects inside the event: computer, file, cloud_ioc, ... */
+static void
+walk_nested(struct spans *sp)
+{
+	const struct want computer[] = {
+		{ "connector_guid", &sp->c_guid },
+		{ "hostname", &sp->hostname },
+		{ "user", &sp->user },
+		{ "external_ip", &sp->external_ip },
+		{ "links", &sp->links },
+		{ "network_addresses", &sp->addrs },
+	};
+	const struct want links[] = { { "computer", &sp->api_link } };
+	const struct want file[] = {
+		{ "file_name", &sp->file_name },
+		{ "file_path", &sp->file_path },
+		{ "disposition", &sp->disposition },
+		{ "identity", &sp->identity },
+		{ "parent", &sp->parent },
+	};
+	const struct want identity[] = {
+		{ "sha256", &sp->sha256 },
+		{ "sha1", &sp->sha1 },
+		{ "md5", &sp->md5 },
+	};
+	const struct want parent[] = {
+		{ "file_name", &sp->parent_name },
+		{ "process_id", &sp->parent_pid },
+		{ "identity", &sp->parent_identity },
+	};
+	const struct want parent_id[] = { { "sha256", &sp->parent_sha256 } };
+	const struct want ioc[] = { { "short_description", &sp->ioc_desc } };
+	const struct want error[] = {
+		{ "description", &sp->err_desc },
+		{ "error_code", &sp->err_code },
+	};
+	const struct want network[] = {
+		{ "remote_ip", &sp->remote_ip },
+		{ "local_port", &sp->local_port },
+		{ "remote_port", &sp->remote_port },
+	};
+
+	pick(&sp->computer, computer, nitems(computer));
+	pick(&sp->links, links, nitems(links));
+	walk_addresses(sp);
+	pick(&sp->file, file, nitems(file));
+	pick(&sp->identity, identity, nitems(identity));
+	pick(&sp->parent, parent, nitems(parent));
+	pick(&sp->parent_identity, parent_id, nitems(parent_id));
+	pick(&sp->ioc, ioc, nitems(ioc));
+	pick(&sp->error, error, nitems(error));
+	pick(&sp->network, network, nitems(network));
 }
 
 /*
- * The string member key of o, or NULL.  A string with an escaped NUL
- * ("\u0000") is replaced in the tree by a copy without NULs, so the C
- * string the event points to holds all of it.
+ * network_addresses: the first IPv4 and the first IPv6 address, each with
+ * the mac of its entry.
  */
-static const char *
-str_get(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-	const char		*s;
-	char			*t;
-	size_t			 i, j, n;
-
-	if ((v = obj_get(o, key, json_type_string)) == NULL)
-		return NULL;
-	s = json_object_get_string(v);
-	n = (size_t)json_object_get_string_len(v);
-	if (strlen(s) == n)
-		return s;
-	t = xmalloc(n + 1);
-	for (i = j = 0; i < n; i++)
-		if (s[i] != '\0')
-			t[j++] = s[i];
-	t[j] = '\0';
-	json_object_set_string(v, t);
-	free(t);
-	return json_object_get_string(v);
-}
-
-/* Read the integer member key of o as int64; false if absent or not an int. */
-static bool
-int_get(struct json_object *o, const char *key, int64_t *vp)
-{
-	struct json_object	*v;
-
-	if ((v = obj_get(o, key, json_type_int)) == NULL)
-		return false;
-	*vp = json_object_get_int64(v);
-	return true;
-}
-
-/* Write the exact decimal text of an integer object (int64 or uint64). */
-static int
-uint_text(struct json_object *v, char *dst, size_t dsize)
-{
-	int64_t		 i = json_object_get_int64(v);
-	uint64_t	 u;
-	int		 n;
-
-	if (i == INT64_MAX && (u = json_object_get_uint64(v)) > INT64_MAX)
-		n = snprintf(dst, dsize, "%" PRIu64, u);
-	else
-		n = snprintf(dst, dsize, "%" PRId64, i);
-	return n < 0 || (size_t)n >= dsize ? -1 : 0;
-}
-
-/* Check and read event_type and event_type_id. */
-static int
-event_required(struct amp_event *ev, const char **reason)
-{
-	struct json_object	*v;
-
-	if ((ev->event_type = str_get(ev->root, "event_type")) == NULL) {
-		*reason = "no event_type";
-		return -1;
-	}
-	if (!json_object_object_get_ex(ev->root, "event_type_id", &v) ||
-	    v == NULL) {
-		*reason = "no event_type_id";
-		return -1;
-	}
-	if (!json_object_is_type(v, json_type_int)) {
-		*reason = "event_type_id not an integer";
-		return -1;
-	}
-	ev->event_type_id = json_object_get_int64(v);
-	return 0;
-}
-
-/* Read the event id (an integer, possibly above INT64_MAX) as exact text. */
 static void
-event_id(struct amp_event *ev)
+walk_addresses(struct spans *sp)
 {
-	struct json_object	*v;
+	struct jscan_iter	 it;
+	struct jscan_val	 e, ip, mac;
+	const struct want	 entry[] = { { "ip", &ip }, { "mac", &mac } };
 
-	if ((v = obj_get(ev->root, "id", json_type_int)) == NULL)
+	if (sp->addrs.type != JSCAN_ARRAY)
 		return;
-	if (uint_text(v, ev->id_str, sizeof(ev->id_str)) == 0)
-		ev->has_id = true;
-}
-
-/* Read detection_id, a string; an integer is converted exactly. */
-static void
-event_detection_id(struct amp_event *ev)
-{
-	struct json_object	*v;
-
-	if ((ev->detection_id = str_get(ev->root, "detection_id")) != NULL)
-		return;
-	if ((v = obj_get(ev->root, "detection_id", json_type_int)) == NULL)
-		return;
-	if (uint_text(v, ev->detection_id_buf,
-	    sizeof(ev->detection_id_buf)) == 0)
-		ev->detection_id = ev->detection_id_buf;
-}
-
-/* Read timestamp and timestamp_nanoseconds (out-of-range parts are 0). */
-static void
-event_time(struct amp_event *ev)
-{
-	int64_t	 v;
-
-	if (int_get(ev->root, "timestamp", &v) && v > 0)
-		ev->timestamp = v;
-	if (int_get(ev->root, "timestamp_nanoseconds", &v) && v >= 0 &&
-	    v <= 999999999)
-		ev->timestamp_ns = v;
-}
-
-/* Read the computer object. */
-static void
-event_computer(struct amp_event *ev, struct json_object *c)
-{
-	struct json_object	*links;
-
-	if (c == NULL)
-		return;
-	if (ev->connector_guid == NULL)
-		ev->connector_guid = str_get(c, "connector_guid");
-	ev->hostname = str_get(c, "hostname");
-	ev->user = str_get(c, "user");
-	ev->external_ip = str_get(c, "external_ip");
-	links = obj_get(c, "links", json_type_object);
-	ev->api_link = str_get(links, "computer");
-	event_addresses(ev, obj_get(c, "network_addresses", json_type_array));
-}
-
-/* Pick the first IPv4 and the first IPv6 address of network_addresses,
- * and the mac that goes with the one used (IPv4 if any). */
-static void
-event_addresses(struct amp_event *ev, struct json_object *a)
-{
-	const char	*mac4 = NULL, *mac6 = NULL;
-	size_t		 i, n;
-
-	n = a == NULL ? 0 : json_object_array_length(a);
-	for (i = 0; i < n; i++)
-		event_address(ev, json_object_array_get_idx(a, i), &mac4,
-		    &mac6);
-	ev->mac = ev->ipv4 != NULL ? mac4 : mac6;
-}
-
-/* Take one {ip, mac} entry if it is the first of its family. */
-static void
-event_address(struct amp_event *ev, struct json_object *e, const char **mac4,
-    const char **mac6)
-{
-	const char	*ip;
-
-	if (!json_object_is_type(e, json_type_object) ||
-	    (ip = str_get(e, "ip")) == NULL)
-		return;
-	switch (addr_family(ip)) {
-	case AF_INET:
-		if (ev->ipv4 == NULL) {
-			ev->ipv4 = ip;
-			*mac4 = str_get(e, "mac");
+	jscan_open(&it, &sp->addrs);
+	while (jscan_elem(&it, &e)) {
+		memset(&ip, 0, sizeof(ip));
+		memset(&mac, 0, sizeof(mac));
+		pick(&e, entry, nitems(entry));
+		switch (addr_family(&ip)) {
+		case AF_INET:
+			if (sp->ipv4.type == JSCAN_NONE) {
+				sp->ipv4 = ip;
+				sp->mac4 = mac;
+			}
+			break;
+		case AF_INET6:
+			if (sp->ipv6.type == JSCAN_NONE) {
+				sp->ipv6 = ip;
+				sp->mac6 = mac;
+			}
+			break;
 		}
-		break;
-	case AF_INET6:
-		if (ev->ipv6 == NULL) {
-			ev->ipv6 = ip;
-			*mac6 = str_get(e, "mac");
-		}
-		break;
 	}
 }
 
-/* AF_INET or AF_INET6 if s is such an address, else 0. */
+/* AF_INET or AF_INET6 if the string v is such an address, else 0. */
 static int
-addr_family(const char *s)
+addr_family(const struct jscan_val *v)
 {
+	char		 s[INET6_ADDRSTRLEN + 8];
 	unsigned char	 a[16];
 
+	if (v->type != JSCAN_STRING || v->n >= sizeof(s))
+		return 0;
+	jscan_str(v, s);
 	if (inet_pton(AF_INET, s, a) == 1)
 		return AF_INET;
 	if (inet_pton(AF_INET6, s, a) == 1)
@@ -386,57 +320,133 @@ addr_family(const char *s)
 	return 0;
 }
 
-/* Read the file object with its identity and parent. */
-static void
-event_file(struct amp_event *ev, struct json_object *f)
+/* event_type_id (required, an int64), times and ports. */
+static int
+event_numbers(struct amp_event *ev, const struct spans *sp, struct arena *a,
+    const char **reason)
 {
-	struct json_object	*id, *p;
+	int64_t	 v;
 
-	if (f == NULL)
-		return;
-	ev->file_name = str_get(f, "file_name");
-	ev->file_path = str_get(f, "file_path");
-	ev->disposition = str_get(f, "disposition");
-	id = obj_get(f, "identity", json_type_object);
-	ev->sha256 = str_get(id, "sha256");
-	ev->sha1 = str_get(id, "sha1");
-	ev->md5 = str_get(id, "md5");
-	if ((p = obj_get(f, "parent", json_type_object)) == NULL)
-		return;
-	ev->parent_name = str_get(p, "file_name");
-	ev->has_parent_pid = int_get(p, "process_id", &ev->parent_pid);
-	id = obj_get(p, "identity", json_type_object);
-	ev->parent_sha256 = str_get(id, "sha256");
+	if ((ev->event_type = str(a, &sp->event_type)) == NULL)
+		*reason = "no event_type";
+	else if (sp->event_type_id.type == JSCAN_NONE ||
+	    sp->event_type_id.type == JSCAN_NULL)
+		*reason = "no event_type_id";
+	else if (!jscan_is_int(&sp->event_type_id))
+		*reason = "event_type_id not an integer";
+	else if (!jscan_int(&sp->event_type_id, &ev->event_type_id))
+		*reason = "event_type_id out of range";
+	else {
+		if (jscan_int(&sp->timestamp, &v) && v > 0)
+			ev->timestamp = v;
+		if (jscan_int(&sp->ns, &v) && v >= 0 && v <= 999999999)
+			ev->timestamp_ns = v;
+		if (jscan_int(&sp->start, &v) && v > 0)
+			ev->start_timestamp = v;
+		ev->has_parent_pid = jscan_int(&sp->parent_pid, &ev->parent_pid);
+		ev->has_error_code = jscan_int(&sp->err_code, &ev->error_code);
+		ev->has_local_port = port_get(&sp->local_port, &ev->local_port);
+		ev->has_remote_port = port_get(&sp->remote_port,
+		    &ev->remote_port);
+		return 0;
+	}
+	return -1;
 }
 
-/* Read the description (cloud_ioc first, then error) and the error code. */
-static void
-event_description(struct amp_event *ev)
+/*
+ * The event id: an integer, or a string of digits, kept as its exact
+ * digits; longer than EVENT_ID_MAX it is refused rather than cut.
+ * detection_id: a string, or an integer's exact digits.
+ */
+static int
+event_ids(struct amp_event *ev, const struct spans *sp, struct arena *a,
+    const char **reason)
 {
-	struct json_object	*ioc, *err;
+	const struct jscan_val	*id = &sp->id;
+	size_t			 i;
 
-	ioc = obj_get(ev->root, "cloud_ioc", json_type_object);
-	err = obj_get(ev->root, "error", json_type_object);
-	ev->description = str_get(ioc, "short_description");
-	if (ev->description == NULL)
-		ev->description = str_get(err, "description");
-	ev->has_error_code = int_get(err, "error_code", &ev->error_code);
+	if (id->type == JSCAN_STRING) {
+		for (i = 0; i < id->n && id->p[i] >= '0' && id->p[i] <= '9'; i++)
+			;
+		if (i == 0 || i < id->n)
+			id = NULL;		/* not an id: as if absent */
+	} else if (!jscan_is_int(id))
+		id = NULL;
+	if (id != NULL && id->n > EVENT_ID_MAX) {
+		*reason = "id longer than 64 digits";
+		return -1;
+	}
+	if (id != NULL) {
+		ev->id_str = digits(a, id);
+		ev->has_id = true;
+	}
+	if ((ev->detection_id = str(a, &sp->detection_id)) == NULL &&
+	    jscan_is_int(&sp->detection_id))
+		ev->detection_id = digits(a, &sp->detection_id);
+	return 0;
 }
 
-/* Read network_info: the remote address and both ports (0..65535). */
 static void
-event_network(struct amp_event *ev, struct json_object *n)
+event_strings(struct amp_event *ev, const struct spans *sp, struct arena *a)
 {
-	if (n == NULL)
-		return;
-	ev->remote_ip = str_get(n, "remote_ip");
-	ev->has_local_port = port_get(n, "local_port", &ev->local_port);
-	ev->has_remote_port = port_get(n, "remote_port", &ev->remote_port);
+	ev->date = str(a, &sp->date);
+	ev->severity = str(a, &sp->severity);
+	ev->detection = str(a, &sp->detection);
+	if ((ev->connector_guid = str(a, &sp->connector_guid)) == NULL)
+		ev->connector_guid = str(a, &sp->c_guid);
+	ev->hostname = str(a, &sp->hostname);
+	ev->user = str(a, &sp->user);
+	ev->external_ip = str(a, &sp->external_ip);
+	ev->api_link = str(a, &sp->api_link);
+	ev->ipv4 = str(a, &sp->ipv4);
+	ev->ipv6 = str(a, &sp->ipv6);
+	ev->mac = str(a, ev->ipv4 != NULL ? &sp->mac4 : &sp->mac6);
+	ev->file_name = str(a, &sp->file_name);
+	ev->file_path = str(a, &sp->file_path);
+	ev->disposition = str(a, &sp->disposition);
+	ev->sha256 = str(a, &sp->sha256);
+	ev->sha1 = str(a, &sp->sha1);
+	ev->md5 = str(a, &sp->md5);
+	ev->parent_name = str(a, &sp->parent_name);
+	ev->parent_sha256 = str(a, &sp->parent_sha256);
+	if ((ev->description = str(a, &sp->ioc_desc)) == NULL)
+		ev->description = str(a, &sp->err_desc);
+	ev->remote_ip = str(a, &sp->remote_ip);
 }
 
-/* Read an integer member that is a valid port number. */
+/* A copy of the string v, unescaped, or NULL if v is not a string. */
+static const char *
+str(struct arena *a, const struct jscan_val *v)
+{
+	char	*s;
+
+	if (v->type != JSCAN_STRING)
+		return NULL;
+	if (a->size - a->used < v->n + 1)
+		fatalx("%s: event copies overflow", __func__);
+	s = a->p + a->used;
+	a->used += jscan_str(v, s) + 1;
+	return s;
+}
+
+/* A copy of v's digits (v is an integer number or a string of digits). */
+static const char *
+digits(struct arena *a, const struct jscan_val *v)
+{
+	char	*s;
+
+	if (a->size - a->used < v->n + 1)
+		fatalx("%s: event copies overflow", __func__);
+	s = a->p + a->used;
+	memcpy(s, v->p, v->n);
+	s[v->n] = '\0';
+	a->used += v->n + 1;
+	return s;
+}
+
+/* An integer member that is a valid port number. */
 static bool
-port_get(struct json_object *o, const char *key, int64_t *vp)
+port_get(const struct jscan_val *v, int64_t *out)
 {
-	return int_get(o, key, vp) && *vp >= 0 && *vp <= 65535;
+	return jscan_int(v, out) && *out >= 0 && *out <= 65535;
 }

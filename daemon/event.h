@@ -1,8 +1,10 @@
 /*
- * event.h: one AMP event, parsed from an AMQP message body with json-c.
+ * event.h: one AMP event, read from an AMQP message body in one pass
+ * (lib/jscan: no tree is built).
  *
- * The string pointers point into the json-c tree (ev->root) and live as long
- * as the event.  A field the event does not carry is NULL (or has_x false).
+ * The strings are copies, unescaped, in one block (ev->mem) that lives as
+ * long as the event.  A field the event does not carry, or carries with
+ * another JSON type, is NULL (or has_x false).
  */
 #ifndef AMPSTREAM_EVENT_H
 #define AMPSTREAM_EVENT_H
@@ -11,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct json_object;
-
 /*
  * A bigger message is dead-lettered.  The stream hands over at most
  * EVENT_MAX_BODY + 1 bytes of one: more than EVENT_MAX_BODY means cut short.
@@ -20,12 +20,12 @@ struct json_object;
 #define EVENT_MAX_BODY	(1024 * 1024)
 
 struct amp_event {
-	struct json_object *root;	/* owned */
+	char		*mem;		/* owned: the strings below */
 	const char	*body;		/* the message body as received (not owned) */
 	size_t		 body_len;
 
 	bool		 has_id;
-	char		 id_str[24];	/* decimal, exact (int64 or uint64) */
+	const char	*id_str;	/* the exact digits, number or string */
 	const char	*event_type;	/* required */
 	int64_t		 event_type_id;	/* required; may exceed INT32_MAX */
 	int64_t		 timestamp;	/* epoch seconds, 0 if absent */
@@ -33,8 +33,7 @@ struct amp_event {
 	const char	*date;
 	const char	*severity;	/* "Low" .. "Critical" */
 	const char	*detection;
-	const char	*detection_id;	/* a string; a number is converted */
-	char		 detection_id_buf[24];
+	const char	*detection_id;	/* a string; a number's exact digits */
 	const char	*connector_guid;	/* top level, else computer.connector_guid */
 
 	const char	*hostname;	/* computer.* */

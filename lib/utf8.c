@@ -1,7 +1,12 @@
 /* utf8.c: UTF-8 validation (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "utf8.h"
+
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
 
 int
 utf8_valid(const char *s, size_t len)
@@ -10,7 +15,17 @@ utf8_valid(const char *s, size_t len)
 	unsigned int	 cp;
 	int		 n, i;
 
+	uint64_t	 w;
+
 	while (p < end) {
+		/* Eight ASCII bytes, none of them NUL, at a time. */
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if (((w | ((w - ONES) & ~w)) & HIGHS) == 0) {
+				p += 8;
+				continue;
+			}
+		}
 		if (*p == 0)
 			return 0;
 		if (*p < 0x80) {

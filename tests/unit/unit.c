@@ -6,6 +6,7 @@
 static Suite *(*const suites[])(void) = {
 	suite_buf,
 	suite_config,
+	suite_jscan,
 	suite_event,
 	suite_cef,
 	suite_json,

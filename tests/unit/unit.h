@@ -7,6 +7,7 @@
 Suite	*suite_buf(void);
 Suite	*suite_config(void);
 Suite	*suite_event(void);
+Suite	*suite_jscan(void);
 Suite	*suite_cef(void);
 Suite	*suite_json(void);
 Suite	*suite_leef(void);

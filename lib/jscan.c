@@ -1,0 +1,549 @@
+/*
+ * jscan.c: a strict JSON checker and a walker over checked text (jscan.h).
+ *
+ * The checker is a recursive descent bounded by JSCAN_MAX_DEPTH; string
+ * bodies, most of an event's bytes, are crossed by a table lookup per
+ * byte.  The walker trusts checked text: to skip a value it only needs to
+ * find quotes and brackets.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "jscan.h"
+
+struct chk {
+	const char	*p;
+	const char	*end;
+	int		 depth;
+};
+
+#define ONES		0x0101010101010101ULL
+#define HIGHS		0x8080808080808080ULL
+/* Has the word a zero byte? */
+#define HASZERO(w)	(((w) - ONES) & ~(w) & HIGHS)
+
+/* Where a run of plain string bytes stops. */
+static const unsigned char str_stop[256] = {
+	[0x00] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+static int	 chk_value(struct chk *, struct jscan_val *);
+static int	 chk_object(struct chk *);
+static int	 chk_array(struct chk *);
+static int	 chk_string(struct chk *);
+static int	 chk_number(struct chk *);
+static int	 chk_word(struct chk *, const char *, size_t);
+static void	 chk_ws(struct chk *);
+static const char *walk_value(const char *, const char *,
+		    struct jscan_val *);
+static const char *walk_string(const char *, const char *);
+static const char *walk_nest(const char *, const char *);
+static const char *skip_ws(const char *, const char *);
+static int	 hex4(const char *);
+static size_t	 put_utf8(char *, uint32_t);
+
+int
+jscan_value(const char *s, size_t len, struct jscan_val *v, size_t *used)
+{
+	struct chk	 c = { s, s + len, 0 };
+
+	chk_ws(&c);
+	if (chk_value(&c, v) == -1)
+		return -1;
+	chk_ws(&c);
+	*used = (size_t)(c.p - s);
+	return 0;
+}
+
+int
+jscan_check(const char *s, size_t len, struct jscan_val *root)
+{
+	size_t	 used;
+
+	return jscan_value(s, len, root, &used) == 0 && used == len ? 0 : -1;
+}
+
+static void
+chk_ws(struct chk *c)
+{
+	c->p = skip_ws(c->p, c->end);
+}
+
+/* One value at c->p; its span goes to v (if v is not NULL). */
+static int
+chk_value(struct chk *c, struct jscan_val *v)
+{
+	const char		*start = c->p;
+	enum jscan_type		 t;
+	int			 rv;
+
+	if (c->p == c->end || c->depth >= JSCAN_MAX_DEPTH)
+		return -1;
+	switch (*c->p) {
+	case '{':
+		t = JSCAN_OBJECT;
+		rv = chk_object(c);
+		break;
+	case '[':
+		t = JSCAN_ARRAY;
+		rv = chk_array(c);
+		break;
+	case '"':
+		t = JSCAN_STRING;
+		rv = chk_string(c);
+		break;
+	case 't':
+		t = JSCAN_TRUE;
+		rv = chk_word(c, "true", 4);
+		break;
+	case 'f':
+		t = JSCAN_FALSE;
+		rv = chk_word(c, "false", 5);
+		break;
+	case 'n':
+		t = JSCAN_NULL;
+		rv = chk_word(c, "null", 4);
+		break;
+	default:
+		t = JSCAN_NUMBER;
+		rv = chk_number(c);
+		break;
+	}
+	if (rv == 0 && v != NULL) {
+		v->type = t;
+		v->p = start;
+		v->n = (size_t)(c->p - start);
+		if (t == JSCAN_STRING) {
+			v->p++;
+			v->n -= 2;
+		}
+	}
+	return rv;
+}
+
+static int
+chk_object(struct chk *c)
+{
+	c->depth++;
+	c->p++;
+	chk_ws(c);
+	if (c->p < c->end && *c->p == '}')
+		goto done;
+	for (;;) {
+		if (c->p == c->end || *c->p != '"' || chk_string(c) == -1)
+			return -1;
+		chk_ws(c);
+		if (c->p == c->end || *c->p != ':')
+			return -1;
+		c->p++;
+		chk_ws(c);
+		if (chk_value(c, NULL) == -1)
+			return -1;
+		chk_ws(c);
+		if (c->p == c->end)
+			return -1;
+		if (*c->p == '}')
+			break;
+		if (*c->p++ != ',')
+			return -1;
+		chk_ws(c);
+	}
+done:
+	c->p++;
+	c->depth--;
+	return 0;
+}
+
+static int
+chk_array(struct chk *c)
+{
+	c->depth++;
+	c->p++;
+	chk_ws(c);
+	if (c->p < c->end && *c->p == ']')
+		goto done;
+	for (;;) {
+		if (chk_value(c, NULL) == -1)
+			return -1;
+		chk_ws(c);
+		if (c->p == c->end)
+			return -1;
+		if (*c->p == ']')
+			break;
+		if (*c->p++ != ',')
+			return -1;
+		chk_ws(c);
+	}
+done:
+	c->p++;
+	c->depth--;
+	return 0;
+}
+
+/* A string, c->p at its opening quote. */
+static int
+chk_string(struct chk *c)
+{
+	const unsigned char	*p = (const unsigned char *)c->p + 1;
+	const unsigned char	*end = (const unsigned char *)c->end;
+
+	uint64_t		 w;
+
+	for (;;) {
+		/* Eight bytes at a time while none is NUL, '"' or '\\'. */
+		while (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if (HASZERO(w) | HASZERO(w ^ (ONES * '"')) |
+			    HASZERO(w ^ (ONES * '\\')))
+				break;
+			p += 8;
+		}
+		while (p < end && !str_stop[*p])
+			p++;
+		if (p == end || *p == '\0')
+			return -1;
+		if (*p++ == '"')
+			break;
+		if (p == end)			/* after a backslash */
+			return -1;
+		switch (*p) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
+			p++;
+			break;
+		case 'u':
+			if (end - p < 5 || hex4((const char *)p + 1) == -1)
+				return -1;
+			p += 5;
+			break;
+		default:
+			return -1;
+		}
+	}
+	c->p = (const char *)p;
+	return 0;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+chk_number(struct chk *c)
+{
+	const char	*p = c->p, *end = c->end;
+
+#define DIGIT(q)	((q) < end && *(q) >= '0' && *(q) <= '9')
+	if (p < end && *p == '-')
+		p++;
+	if (!DIGIT(p))
+		return -1;
+	if (*p++ != '0')
+		while (DIGIT(p))
+			p++;
+	if (p < end && *p == '.') {
+		p++;
+		if (!DIGIT(p))
+			return -1;
+		while (DIGIT(p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (!DIGIT(p))
+			return -1;
+		while (DIGIT(p))
+			p++;
+	}
+#undef DIGIT
+	c->p = p;
+	return 0;
+}
+
+static int
+chk_word(struct chk *c, const char *w, size_t n)
+{
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0)
+		return -1;
+	c->p += n;
+	return 0;
+}
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' ||
+	    *p == '\t'))
+		p++;
+	return p;
+}
+
+/* The value of 4 hex digits at p, or -1. */
+static int
+hex4(const char *p)
+{
+	int	 i, v = 0, d;
+
+	for (i = 0; i < 4; i++) {
+		if (p[i] >= '0' && p[i] <= '9')
+			d = p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			d = p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			d = p[i] - 'A' + 10;
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/* The walker: text is known to be valid from here on. */
+
+void
+jscan_open(struct jscan_iter *it, const struct jscan_val *v)
+{
+	if (v == NULL || (v->type != JSCAN_OBJECT && v->type != JSCAN_ARRAY)) {
+		it->p = it->end = NULL;
+		return;
+	}
+	it->p = v->p + 1;
+	it->end = v->p + v->n - 1;	/* the closing bracket */
+}
+
+bool
+jscan_member(struct jscan_iter *it, struct jscan_val *key,
+    struct jscan_val *val)
+{
+	const char	*p;
+
+	if (it->p == NULL)
+		return false;
+	p = skip_ws(it->p, it->end);
+	if (p < it->end && *p == ',')
+		p = skip_ws(p + 1, it->end);
+	if (p >= it->end)
+		return false;
+	p = walk_value(p, it->end, key);
+	p = skip_ws(p, it->end) + 1;		/* the ':' */
+	it->p = walk_value(skip_ws(p, it->end), it->end, val);
+	return true;
+}
+
+bool
+jscan_elem(struct jscan_iter *it, struct jscan_val *val)
+{
+	const char	*p;
+
+	if (it->p == NULL)
+		return false;
+	p = skip_ws(it->p, it->end);
+	if (p < it->end && *p == ',')
+		p = skip_ws(p + 1, it->end);
+	if (p >= it->end)
+		return false;
+	it->p = walk_value(p, it->end, val);
+	return true;
+}
+
+/* Fill v with the value at p; return where it ends. */
+static const char *
+walk_value(const char *p, const char *end, struct jscan_val *v)
+{
+	const char	*q;
+
+	v->p = p;
+	switch (*p) {
+	case '"':
+		q = walk_string(p, end);
+		v->type = JSCAN_STRING;
+		v->p = p + 1;
+		v->n = (size_t)(q - p) - 2;
+		return q;
+	case '{':
+	case '[':
+		v->type = *p == '{' ? JSCAN_OBJECT : JSCAN_ARRAY;
+		q = walk_nest(p, end);
+		break;
+	case 't':
+		v->type = JSCAN_TRUE;
+		q = p + 4;
+		break;
+	case 'f':
+		v->type = JSCAN_FALSE;
+		q = p + 5;
+		break;
+	case 'n':
+		v->type = JSCAN_NULL;
+		q = p + 4;
+		break;
+	default:
+		v->type = JSCAN_NUMBER;
+		for (q = p; q < end && *q != ',' && *q != ']' && *q != '}' &&
+		    *q != ' ' && *q != '\n' && *q != '\r' && *q != '\t'; q++)
+			;
+		break;
+	}
+	v->n = (size_t)(q - p);
+	return q;
+}
+
+/*
+ * Past the closing quote of the string opening at p.  memchr is quick on
+ * long strings; a quote after an odd run of backslashes is escaped.
+ */
+static const char *
+walk_string(const char *p, const char *end)
+{
+	const char	*q, *b;
+
+	for (p++;; p = q + 1) {
+		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+			return end;		/* not checked text */
+		for (b = q; b[-1] == '\\'; b--)
+			;
+		if ((q - b) % 2 == 0)
+			return q + 1;
+	}
+}
+
+/* Past the bracket closing the object or array opening at p. */
+static const char *
+walk_nest(const char *p, const char *end)
+{
+	size_t	 depth = 0;
+
+	while (p < end) {
+		switch (*p) {
+		case '"':
+			p = walk_string(p, end);
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (--depth == 0)
+				return p + 1;
+			break;
+		}
+		p++;
+	}
+	return end;
+}
+
+bool
+jscan_eq(const struct jscan_val *v, const char *s)
+{
+	char	 tmp[128];
+	size_t	 n;
+
+	if (v->type != JSCAN_STRING)
+		return false;
+	if (memchr(v->p, '\\', v->n) == NULL)
+		return strncmp(s, v->p, v->n) == 0 && s[v->n] == '\0';
+	if (v->n >= sizeof(tmp))
+		return false;	/* no key we look for is that long */
+	n = jscan_str(v, tmp);
+	return n == strlen(s) && memcmp(tmp, s, n) == 0;
+}
+
+size_t
+jscan_str(const struct jscan_val *v, char *dst)
+{
+	const char	*p = v->p, *end = v->p + v->n, *bs;
+	char		*d = dst;
+	uint32_t	 cp, lo;
+
+	while (p < end) {
+		if ((bs = memchr(p, '\\', (size_t)(end - p))) == NULL)
+			bs = end;
+		memcpy(d, p, (size_t)(bs - p));
+		d += bs - p;
+		if ((p = bs) == end)
+			break;
+		switch (p[1]) {
+		case 'b': *d++ = '\b'; p += 2; continue;
+		case 'f': *d++ = '\f'; p += 2; continue;
+		case 'n': *d++ = '\n'; p += 2; continue;
+		case 'r': *d++ = '\r'; p += 2; continue;
+		case 't': *d++ = '\t'; p += 2; continue;
+		case 'u': break;
+		default: *d++ = p[1]; p += 2; continue;
+		}
+		cp = (uint32_t)hex4(p + 2);
+		p += 6;
+		if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6 && p[0] == '\\' &&
+		    p[1] == 'u' && (lo = (uint32_t)hex4(p + 2)) >= 0xdc00 &&
+		    lo <= 0xdfff) {
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			p += 6;
+		} else if (cp >= 0xd800 && cp <= 0xdfff)
+			cp = 0xfffd;
+		if (cp != 0)
+			d += put_utf8(d, cp);
+	}
+	*d = '\0';
+	return (size_t)(d - dst);
+}
+
+/* Encode cp; never longer than the escape it came from (6 or 12 bytes). */
+static size_t
+put_utf8(char *d, uint32_t cp)
+{
+	if (cp < 0x80) {
+		d[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		d[0] = (char)(0xc0 | cp >> 6);
+		d[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		d[0] = (char)(0xe0 | cp >> 12);
+		d[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		d[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	d[0] = (char)(0xf0 | cp >> 18);
+	d[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	d[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	d[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+bool
+jscan_is_int(const struct jscan_val *v)
+{
+	return v->type == JSCAN_NUMBER &&
+	    memchr(v->p, '.', v->n) == NULL &&
+	    memchr(v->p, 'e', v->n) == NULL && memchr(v->p, 'E', v->n) == NULL;
+}
+
+bool
+jscan_int(const struct jscan_val *v, int64_t *out)
+{
+	const char	*p, *end;
+	bool		 neg = false;
+	uint64_t	 u = 0, lim;
+
+	if (!jscan_is_int(v))
+		return false;
+	p = v->p;
+	end = p + v->n;
+	if (*p == '-') {
+		neg = true;
+		p++;
+	}
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; p < end; p++) {
+		if (u > (lim - (uint64_t)(*p - '0')) / 10)
+			return false;
+		u = u * 10 + (uint64_t)(*p - '0');
+	}
+	*out = neg ? (int64_t)(0 - u) : (int64_t)u;
+	return true;
+}
