@@ -225,6 +225,10 @@ static const struct key stream_keys[] = {
 	{ KEY("insecure_plaintext", K_BOOL, ST(insecure_plaintext)) },
 	{ KEY("hold_timeout", K_INT, ST(hold_timeout)), .min = 1,
 	    .max = 86400, .idef = 600 },
+	{ KEY("max_message", K_SIZE, ST(max_message)), .min = 4096,
+	    .max = 512LL << 20, .idef = 16LL << 20 },
+	{ KEY("deadletter_max_bytes", K_SIZE, ST(deadletter_max_bytes)),
+	    .min = 1LL << 20, .max = 1LL << 42, .idef = 1LL << 30 },
 	{ KEY("sinks", K_NAMES, 0) },
 };
 #undef ST
@@ -892,7 +896,17 @@ stream_post(struct ctx *c, config_setting_t *grp, const char *path,
 {
 	struct stream_conf	*st = obj;
 	int			 line = line_of(member(grp, "url"));
+	config_setting_t	*dl;
 
+	/* The biggest dead letter (base64) must fit an empty store. */
+	if (st->deadletter_max_bytes < st->max_message / 3 * 4 + 65536) {
+		dl = member(grp, "deadletter_max_bytes");
+		cerr(c, line_of(dl != NULL ? dl : member(grp, "max_message")),
+		    path, "deadletter_max_bytes", "%zu is too small for "
+		    "max_message %zu: at least %zu (a body above max_message "
+		    "is kept in base64)", st->deadletter_max_bytes,
+		    st->max_message, st->max_message / 3 * 4 + 65536);
+	}
 	if (st->url == NULL || stream_url(c, line, path, st) == -1)
 		return;
 	if (!st->tls && !is_loopback(st->host)) {

@@ -53,6 +53,8 @@ struct stream_conf {
 	int	 heartbeat;	/* seconds, default 30 */
 	bool	 insecure_plaintext;	/* allow amqp:// to a non-loopback host */
 	int	 hold_timeout;	/* s a full spool may hold deliveries */
+	size_t	 max_message;	/* bigger bodies are dead-lettered, 16 MiB */
+	size_t	 deadletter_max_bytes;	/* the store's bound, 1 GiB */
 	size_t	*sinks;		/* indexes into config.sinks */
 	size_t	 nsinks;
 	int	 line;

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "config.h"
 #include "corr.h"
+#include "deadletter.h"
 #include "format.h"
 #include "hold.h"
 #include "log.h"
@@ -53,6 +54,7 @@ struct daemon {
 	struct corr		*corr;
 	char			*corr_path;	/* its snapshot, or NULL */
 	struct stream		**streams;	/* cfg->streams[i] */
+	struct deadletter	**dls;		/* cfg->streams[i]'s */
 	struct hold		*hold;
 	struct event		*sig_term, *sig_int, *sig_hup;
 	struct event		*drain_ev;
@@ -69,6 +71,7 @@ static int	daemon_build(struct daemon *);
 static int	daemon_build_sinks(struct daemon *);
 static void	daemon_build_corr(struct daemon *);
 static void	daemon_build_streams(struct daemon *);
+static void	daemon_build_deadletters(struct daemon *);
 static void	daemon_teardown(struct daemon *);
 static void	daemon_free_corr(struct daemon *);
 static void	daemon_signals(struct daemon *);
@@ -281,7 +284,8 @@ daemon_build(struct daemon *d)
 	d->stats = stats_new(d->base, d->cfg);
 	if (daemon_build_sinks(d) == -1)
 		return -1;
-	d->route = route_new(d->cfg, d->sinks, d->recipes, d->stats);
+	daemon_build_deadletters(d);
+	d->route = route_new(d->cfg, d->sinks, d->recipes, d->dls, d->stats);
 	daemon_build_corr(d);
 	daemon_build_streams(d);
 	d->hold = hold_new(d->base, d->cfg, d->streams, d->sinks);
@@ -317,6 +321,21 @@ daemon_build_sinks(struct daemon *d)
 	return 0;
 }
 
+/* Each stream's store of messages that are not events. */
+static void
+daemon_build_deadletters(struct daemon *d)
+{
+	const struct stream_conf *sc;
+	size_t	 i;
+
+	d->dls = xcalloc(d->cfg->nstreams, sizeof(*d->dls));
+	for (i = 0; i < d->cfg->nstreams; i++) {
+		sc = &d->cfg->streams[i];
+		d->dls[i] = deadletter_new(d->cfg->state_dir, sc->name,
+		    sc->deadletter_max_bytes);
+	}
+}
+
 /* The correlation table, with what the last run saved in state_dir. */
 static void
 daemon_build_corr(struct daemon *d)
@@ -344,7 +363,7 @@ daemon_build_streams(struct daemon *d)
 	d->streams = xcalloc(d->cfg->nstreams, sizeof(*d->streams));
 	for (i = 0; i < d->cfg->nstreams; i++)
 		d->streams[i] = stream_new(d->base, &d->cfg->streams[i],
-		    stats_stream_row(d->stats, i), route_message,
+		    d->dls[i], stats_stream_row(d->stats, i), route_message,
 		    route_lane(d->route, i));
 	for (i = 0; i < d->cfg->nstreams; i++)
 		stream_start(d->streams[i]);
@@ -370,6 +389,8 @@ daemon_teardown(struct daemon *d)
 		sink_free(d->sinks[i]);
 	for (i = 0; d->streams != NULL && i < d->cfg->nstreams; i++)
 		stream_free(d->streams[i]);
+	for (i = 0; d->dls != NULL && i < d->cfg->nstreams; i++)
+		deadletter_free(d->dls[i]);
 	hold_free(d->hold);
 	daemon_free_corr(d);
 	route_free(d->route);
@@ -379,6 +400,7 @@ daemon_teardown(struct daemon *d)
 	free(d->sinks);
 	free(d->recipes);
 	free(d->streams);
+	free(d->dls);
 	if (d->drain_ev != NULL)
 		event_free(d->drain_ev);
 	if (d->dns != NULL)
@@ -388,6 +410,7 @@ daemon_teardown(struct daemon *d)
 	d->recipes = NULL;
 	d->route = NULL;
 	d->streams = NULL;
+	d->dls = NULL;
 	d->hold = NULL;
 	d->drain_ev = NULL;
 	d->dns = NULL;

@@ -122,16 +122,13 @@ event_clear(struct amp_event *ev)
 }
 
 /*
- * The reason a body cannot be an event before parsing it, or NULL.  Longer
- * than EVENT_MAX_BODY is what the stream hands over of a longer body.  JSON
+ * The reason a body cannot be an event before parsing it, or NULL.  JSON
  * is UTF-8 (RFC 8259); utf8_valid refuses NUL bytes too, so a message body
  * never gets "embedded NUL".
  */
 static const char *
 body_check(const char *body, size_t len, bool utf8)
 {
-	if (len > EVENT_MAX_BODY)
-		return "body too large";
 	if (len == 0)
 		return "empty body";
 	if (utf8 && !utf8_valid(body, len))

@@ -13,12 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * A bigger message is dead-lettered.  The stream hands over at most
- * EVENT_MAX_BODY + 1 bytes of one: more than EVENT_MAX_BODY means cut short.
- */
-#define EVENT_MAX_BODY	(1024 * 1024)
-
 struct amp_event {
 	char		*mem;		/* owned: the strings below */
 	const char	*body;		/* the message body as received (not owned) */
@@ -69,14 +63,14 @@ struct amp_event {
 
 /*
  * Check and parse a message body as received (len bytes, need not be
- * NUL-terminated; len > EVENT_MAX_BODY means the stream cut it short).
+ * NUL-terminated; the stream keeps bodies over max_message from here).
  * Returns 0, or -1 with *reason set to a static string for the dead-letter
- * file, the first that applies of: "body too large" (len > EVENT_MAX_BODY),
- * "empty body", "not valid UTF-8 (or holds NUL bytes)", "not JSON", "not a
- * JSON object", "trailing data after the JSON object", "no event_type", "no
- * event_type_id", "event_type_id not an integer".  On -1 nothing needs
- * freeing.  A string field holding an escaped NUL ("\u0000") is seen
- * without its NULs.
+ * file, the first that applies of: "empty body", "not valid UTF-8 (or
+ * holds NUL bytes)", "not JSON", "not a JSON object", "trailing data after
+ * the JSON object", "no event_type", "no event_type_id", "event_type_id not
+ * an integer", "event_type_id out of range", "id longer than 64 digits".
+ * On -1 nothing needs freeing.  A string field holding an escaped NUL
+ * ("\u0000") is seen without its NULs.
  */
 int	event_read(struct amp_event *, const char *body, size_t len,
 	    const char **reason);

@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "deadletter.h"
 #include "hold.h"
 #include "log.h"
 #include "sink.h"
@@ -25,6 +26,7 @@ struct hold {
 static void	hold_cb(int, short, void *);
 static struct sink *hold_blocked_sink(struct hold *, size_t, time_t *);
 static void	hold_suspend(struct hold *, size_t, struct sink *);
+static void	hold_suspend_dl(struct hold *, size_t);
 
 struct hold *
 hold_new(struct event_base *base, const struct config *cfg,
@@ -61,15 +63,17 @@ hold_cb(int fd __unused, short ev __unused, void *arg)
 	const struct stream_conf *sc;
 	struct stream	*st;
 	struct sink	*s;
-	time_t		 now = clock_mono_s(), since;
+	time_t		 now = clock_mono_s(), since, dl_since;
 	size_t		 i;
+	bool		 dl_full;
 
 	for (i = 0; i < h->cfg->nstreams; i++) {
 		st = h->streams[i];
 		sc = &h->cfg->streams[i];
 		s = hold_blocked_sink(h, i, &since);
+		dl_full = deadletter_full(stream_deadletter(st), &dl_since);
 		if (stream_suspended(st)) {
-			if (s == NULL ||
+			if ((s == NULL && !dl_full) ||
 			    now - h->suspended_at[i] >= sc->hold_timeout) {
 				log_info("stream %s: resuming", sc->name);
 				stream_resume(st);
@@ -77,6 +81,9 @@ hold_cb(int fd __unused, short ev __unused, void *arg)
 		} else if (s != NULL && stream_connected(st) &&
 		    now - since >= sc->hold_timeout)
 			hold_suspend(h, i, s);
+		else if (dl_full && stream_connected(st) &&
+		    now - dl_since >= sc->hold_timeout)
+			hold_suspend_dl(h, i);
 	}
 }
 
@@ -114,4 +121,17 @@ hold_suspend(struct hold *h, size_t i, struct sink *blocked)
 		if (sink_blocked(s, NULL))
 			sink_drop_spooling(s);
 	}
+}
+
+/* A malformed message cannot be kept: give the stream's messages back. */
+static void
+hold_suspend_dl(struct hold *h, size_t i)
+{
+	const struct stream_conf *sc = &h->cfg->streams[i];
+
+	log_warnx("stream %s: the dead-letter store has been full for %d s; "
+	    "closing the connection so the broker requeues the messages, "
+	    "until there is room", sc->name, sc->hold_timeout);
+	h->suspended_at[i] = clock_mono_s();
+	stream_suspend(h->streams[i]);
 }

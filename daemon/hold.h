@@ -4,7 +4,9 @@
  * the broker's consumer_timeout, 30 min by default) the stream gives its
  * messages back instead: it closes its connection, so the broker requeues
  * them, and stays away until the sink takes records again, or one
- * hold_timeout later to try again.
+ * hold_timeout later to try again.  A full dead-letter store (a malformed
+ * message that cannot be kept is never acked) holds the stream the same
+ * way.
  */
 #ifndef AMPSTREAM_HOLD_H
 #define AMPSTREAM_HOLD_H

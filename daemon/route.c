@@ -39,6 +39,7 @@ struct lane {
 	struct outlet		*outlets;
 	size_t			 noutlets;
 	uint64_t		*ctr;		/* the stream's SST_* row */
+	struct deadletter	*dl;
 };
 
 struct route {
@@ -59,7 +60,8 @@ static void	route_deadletter(struct lane *, const char *, size_t,
 
 struct route *
 route_new(const struct config *cfg, struct sink **sinks,
-    struct record_recipe **recipes, struct stats *stats)
+    struct record_recipe **recipes, struct deadletter **dls,
+    struct stats *stats)
 {
 	const struct stream_conf *sc;
 	struct route	*r;
@@ -78,6 +80,7 @@ route_new(const struct config *cfg, struct sink **sinks,
 		l->conf = sc;
 		l->cloud = sc->cloud ? config_cloud(cfg, sc->cloud) : NULL;
 		l->ctr = stats_stream_row(stats, i);
+		l->dl = dls[i];
 		l->noutlets = sc->nsinks;
 		l->outlets = xcalloc(sc->nsinks, sizeof(*l->outlets));
 		for (k = 0; k < sc->nsinks; k++) {
@@ -213,8 +216,7 @@ route_deadletter(struct lane *l, const char *body, size_t len,
 {
 	int	 ok;
 
-	ok = deadletter_write(l->route->cfg->state_dir, l->conf->name, body,
-	    len, reason, received) == 0;
+	ok = deadletter_write(l->dl, body, len, reason, received) == 0;
 	if (ok) {
 		l->ctr[SST_DEADLETTERED]++;
 		log_warnx("stream %s: message dead-lettered: %s", l->conf->name,

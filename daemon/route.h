@@ -14,6 +14,7 @@
 struct config;
 struct corr;
 struct corr_detection;
+struct deadletter;
 struct delivery;
 struct record_recipe;
 struct route;
@@ -21,9 +22,13 @@ struct sink;
 struct stats;
 struct stream;
 
-/* sinks[i] and recipes[i] are those of cfg->sinks[i]; all borrowed. */
+/*
+ * sinks[i] and recipes[i] are those of cfg->sinks[i], dls[i] the dead
+ * letters of cfg->streams[i]; all borrowed.
+ */
 struct route	*route_new(const struct config *, struct sink **,
-		    struct record_recipe **, struct stats *);
+		    struct record_recipe **, struct deadletter **,
+		    struct stats *);
 void		 route_free(struct route *);
 /* The correlation table events go through (none until set). */
 void		 route_set_corr(struct route *, struct corr *);

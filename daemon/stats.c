@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "deadletter.h"
 #include "corr.h"
 #include "log.h"
 #include "notify.h"
@@ -193,14 +194,20 @@ stats_stream_json(struct stats *st, size_t i)
 {
 	struct stream	*s = st->streams[i];
 	json_object	*o = json_object_new_object();
+	bool		 dl_full;
 
 	json_object_object_add(o, "name",
 	    json_object_new_string(st->cfg->streams[i].name));
 	json_object_object_add(o, "connected",
 	    json_object_new_boolean(stream_connected(s)));
+	dl_full = deadletter_full(stream_deadletter(s), NULL);
+	st->stream[i][SST_DL_BYTES] = deadletter_bytes(stream_deadletter(s));
 	json_object_object_add(o, "state", json_object_new_string(
-	    stream_connected(s) ? "connected" : stream_suspended(s) ?
-	    "suspended (sink full)" : "disconnected"));
+	    stream_connected(s) ? "connected" : !stream_suspended(s) ?
+	    "disconnected" : dl_full ? "suspended (dead letters full)" :
+	    "suspended (sink full)"));
+	json_object_object_add(o, "deadletter_full",
+	    json_object_new_boolean(dl_full));
 	stats_add_ctrs(o, status_stream_ctrs, st->stream[i], SST_MAX);
 	return o;
 }

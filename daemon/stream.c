@@ -22,8 +22,9 @@
 #include "ack.h"
 #include "backoff.h"
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
-#include "event.h"
+#include "deadletter.h"
 #include "log.h"
 #include "status.h"
 #include "stream.h"
@@ -46,6 +47,8 @@ struct inbound {
 	uint64_t	 tag;
 	uint64_t	 size;
 	uint64_t	 received;
+	bool		 spill;		/* over max_message: to the dead letters */
+	int64_t		 received_ms;
 	struct buf	 body;
 };
 
@@ -65,6 +68,7 @@ struct stream {
 	bool		 suspended;
 	struct backoff	 backoff;
 	struct inbound	 in;
+	struct deadletter *dl;		/* not ours */
 	uint64_t	*ctr;		/* SST_* counters, not ours */
 	stream_msg_fn	 msg_cb;
 	void		*arg;
@@ -84,6 +88,9 @@ static int	stream_frame(struct stream *, amqp_frame_t *);
 static int	stream_method(struct stream *, amqp_frame_t *);
 static void	stream_body(struct stream *, amqp_bytes_t);
 static void	stream_deliver(struct stream *);
+static void	stream_spill_begin(struct stream *);
+static void	stream_spill_end(struct stream *);
+static void	stream_body_shrink(struct stream *);
 static void	stream_lost(struct stream *, const char *);
 static void	stream_teardown(struct stream *, bool);
 static void	stream_schedule(struct stream *);
@@ -93,7 +100,7 @@ static void	stream_kick(void *);
 
 struct stream *
 stream_new(struct event_base *base, const struct stream_conf *conf,
-    uint64_t *ctr, stream_msg_fn msg_cb, void *arg)
+    struct deadletter *dl, uint64_t *ctr, stream_msg_fn msg_cb, void *arg)
 {
 	struct stream	*st;
 
@@ -106,7 +113,8 @@ stream_new(struct event_base *base, const struct stream_conf *conf,
 	st->backoff = (struct backoff)BACKOFF_INIT(STREAM_BACKOFF_MIN_MS,
 	    STREAM_BACKOFF_MAX_MS, STREAM_BACKOFF_PCT);
 	st->acks = ack_queue_new(conf->name, stream_send_ack, stream_kick, st);
-	buf_init(&st->in.body, EVENT_MAX_BODY + 1);
+	st->dl = dl;
+	buf_init(&st->in.body, conf->max_message);
 	st->drain_ev = event_new(base, -1, 0, stream_read_cb, st);
 	st->tick_ev = event_new(base, -1, EV_PERSIST, stream_tick_cb, st);
 	st->retry_ev = evtimer_new(base, stream_retry_cb, st);
@@ -367,6 +375,8 @@ stream_frame(struct stream *st, amqp_frame_t *f)
 			break;
 		st->in.have_header = true;
 		st->in.size = f->payload.properties.body_size;
+		if (st->in.size > st->conf->max_message)
+			stream_spill_begin(st);
 		if (st->in.size == 0)
 			stream_deliver(st);
 		break;
@@ -395,6 +405,8 @@ stream_method(struct stream *st, amqp_frame_t *f)
 		st->in.tag = d->delivery_tag;
 		st->in.redelivered = d->redelivered;
 		st->in.size = st->in.received = 0;
+		st->in.spill = false;
+		st->in.received_ms = clock_now_ms();
 		return 0;
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = f->payload.method.decoded;
@@ -425,14 +437,21 @@ stream_method(struct stream *st, amqp_frame_t *f)
 	return -1;
 }
 
-/* Keep at most EVENT_MAX_BODY + 1 bytes: enough to know it is too big. */
+/*
+ * A body up to max_message is kept in memory (a broker sending more than
+ * the header announced is cut there: the event check refuses it); a
+ * bigger one goes to the dead letters as it arrives.
+ */
 static void
 stream_body(struct stream *st, amqp_bytes_t frag)
 {
 	size_t	 room = st->in.body.max - st->in.body.len;
 	size_t	 n = frag.len < room ? frag.len : room;
 
-	buf_append(&st->in.body, frag.bytes, n);
+	if (st->in.spill)
+		(void)deadletter_more(st->dl, frag.bytes, frag.len);
+	else
+		buf_append(&st->in.body, frag.bytes, n);
 	st->in.received += frag.len;
 	if (st->in.received >= st->in.size)
 		stream_deliver(st);
@@ -440,8 +459,7 @@ stream_body(struct stream *st, amqp_bytes_t frag)
 
 /*
  * Hand the message up with its delivery, which starts with one hold for the
- * callee.  A body over EVENT_MAX_BODY arrives as its first EVENT_MAX_BODY + 1
- * bytes: enough to know it is too big.
+ * callee.  A body over max_message was written to the dead letters.
  */
 static void
 stream_deliver(struct stream *st)
@@ -452,12 +470,62 @@ stream_deliver(struct stream *st)
 	st->ctr[SST_DELIVERED]++;
 	if (st->in.redelivered)
 		st->ctr[SST_REDELIVERED]++;
+	if (st->in.spill) {
+		stream_spill_end(st);
+		return;
+	}
 	if (st->paused)		/* never acked: the broker requeues it */
 		return;
 	d = ack_track(st->acks, st->gen, st->in.tag);
 	st->msg_cb(st, st->in.body.data != NULL ? st->in.body.data : "",
 	    st->in.body.len, d, st->arg);
-	buf_reset(&st->in.body);
+	stream_body_shrink(st);
+}
+
+static void
+stream_spill_begin(struct stream *st)
+{
+	st->in.spill = true;
+	if (deadletter_begin(st->dl, "body larger than max_message",
+	    st->in.received_ms, st->in.size) == -1)
+		log_warnx("stream %s: a message of %llu bytes (max_message "
+		    "%zu) cannot be dead-lettered: it is not acked",
+		    st->conf->name, (unsigned long long)st->in.size,
+		    st->conf->max_message);
+}
+
+/* The whole body is on disk: ack it; else it stays in the broker. */
+static void
+stream_spill_end(struct stream *st)
+{
+	struct delivery	*d;
+	bool		 ok;
+
+	if (st->paused) {
+		deadletter_abort(st->dl);
+		return;
+	}
+	if ((ok = deadletter_end(st->dl) == 0)) {
+		st->ctr[SST_DEADLETTERED]++;
+		log_warnx("stream %s: message dead-lettered: body of %llu "
+		    "bytes larger than max_message (%zu)", st->conf->name,
+		    (unsigned long long)st->in.size, st->conf->max_message);
+	}
+	d = ack_track(st->acks, st->gen, st->in.tag);
+	ack_release(d, ok);
+}
+
+/* A big message's buffer is not kept for the small ones after it. */
+static void
+stream_body_shrink(struct stream *st)
+{
+	size_t	 max = st->in.body.max;
+
+	if (st->in.body.cap > 1024 * 1024) {
+		buf_free(&st->in.body);
+		buf_init(&st->in.body, max);
+	} else
+		buf_reset(&st->in.body);
 }
 
 /* A delivery was released: send the acks once this loop turn ends. */
@@ -539,6 +607,8 @@ stream_teardown(struct stream *st, bool graceful)
 		amqp_connection_close(st->conn, AMQP_REPLY_SUCCESS);
 	}
 	st->connected = false;
+	if (st->in.active && st->in.spill)	/* it will come again */
+		deadletter_abort(st->dl);
 	st->in.active = false;
 	if (st->conn != NULL)
 		amqp_destroy_connection(st->conn);
@@ -604,6 +674,12 @@ stream_free(struct stream *st)
 	event_free(st->ack_ev);
 	buf_free(&st->in.body);
 	free(st);
+}
+
+struct deadletter *
+stream_deadletter(const struct stream *st)
+{
+	return st->dl;
 }
 
 const struct stream_conf *

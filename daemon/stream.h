@@ -18,22 +18,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct deadletter;
 struct event_base;
 struct stream_conf;
 struct stream;
 struct delivery;
 
 /*
- * A message body (len bytes, not NUL-terminated; a body over EVENT_MAX_BODY
- * is cut to EVENT_MAX_BODY + 1 bytes) and its delivery, held once for the
- * callee, who must release it.  body is valid during the call only.
+ * A message body (len bytes, at most the stream's max_message, not
+ * NUL-terminated) and its delivery, held once for the callee, who must
+ * release it.  body is valid during the call only.  A bigger body never
+ * comes up: the stream writes it to its dead letters as it arrives.
  */
 typedef void (*stream_msg_fn)(struct stream *, const char *body, size_t len,
     struct delivery *, void *arg);
 
-/* ctr is the stream's row of counters (status.h SST_*), kept by the caller. */
+/*
+ * ctr is the stream's row of counters (status.h SST_*), dl its dead-letter
+ * store (for bodies over max_message), both kept by the caller.
+ */
 struct stream	*stream_new(struct event_base *, const struct stream_conf *,
-		    uint64_t *ctr, stream_msg_fn, void *arg);
+		    struct deadletter *dl, uint64_t *ctr, stream_msg_fn,
+		    void *arg);
 void		 stream_start(struct stream *);
 /* Stop taking deliveries (for shutdown); acks still go out. */
 void		 stream_pause(struct stream *);
@@ -51,5 +57,7 @@ bool		 stream_idle(const struct stream *);
 void		 stream_close(struct stream *);
 void		 stream_free(struct stream *);
 const struct stream_conf *stream_conf(const struct stream *);
+/* The stream's store of messages that are not events (deadletter.h). */
+struct deadletter *stream_deadletter(const struct stream *);
 
 #endif

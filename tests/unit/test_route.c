@@ -3,6 +3,9 @@
  * The router makes one record per outlet, each holding the message's
  * delivery; the ack queue sends the ack once every sink accepted.
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include "compat.h"
 #include "config.h"
 #include "corr.h"
+#include "deadletter.h"
 #include "event.h"
 #include "memsink.h"
 #include "record.h"
@@ -27,6 +31,18 @@
 
 static struct event_base *base;
 static char	 state_dir[64];
+static struct deadletter *dl;
+static uint64_t	 dl_max = 1 << 30;
+#define BIG	(2 * 1024 * 1024)	/* bigger than any limit a body had */
+
+static const char *
+dl_dir(void)
+{
+	static char	 dir[128];
+
+	snprintf(dir, sizeof(dir), "%s/deadletter", state_dir);
+	return dir;
+}
 static struct sink_conf sconf[NSINKS];
 static size_t	 sidx[NSINKS] = { 0, 1 };
 static struct stream_conf stconf;
@@ -106,7 +122,8 @@ build(void)
 		    state_dir, stats_sink_row(stats, i), &cause);
 		ck_assert_ptr_nonnull(sinks[i]);
 	}
-	route = route_new(&cfg, sinks, recipes, stats);
+	dl = deadletter_new(state_dir, "s1", dl_max);
+	route = route_new(&cfg, sinks, recipes, &dl, stats);
 	corr = corr_new(NULL, &cfg.correlation, NULL, NULL);
 	route_set_corr(route, corr);
 	acks = ack_queue_new("s1", record_ack, NULL, NULL);
@@ -123,6 +140,8 @@ teardown(void)
 	ack_flush(acks, 0);
 	ack_queue_free(acks);
 	route_free(route);
+	deadletter_free(dl);
+	dl_max = 1 << 30;
 	corr_free(corr);
 	for (i = 0; i < NSINKS; i++)
 		record_recipe_free(recipes[i]);
@@ -234,10 +253,10 @@ START_TEST(test_route_deadletter)
 	build();
 	deliver("not json", 8, 1);
 	deliver(bad_utf8, sizeof(bad_utf8) - 1, 2);
-	big = malloc(EVENT_MAX_BODY + 1);
-	memset(big, ' ', EVENT_MAX_BODY + 1);
+	big = malloc(BIG);
+	memset(big, ' ', BIG);
 	big[0] = '{';
-	deliver(big, EVENT_MAX_BODY + 1, 3);
+	deliver(big, BIG, 3);
 	free(big);
 	ck_assert_uint_eq(memsink_of(sinks[0])->nseen, 0);
 	ck_assert_uint_eq(ack_flush(acks, 0), 3);
@@ -255,9 +274,88 @@ START_TEST(test_route_deadletter)
 	ck_assert_ptr_nonnull(strstr(all, "\"body\":\"not json\""));
 	ck_assert_ptr_nonnull(strstr(all, "UTF-8"));
 	ck_assert_ptr_nonnull(strstr(all, "body_base64"));
-	ck_assert_ptr_nonnull(strstr(all, "body too large"));
-	ck_assert_uint_gt(len, EVENT_MAX_BODY);	/* all the route was given */
+	ck_assert_uint_gt(len, BIG);		/* all the route was given */
 	free(all);
+}
+END_TEST
+
+/* Bytes in the files of the dead-letter directory; remove them if rm. */
+static uint64_t
+dl_files_bytes(bool rm)
+{
+	DIR		*d;
+	struct dirent	*e;
+	struct stat	 sb;
+	uint64_t	 n = 0;
+
+	ck_assert_ptr_nonnull(d = opendir(dl_dir()));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		ck_assert_int_eq(fstatat(dirfd(d), e->d_name, &sb, 0), 0);
+		n += (uint64_t)sb.st_size;
+		if (rm)
+			ck_assert_int_eq(unlinkat(dirfd(d), e->d_name, 0), 0);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A full store takes no more: the message is not acked (it stays in the
+ * broker), nothing is cut or dropped, and the store says it is full until
+ * a file goes.
+ */
+START_TEST(test_route_deadletter_full)
+{
+	char		 body[4096];
+	time_t		 since;
+
+	dl_max = 3000;
+	build();
+	memset(body, 'x', sizeof(body));
+	deliver(body, 1000, 1);			/* ~1.1 KB: fits */
+	deliver(body, 1000, 2);			/* ~2.2 KB: fits */
+	deliver(body, 1000, 3);			/* would pass 3000 */
+	ck_assert_uint_eq(ack_flush(acks, 0), 2);
+	ck_assert_uint_eq(stats_stream_row(stats, 0)[SST_DEADLETTERED], 2);
+	ck_assert(deadletter_full(dl, &since));
+	ck_assert_uint_eq(dl_files_bytes(false), deadletter_bytes(dl));
+	ck_assert_uint_le(deadletter_bytes(dl), 3000);
+	ck_assert(deadletter_full(dl, NULL));
+	dl_files_bytes(true);			/* the admin makes room */
+	ck_assert(!deadletter_full(dl, NULL));
+	ck_assert_uint_eq(deadletter_bytes(dl), 0);
+	deliver(body, 1000, 4);
+	ck_assert_uint_eq(stats_stream_row(stats, 0)[SST_DEADLETTERED], 3);
+}
+END_TEST
+
+/* Past a quarter of the bound the file rotates; rotated files count. */
+START_TEST(test_route_deadletter_rotates)
+{
+	char		 body[1024];
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+	uint64_t	 held;
+
+	dl_max = 8000;
+	build();
+	memset(body, 'y', sizeof(body));
+	for (n = 0; n < 5; n++)
+		deliver(body, sizeof(body), (uint64_t)n + 1);
+	held = deadletter_bytes(dl);
+	deadletter_free(dl);			/* counted again from the files */
+	dl = deadletter_new(state_dir, "s1", dl_max);
+	ck_assert_uint_eq(deadletter_bytes(dl), held);
+	n = 0;
+	ck_assert_ptr_nonnull(d = opendir(dl_dir()));
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "s1-", 3) == 0)
+			n++;
+	closedir(d);
+	ck_assert_int_ge(n, 2);
 }
 END_TEST
 
@@ -317,6 +415,8 @@ suite_route(void)
 	tcase_add_test(tc, test_route_fatal_still_acked);
 	tcase_add_test(tc, test_route_cancelled_never_acked);
 	tcase_add_test(tc, test_route_deadletter);
+	tcase_add_test(tc, test_route_deadletter_full);
+	tcase_add_test(tc, test_route_deadletter_rotates);
 	tcase_add_test(tc, test_route_too_big_for_one_sink);
 	tcase_add_test(tc, test_route_correlated);
 	suite_add_tcase(s, tc);
