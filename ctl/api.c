@@ -129,6 +129,7 @@ static struct json_object *parse_json(const char *, size_t);
 static void	 http_error(struct api *, const struct api_req *,
 		    struct json_object *, char **);
 static char	*error_details(struct json_object *);
+static const char *str_of(struct json_object *, const char *);
 static int	 details_not_found(struct json_object *);
 static int	 one(struct api *, const char *, const char *,
 		    struct json_object *, struct json_object **, char **);
@@ -784,37 +785,54 @@ http_error(struct api *api, const struct api_req *r, struct json_object *env,
 	free(details);
 }
 
-/* "description: detail; detail" from the errors array, or NULL. */
+/*
+ * "description: detail; detail" from the errors array, or NULL.  Only
+ * strings are text: a null, a number or an object is left out.
+ */
 static char *
 error_details(struct json_object *env)
 {
-	struct json_object	*errs, *e, *v, *d;
+	struct json_object	*errs, *e, *d, *x;
+	const char		*v;
 	char			*out = NULL, *tmp;
-	size_t			 i, j;
+	size_t			 i, j, n;
 
 	if (env == NULL || !json_object_object_get_ex(env, "errors", &errs) ||
 	    !json_object_is_type(errs, json_type_array))
 		return NULL;
 	for (i = 0; i < json_object_array_length(errs); i++) {
 		e = json_object_array_get_idx(errs, i);
-		if (!json_object_object_get_ex(e, "description", &v))
-			v = NULL;
+		v = str_of(e, "description");
 		xasprintf(&tmp, "%s%s%s", out ? out : "", out ? "; " : "",
-		    v ? json_object_get_string(v) : "error");
+		    v ? v : "error");
 		free(out);
 		out = tmp;
 		if (!json_object_object_get_ex(e, "details", &d) ||
 		    !json_object_is_type(d, json_type_array))
 			continue;
-		for (j = 0; j < json_object_array_length(d); j++) {
-			xasprintf(&tmp, "%s%s%s", out, j ? "; " : ": ",
-			    json_object_get_string(json_object_array_get_idx(d,
-			    j)));
+		for (j = n = 0; j < json_object_array_length(d); j++) {
+			x = json_object_array_get_idx(d, j);
+			if (!json_object_is_type(x, json_type_string))
+				continue;
+			xasprintf(&tmp, "%s%s%s", out, n++ ? "; " : ": ",
+			    json_object_get_string(x));
 			free(out);
 			out = tmp;
 		}
 	}
 	return out;
+}
+
+/* o[key] when it is a string, else NULL. */
+static const char *
+str_of(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
 }
 
 /* Splunk's mock: 400 with a detail "Event stream not found". */

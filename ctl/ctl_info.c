@@ -80,8 +80,8 @@ static int
 print_items(struct json_object *items, const char *idkey, const char *namekey,
     int json)
 {
-	struct json_object	*it, *id;
-	const char		*name;
+	struct json_object	*it;
+	const char		*name, *id;
 	size_t			 i;
 
 	if (json) {
@@ -90,11 +90,10 @@ print_items(struct json_object *items, const char *idkey, const char *namekey,
 	}
 	for (i = 0; i < json_object_array_length(items); i++) {
 		it = json_object_array_get_idx(items, i);
-		if (!json_object_object_get_ex(it, idkey, &id))
+		if ((id = ctl_idstr(json_object_object_get(it, idkey))) == NULL)
 			continue;
 		name = ctl_str(it, namekey);
-		printf("%-10s  %s\n", json_object_get_string(id),
-		    name ? name : "");
+		printf("%-10s  %s\n", id, name ? name : "");
 	}
 	return 0;
 }

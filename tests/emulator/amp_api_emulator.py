@@ -317,6 +317,56 @@ class State:
             self.broker = Broker(opts.broker_env, opts.amqp_ctl_cmd,
                                  opts.amqp_host, opts.amqp_port)
 
+    def preload(self):
+        """--preload-stream: streams there from the start (never on a broker)."""
+        for spec in self.opts.preload_stream:
+            sid = self.next_id
+            self.next_id += 1
+            self.streams[sid] = {"id": sid, "name": spec.get("name", ""),
+                                 "event_types": spec.get("event_types", []),
+                                 "group_guids": spec.get("group_guids", []),
+                                 "amqp_credentials": new_credentials(self.opts, sid)}
+
+
+def parse_override(spec):
+    """--override PATH:INDEX:KEY=JSON (KEY empty: the whole item)."""
+    left, eq, value = spec.partition("=")
+    parts = left.rsplit(":", 2)
+    if not eq or len(parts) != 3 or not parts[1].isdigit():
+        raise argparse.ArgumentTypeError("not PATH:INDEX:KEY=JSON: %r" % spec)
+    try:
+        v = json.loads(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError("%r: %s" % (value, e))
+    return parts[0], int(parts[1]), parts[2], v
+
+
+def hostile_items(opts, path, items):
+    """The listing at path with the --override changes (a hostile API)."""
+    changes = [o for o in opts.override if o[0] == path and o[1] < len(items)]
+    if not changes:
+        return items
+    items = [dict(it) if isinstance(it, dict) else it for it in items]
+    for _, index, key, value in changes:
+        if key == "":
+            items[index] = value
+        elif isinstance(items[index], dict):
+            items[index][key] = value
+    return items
+
+
+def new_credentials(opts, sid, broker=None):
+    host = opts.amqp_host or "export-streaming.amp.cisco.com"
+    port = opts.amqp_port or 443
+    if broker:
+        host, port = broker.public_host, broker.public_port
+    return {"user_name": "%d-%s" % (sid, secrets.token_hex(10)),
+            "password": secrets.token_hex(20),
+            "queue_name": "event_stream_%d" % sid,
+            "host": host,
+            "port": str(port) if opts.port_type == "string" else port,
+            "proto": opts.proto}
+
 
 def stream_item(opts, s):
     """A stream as GET /v1/event_streams shows it (never the password)."""
@@ -578,6 +628,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "Bad Request",
                            ["limit must be at most %d" % self.opts.max_limit])
         limit = min(limit, self.opts.max_limit)
+        items = hostile_items(self.opts, path, items)
         page = items[offset:offset + limit]
         nxt = self.page_url(path, query, offset + limit) \
             if offset + limit < len(items) else None
@@ -719,16 +770,7 @@ class Handler(BaseHTTPRequestHandler):
                            ["Validation failed: Name has already been taken"])
 
     def new_credentials(self, sid):
-        host = self.opts.amqp_host or "export-streaming.amp.cisco.com"
-        port = self.opts.amqp_port or 443
-        if self.st.broker:
-            host, port = self.st.broker.public_host, self.st.broker.public_port
-        return {"user_name": "%d-%s" % (sid, secrets.token_hex(10)),
-                "password": secrets.token_hex(20),
-                "queue_name": "event_stream_%d" % sid,
-                "host": host,
-                "port": str(port) if self.opts.port_type == "string" else port,
-                "proto": self.opts.proto}
+        return new_credentials(self.opts, sid, self.st.broker)
 
     def post_stream(self, path, query, body):
         name, types, guids = self.validate_stream(self.parse_request_body(body), True)
@@ -749,8 +791,10 @@ class Handler(BaseHTTPRequestHandler):
                     del self.st.streams[sid]
                 raise ApiError(500, "Internal Server Error", ["broker: %s" % e])
         shown = {k: v for k, v in creds.items() if k not in self.opts.create_omit}
-        return 201, self.envelope({"id": sid, "name": name,
-                                   "amqp_credentials": shown})
+        data = {"id": sid, "name": name, "amqp_credentials": shown}
+        for _, _, key, value in self.opts.create_override:
+            data[key] = value
+        return 201, self.envelope(data)
 
     def patch_stream(self, s, body):
         params = self.parse_request_body(body)
@@ -796,6 +840,7 @@ def serve(opts):
     else:
         api_key = opts.api_key
     state = State(opts)
+    state.preload()
     server = Server(("127.0.0.1", opts.port), Handler)
     server.socket = tls_context(opts).wrap_socket(
         server.socket, server_side=True, do_handshake_on_connect=False)
@@ -890,6 +935,16 @@ def parse_args(argv):
     a("--patch-status", type=int, choices=(200, 202), default=200, help="[E]")
     a("--create-omit", action="append", default=[], metavar="FIELD",
       help="[test] leave FIELD out of the 201's amqp_credentials")
+    a("--preload-stream", action="append", default=[], type=json.loads,
+      metavar="JSON", help='[test] a stream there from the start: '
+      '{"name", "event_types", "group_guids"}')
+    a("--override", action="append", default=[], type=parse_override,
+      metavar="PATH:INDEX:KEY=JSON", help="[hostile] item INDEX of the listing "
+      "at PATH gets member KEY set to the JSON value (KEY empty: the item is "
+      "replaced), e.g. /v1/groups:0:guid=null")
+    a("--create-override", action="append", default=[],
+      type=lambda v: parse_override("-:0:" + v), metavar="KEY=JSON",
+      help="[hostile] the 201's data gets member KEY set to the JSON value")
     a("--port-type", choices=("string", "int"), default="string",
       help="amqp_credentials.port as documented (string) or an integer")
     a("--proto", default="https", help='amqp_credentials.proto (documented: "https")')

@@ -568,6 +568,101 @@ t_eq "groups" 7 "$(wc -l < "$OUT")"
 done_test
 emu_stop
 
+# --- hostile answers: nulls and wrong types (issue 12) -----------------------------------------
+
+# A stream that lists one event type, there before ampstreamctl runs.
+PRE='{"name": "pre", "event_types": [1090519054]}'
+
+emu_start null-type-id --preload-stream "$PRE" --override '/v1/event_types:0:id=null'
+t_begin "an event type with a null id: list, event-types, create fail with exit 2 (no crash)"
+ctl list
+rc_is 2 "list"
+err_has 'GET /v1/event_types: item 1 of the answer has a "id" of type null, not an integer'
+err_has "malformed"
+ctl event-types
+rc_is 2 "event-types"
+: > "$EMU_LOG"
+ctl create x --type "Threat Detected"
+rc_is 2 "create --type"
+t_eq "POST requests" 0 "$(requests '^POST')"
+t_check "no password file" test ! -e "$STATE/x.password"
+done_test
+emu_stop
+
+emu_start null-stream-name --preload-stream "$PRE" --override '/v1/event_streams:0:name=null'
+t_begin "a stream with a null name: delete NAME and list fail with exit 2 (no crash)"
+: > "$EMU_LOG"
+ctl delete pre
+rc_is 2 "delete pre"
+err_has 'item 1 of the answer has a "name" of type null, not a string'
+t_eq "DELETE requests" 0 "$(requests '^DELETE')"
+ctl list
+rc_is 2 "list"
+done_test
+emu_stop
+
+emu_start wrong-guid --override '/v1/groups:0:guid=[]' --override '/v1/groups:2:name={"x": 1}'
+t_begin "a group whose guid is an array: groups and create --group fail with exit 2"
+ctl groups
+rc_is 2 "groups"
+err_has 'item 1 of the answer has a "guid" of type array, not a string'
+ctl create x --group Audit
+rc_is 2 "create --group"
+t_check "no password file" test ! -e "$STATE/x.password"
+done_test
+emu_stop
+
+emu_start not-object --preload-stream "$PRE" --override '/v1/event_streams:0:=[1474]'
+t_begin "a stream that is not an object: list and delete fail with exit 2"
+ctl list
+rc_is 2 "list"
+err_has "item 1 of the answer is not an object (array)"
+ctl delete 1474
+rc_is 2 "delete 1474"
+done_test
+emu_stop
+
+emu_start wrong-members --preload-stream "$PRE" \
+    --override '/v1/event_streams:0:event_types=[null, "abc", {"id": 1}, 1090519054]' \
+    --override '/v1/event_streams:0:group_guids="Audit"' \
+    --override '/v1/event_streams:0:amqp_credentials=[]'
+t_begin "other members of the wrong type read as absent: list shows what it can, exit 0"
+ctl list
+rc_is 0 "list"
+out_has "1474  pre"
+out_has "  event types (4):"
+out_has "    (unknown event type ?)"
+out_has "    (unknown event type abc)"
+out_has "    Threat Detected"
+out_has "  groups: all"
+out_lacks "amqp:"
+ctl list --json
+rc_is 0 "list --json"
+t_eq "ids in JSON" "[None, 'abc', None, 1090519054] True" "$("$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))[0]
+print([t["id"] for t in d["event_types"]], d["all_groups"])' "$OUT" 2>&1)"
+done_test
+emu_stop
+
+emu_start create-null-id --create-override 'id=null'
+t_begin "a 201 whose id is null: the stream is reported without an id, exit 0"
+ctl create nid --group Audit
+rc_is 0 "create nid"
+out_has 'created event stream (id not given) "nid"'
+out_has '    queue = "event_stream_1474";'
+done_test
+emu_stop
+
+emu_start create-bad-creds --create-override 'amqp_credentials=["password"]'
+t_begin "a 201 whose amqp_credentials is an array: exit 2, no password file left"
+ctl create badc --group Audit
+rc_is 2 "create badc"
+err_has "event stream 1474 was created, but the answer lacks usable amqp_credentials"
+t_check "no password file" test ! -e "$STATE/badc.password"
+done_test
+emu_stop
+
 # --- a real broker: create -> queue + user on RabbitMQ -> ampstream -n accepts the block -------
 
 # broker_fail_all REASON: the broker tests could not run (a failure, not a pass).
