@@ -25,6 +25,7 @@
 
 #include "api.h"
 #include "compat.h"
+#include "esc.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -32,6 +33,8 @@
 #define API_MAX_429	100	/* 429 answers retried for one request */
 #define API_BACKOFF_MAX	60	/* seconds */
 #define API_EPOCH_MIN	1000000000LL	/* a Reset this large is a time */
+#define URL_CHARS	"!#$%&'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+			"[]_abcdefghijklmnopqrstuvwxyz~"
 
 enum rate_field {
 	R_LIMIT,
@@ -513,7 +516,7 @@ attempt(struct api *api, const struct api_req *r, int *tries, int *n429,
 			return ATTEMPT_FAIL;
 		}
 		snprintf(why, sizeof(why), "%s %s: %s", r->method, r->url,
-		    api->errbuf[0] ? api->errbuf : curl_easy_strerror(rc));
+		    esc(api->errbuf[0] ? api->errbuf : curl_easy_strerror(rc)));
 		return backoff(api, *tries, why, cause) == -1 ? ATTEMPT_FAIL :
 		    ATTEMPT_RETRY;
 	}
@@ -584,7 +587,7 @@ note_rate(struct api *api, const struct api_req *r, CURLcode rc)
 		api->spent_until = now + (reset > 0 ? reset : 1);
 	if (rc != CURLE_OK) {
 		log_debug("%s %s -> %s", r->method, r->url,
-		    api->errbuf[0] ? api->errbuf : curl_easy_strerror(rc));
+		    esc(api->errbuf[0] ? api->errbuf : curl_easy_strerror(rc)));
 		return;
 	}
 	log_debug("%s %s -> HTTP %ld, %zu bytes; rate limit: %lld of %lld "
@@ -688,8 +691,9 @@ net_retryable(CURLcode rc, const struct api_req *r)
 static char *
 net_error(struct api *api, const struct api_req *r, CURLcode rc)
 {
-	const char	*detail = api->errbuf[0] ? api->errbuf :
-			    curl_easy_strerror(rc);
+	/* curl's text may quote the server (a certificate's name). */
+	const char	*detail = esc(api->errbuf[0] ? api->errbuf :
+			    curl_easy_strerror(rc));
 	char		*msg = NULL;
 	int		 n;
 
@@ -787,7 +791,8 @@ http_error(struct api *api, const struct api_req *r, struct json_object *env,
 
 /*
  * "description: detail; detail" from the errors array, or NULL.  Only
- * strings are text: a null, a number or an object is left out.
+ * strings are text: a null, a number or an object is left out.  The text is
+ * the server's: escaped (esc.h).
  */
 static char *
 error_details(struct json_object *env)
@@ -804,7 +809,7 @@ error_details(struct json_object *env)
 		e = json_object_array_get_idx(errs, i);
 		v = str_of(e, "description");
 		xasprintf(&tmp, "%s%s%s", out ? out : "", out ? "; " : "",
-		    v ? v : "error");
+		    v ? esc(v) : "error");
 		free(out);
 		out = tmp;
 		if (!json_object_object_get_ex(e, "details", &d) ||
@@ -815,7 +820,7 @@ error_details(struct json_object *env)
 			if (!json_object_is_type(x, json_type_string))
 				continue;
 			xasprintf(&tmp, "%s%s%s", out, n++ ? "; " : ": ",
-			    json_object_get_string(x));
+			    esc(json_object_get_string(x)));
 			free(out);
 			out = tmp;
 		}
@@ -1022,6 +1027,13 @@ next_link(struct api *api, struct json_object *env, const char *url,
 	    !json_object_is_type(n, json_type_string))
 		return 0;
 	s = json_object_get_string(n);
+	/* Printable ASCII only, as a URL is: it is printed and logged. */
+	if (s[strspn(s, URL_CHARS)] != '\0') {
+		cause_printf(cause, "GET %s: the next page link \"%s\" is not "
+		    "a plain URL (a control or non-ASCII character); refused",
+		    url, esc(s));
+		return -1;
+	}
 	if (!same_origin(api, s)) {
 		cause_printf(cause, "GET %s: the next page link \"%s\" leaves "
 		    "https://%s:%s; refused", url, s, api->host, api->port);

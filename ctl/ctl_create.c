@@ -21,9 +21,11 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "buf.h"
 #include "compat.h"
 #include "config.h"
 #include "ctl.h"
+#include "esc.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -339,13 +341,14 @@ created(struct ctl *ctl, const struct create *c, struct json_object *env,
 		unlink(path);
 		ctl_err(ctl, "event stream %s was created, but the answer "
 		    "lacks usable amqp_credentials (password, user_name, "
-		    "queue_name, host, port); delete it and try again", id);
+		    "queue_name, host, port); delete it and try again",
+		    esc(id));
 		return CTL_API;
 	}
 	if (write_password(ctl, fd, path, password) == -1) {
 		unlink(path);
 		ctl_err(ctl, "event stream %s was created but its password is "
-		    "lost; delete it and try again", id);
+		    "lost; delete it and try again", esc(id));
 		free(url);
 		return CTL_API;
 	}
@@ -360,11 +363,11 @@ print_block(const struct ctl *ctl, const struct create *c, const char *id,
 {
 	char	*name = conf_name(c->name);
 
-	printf("created event stream %s \"%s\" on %s\n", id, c->name,
+	printf("created event stream %s \"%s\" on %s\n", esc(id), c->name,
 	    api_host(ctl->api));
-	printf("  AMQP URL: %s\n", url);
-	printf("  user:     %s\n", ctl_str(creds, "user_name"));
-	printf("  queue:    %s\n", ctl_str(creds, "queue_name"));
+	printf("  AMQP URL: %s\n", esc(url));
+	printf("  user:     %s\n", esc(ctl_str(creds, "user_name")));
+	printf("  queue:    %s\n", esc(ctl_str(creds, "queue_name")));
 	printf("  password: written to %s (mode 0600; shown only once)\n\n",
 	    path);
 	printf("# for %s (add the { ... } entry to an existing streams list):\n"
@@ -381,20 +384,17 @@ print_block(const struct ctl *ctl, const struct create *c, const char *id,
 	free(name);
 }
 
-/* KEY = "VALUE"; in libconfig syntax, escaping what needs it. */
+/*
+ * KEY = "VALUE"; in libconfig syntax: \xNN keeps the value's bytes while
+ * no control character reaches the terminal.
+ */
 static void
 print_conf_str(const char *key, const char *value)
 {
-	const unsigned char	*p;
+	struct buf	 b;
 
-	printf("%s = \"", key);
-	for (p = (const unsigned char *)value; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\x%02x", *p);
-		else
-			putchar(*p);
-	}
-	printf("\";\n");
+	buf_init(&b, 0);
+	esc_append(&b, value, strlen(value), ESC_CONF);
+	printf("%s = \"%s\";\n", key, b.data != NULL ? b.data : "");
+	buf_free(&b);
 }

@@ -18,6 +18,7 @@
 #include "api.h"
 #include "compat.h"
 #include "ctl.h"
+#include "esc.h"
 #include "log.h"
 
 static int	 any_listed(struct json_object *, const char *);
@@ -168,8 +169,7 @@ print_stream(struct json_object *d)
 	const char		*url, *id;
 
 	id = ctl_idstr(json_object_object_get(d, "id"));
-	printf("%s  %s\n", id ? id : "?", ctl_str(d, "name") ?
-	    ctl_str(d, "name") : "");
+	printf("%s  %s\n", id ? esc(id) : "?", esc(ctl_str(d, "name")));
 	print_names("event types", json_object_object_get(d, "event_types"),
 	    "id", "unknown event type");
 	print_names("groups", json_object_object_get(d, "groups"), "guid",
@@ -177,9 +177,9 @@ print_stream(struct json_object *d)
 	if (!json_object_object_get_ex(d, "amqp", &a))
 		return;
 	url = ctl_str(a, "url");
-	printf("  amqp: %s  user %s  queue %s\n", url ? url : "?",
-	    ctl_str(a, "user") ? ctl_str(a, "user") : "?",
-	    ctl_str(a, "queue") ? ctl_str(a, "queue") : "?");
+	printf("  amqp: %s  user %s  queue %s\n", url ? esc(url) : "?",
+	    ctl_str(a, "user") ? esc(ctl_str(a, "user")) : "?",
+	    ctl_str(a, "queue") ? esc(ctl_str(a, "queue")) : "?");
 }
 
 /* "  event types: all", or a count and one name per line. */
@@ -200,9 +200,9 @@ print_names(const char *what, struct json_object *list, const char *idkey,
 		o = json_object_array_get_idx(list, i);
 		id = ctl_idstr(json_object_object_get(o, idkey));
 		if ((name = ctl_str(o, "name")) != NULL)
-			printf("    %s\n", name);
+			printf("    %s\n", esc(name));
 		else
-			printf("    (%s %s)\n", unknown, id ? id : "?");
+			printf("    (%s %s)\n", unknown, id ? esc(id) : "?");
 	}
 }
 
@@ -233,7 +233,7 @@ ctl_delete(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	printf("deleted event stream %" PRId64 " \"%s\" on %s\n", id,
-	    ctl_str(s, "name") ? ctl_str(s, "name") : "", api_host(ctl->api));
+	    esc(ctl_str(s, "name")), api_host(ctl->api));
 	rv = CTL_OK;
 out:
 	free(cause);

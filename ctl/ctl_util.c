@@ -17,8 +17,10 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "buf.h"
 #include "compat.h"
 #include "ctl.h"
+#include "esc.h"
 #include "log.h"
 #include "strdist.h"
 #include "xmalloc.h"
@@ -271,7 +273,7 @@ ambiguous(const struct ctl *ctl, struct json_object *items,
 		    strcasecmp(n, name) != 0)
 			continue;
 		id = ctl_idstr(json_object_object_get(it, idkey));
-		fprintf(stderr, "  %s  %s\n", id ? id : "?", n);
+		fprintf(stderr, "  %s  %s\n", id ? esc(id) : "?", esc(n));
 	}
 }
 
@@ -293,7 +295,7 @@ suggest(const struct ctl *ctl, struct json_object *items,
 	qsort(near, n, sizeof(*near), near_cmp);
 	ctl_err(ctl, "unknown %s \"%s\"; close matches:", what, name);
 	for (i = 0; i < n && i < MATCH_SHOW; i++)
-		fprintf(stderr, "  \"%s\"\n", near[i].name);
+		fprintf(stderr, "  \"%s\"\n", esc(near[i].name));
 out:
 	free(near);
 }
@@ -374,13 +376,19 @@ ctl_args_json(const struct ctl *ctl, int argc, char **argv, int *json)
 	return 0;
 }
 
-/* Print v as pretty JSON on stdout. */
+/* Print v as pretty JSON on stdout, what json-c leaves raw escaped. */
 void
 ctl_print_json(struct json_object *v)
 {
-	printf("%s\n", json_object_to_json_string_ext(v,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	const char	*s;
+	struct buf	 b;
+
+	s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	buf_init(&b, 0);
+	esc_append(&b, s, strlen(s), ESC_JSON);
+	printf("%s\n", b.data != NULL ? b.data : "");
+	buf_free(&b);
 }
 
 /*

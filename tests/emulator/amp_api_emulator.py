@@ -164,6 +164,13 @@ def die(msg):
     sys.exit(1)
 
 
+def dump(obj):
+    """JSON as UTF-8; a lone surrogate U+DC80..U+DCFF in a string (from
+    "\\udc9b" in a JSON option) is sent as the raw byte 0x80..0xff, so that
+    a hostile test can send what is not UTF-8."""
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogateescape")
+
+
 def iso_utc(t):
     return datetime.datetime.fromtimestamp(
         int(t), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -341,6 +348,14 @@ def parse_override(spec):
     return parts[0], int(parts[1]), parts[2], v
 
 
+def parse_error_body(spec):
+    path, eq, value = spec.partition("=")
+    try:
+        return path, json.loads(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError("%r: %s" % (value, e))
+
+
 def hostile_items(opts, path, items):
     """The listing at path with the --override changes (a hostile API)."""
     changes = [o for o in opts.override if o[0] == path and o[1] < len(items)]
@@ -445,11 +460,15 @@ class Handler(BaseHTTPRequestHandler):
         special = self.special_body()
         if special is not None:
             return self.send(200, special[0], special[1], rate, started, "ok")
+        for prefix, env in self.opts.error_body:
+            if urlsplit(self.path).path.startswith(prefix):
+                return self.send(400, dump(env), "application/json; charset=utf-8",
+                                 rate, started, "ok")
         try:
             status, envelope = self.route(method, body)
         except ApiError as e:
             status, envelope = e.status, self.error_envelope(e)
-        raw = b"" if envelope is None else json.dumps(envelope).encode()
+        raw = b"" if envelope is None else dump(envelope)
         self.send(status, raw, "application/json; charset=utf-8", rate,
                   started, "ok")
 
@@ -945,6 +964,9 @@ def parse_args(argv):
     a("--create-override", action="append", default=[],
       type=lambda v: parse_override("-:0:" + v), metavar="KEY=JSON",
       help="[hostile] the 201's data gets member KEY set to the JSON value")
+    a("--error-body", action="append", default=[], type=parse_error_body,
+      metavar="PATH=JSON", help="[hostile] paths starting with PATH get HTTP "
+      "400 with this JSON body")
     a("--port-type", choices=("string", "int"), default="string",
       help="amqp_credentials.port as documented (string) or an integer")
     a("--proto", default="https", help='amqp_credentials.proto (documented: "https")')
