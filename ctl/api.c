@@ -33,6 +33,9 @@
 #define API_MAX_429	100	/* 429 answers retried for one request */
 #define API_BACKOFF_MAX	60	/* seconds */
 #define API_EPOCH_MIN	1000000000LL	/* a Reset this large is a time */
+#define COST_OBJECT	800	/* json-c's bytes for an object (json_cost) */
+#define COST_ARRAY	160	/* for an array */
+#define COST_VALUE	80	/* for any other value, or a member */
 #define URL_CHARS	"!#$%&'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 			"[]_abcdefghijklmnopqrstuvwxyz~"
 
@@ -67,6 +70,7 @@ struct api {
 	char		*ca_file;
 	double		 max_wait;	/* seconds */
 	double		 waited;	/* seconds, all requests together */
+	size_t		 held;		/* json_cost of this call's answers */
 	time_t		 spent_until;	/* budget spent: no request before */
 	long		 status;
 	int		 not_found;
@@ -128,6 +132,9 @@ static int	 net_retryable(CURLcode, const struct api_req *);
 static char	*net_error(struct api *, const struct api_req *, CURLcode);
 static int	 finish(struct api *, const struct api_req *,
 		    struct json_object **, char **);
+static size_t	 json_cost(const char *, size_t);
+static void	 too_big(struct api *, const struct api_req *, size_t,
+		    char **);
 static struct json_object *parse_json(const char *, size_t);
 static void	 http_error(struct api *, const struct api_req *,
 		    struct json_object *, char **);
@@ -716,18 +723,28 @@ net_error(struct api *api, const struct api_req *r, CURLcode rc)
 	return msg;
 }
 
-/* Parse the answer; a 2xx is success, anything else an error message. */
+/*
+ * Parse the answer; a 2xx is success, anything else an error message.  An
+ * answer is parsed only if what it would hold fits the bounds (api.h).
+ */
 static int
 finish(struct api *api, const struct api_req *r, struct json_object **env,
     char **cause)
 {
 	struct json_object	*obj = NULL;
+	size_t			 cost = json_cost(api->body.buf, api->body.len);
+	int			 fits;
 
-	if (api->body.len > 0)
+	fits = cost <= API_MAX_ANSWER && cost <= API_MAX_LISTING - api->held;
+	if (api->body.len > 0 && fits)
 		obj = parse_json(api->body.buf, api->body.len);
 	if (api->status < 200 || api->status > 299) {
 		http_error(api, r, obj, cause);
 		json_object_put(obj);
+		return -1;
+	}
+	if (!fits) {
+		too_big(api, r, cost, cause);
 		return -1;
 	}
 	if (api->body.len > 0 && obj == NULL) {
@@ -735,8 +752,66 @@ finish(struct api *api, const struct api_req *r, struct json_object **env,
 		    "a JSON object", r->method, r->url, api->host, api->status);
 		return -1;
 	}
+	api->held += cost;
 	*env = obj;
 	return 0;
+}
+
+/* The answer, or the listing with it, would hold too much. */
+static void
+too_big(struct api *api, const struct api_req *r, size_t cost, char **cause)
+{
+	if (cost > API_MAX_ANSWER)
+		cause_printf(cause, "%s %s: the response from %s would take "
+		    "about %zu MiB once parsed, more than the %d MiB allowed "
+		    "for one answer; refused", r->method, r->url, api->host,
+		    cost >> 20, API_MAX_ANSWER >> 20);
+	else
+		cause_printf(cause, "%s %s: the listing from %s would take "
+		    "more than the %d MiB allowed for one listing (%zu MiB "
+		    "held already); refused", r->method, r->url, api->host,
+		    API_MAX_LISTING >> 20, api->held >> 20);
+}
+
+/*
+ * Roughly what json-c takes to hold buf[0..len) once parsed: the text, plus
+ * per value what json-c 0.16 allocates on x86-64 (measured: an object about
+ * 800 bytes with its hash table, an array 150, a string or a number 80).
+ * Counted on the text outside strings, before parsing, so that an answer
+ * of "[{},{},...]" is refused before it is built.  A member or an element
+ * after the first is counted by its ':' or ','.
+ */
+static size_t
+json_cost(const char *buf, size_t len)
+{
+	size_t	 cost = len, i;
+	int	 in_str = 0;
+
+	for (i = 0; i < len && cost <= API_MAX_LISTING; i++) {
+		if (in_str) {
+			if (buf[i] == '\\')
+				i++;
+			else if (buf[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		switch (buf[i]) {
+		case '"':
+			in_str = 1;
+			break;
+		case '{':
+			cost += COST_OBJECT;
+			break;
+		case '[':
+			cost += COST_ARRAY;
+			break;
+		case ',':
+		case ':':
+			cost += COST_VALUE;
+			break;
+		}
+	}
+	return cost;
 }
 
 /* The body as one JSON object, or NULL. */
@@ -866,6 +941,7 @@ one(struct api *api, const char *method, const char *path,
 	r.payload = body ? json_object_to_json_string_ext(body,
 	    JSON_C_TO_STRING_PLAIN) : NULL;
 	r.idempotent = strcmp(method, "POST") != 0;
+	api->held = 0;
 	rv = request(api, &r, env, cause);
 	free(url);
 	return rv;
@@ -917,6 +993,7 @@ api_answer(struct api *api, long status, const char *headers, size_t hlen,
 	*env = NULL;
 	*next = NULL;
 	r.url = url;
+	api->held = 0;
 	api->not_found = 0;
 	api->body.len = 0;
 	api->body.too_big = 0;
@@ -967,6 +1044,7 @@ api_get_all(struct api *api, const char *path, struct json_object **items,
 
 	if ((all = json_object_new_array()) == NULL)
 		fatal("json_object_new_array");
+	api->held = 0;
 	for (pages = 0; url != NULL; pages++) {
 		if (pages == API_MAX_PAGES) {
 			cause_printf(cause, "GET %s: more than %d pages; giving up",

@@ -356,6 +356,16 @@ def parse_error_body(spec):
         raise argparse.ArgumentTypeError("%r: %s" % (value, e))
 
 
+def parse_inflate(spec):
+    """--inflate PATH:PAGES:BYTES:SHAPE"""
+    parts = spec.rsplit(":", 3)
+    if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit() \
+            or parts[3] not in ("string", "objects"):
+        raise argparse.ArgumentTypeError("not PATH:PAGES:BYTES:string|objects: %r"
+                                         % spec)
+    return parts[0], int(parts[1]), int(parts[2]), parts[3]
+
+
 def hostile_items(opts, path, items):
     """The listing at path with the --override changes (a hostile API)."""
     changes = [o for o in opts.override if o[0] == path and o[1] < len(items)]
@@ -460,6 +470,11 @@ class Handler(BaseHTTPRequestHandler):
         special = self.special_body()
         if special is not None:
             return self.send(200, special[0], special[1], rate, started, "ok")
+        for path, pages, size, shape in self.opts.inflate:
+            if urlsplit(self.path).path == path:
+                return self.send(200, self.inflated(pages, size, shape),
+                                 "application/json; charset=utf-8", rate,
+                                 started, "ok")
         for prefix, env in self.opts.error_body:
             if urlsplit(self.path).path.startswith(prefix):
                 return self.send(400, dump(env), "application/json; charset=utf-8",
@@ -581,6 +596,23 @@ class Handler(BaseHTTPRequestHandler):
                 return (b"<html><body><h1>Service Temporarily Unavailable"
                         b"</h1></body></html>\n", "text/html")
         return None
+
+    def inflated(self, pages, size, shape):
+        """A page of a hostile listing: one item with a name of size bytes,
+        or size bytes of [{}, {}, ...]; a next link while page < pages (or
+        always, pages 0)."""
+        u = urlsplit(self.path)
+        query = parse_qsl(u.query, keep_blank_values=True)
+        offset = int(dict(query).get("offset", 0))
+        if shape == "string":
+            data = [{"id": offset + 1, "guid": "g-%d" % offset,
+                     "name": "x" * size}]
+        else:
+            data = [{}] * (size // 4)
+        nxt = None
+        if pages == 0 or offset + 1 < pages:
+            nxt = self.page_url(u.path, query, offset + 1)
+        return dump(self.envelope(data, None, nxt))
 
     # -- routing ----------------------------------------------------------
 
@@ -964,6 +996,10 @@ def parse_args(argv):
     a("--create-override", action="append", default=[],
       type=lambda v: parse_override("-:0:" + v), metavar="KEY=JSON",
       help="[hostile] the 201's data gets member KEY set to the JSON value")
+    a("--inflate", action="append", default=[], type=parse_inflate,
+      metavar="PATH:PAGES:BYTES:SHAPE", help="[hostile] the listing at PATH is "
+      "PAGES pages (0: endless) of one item with a name of BYTES bytes (SHAPE "
+      "string) or of BYTES bytes of [{}, {}, ...] (objects)")
     a("--error-body", action="append", default=[], type=parse_error_body,
       metavar="PATH=JSON", help="[hostile] paths starting with PATH get HTTP "
       "400 with this JSON body")

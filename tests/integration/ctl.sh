@@ -742,6 +742,24 @@ t_check "no raw control character on stderr" clean "$ERR"
 done_test
 emu_stop
 
+# --- hostile answers: a listing that inflates (issue 12) --------------------------------------
+
+emu_start inflate --inflate /v1/groups:40:2097152:string --inflate /v1/event_types:1:262144:objects
+t_begin "40 pages of 2 MiB: refused past 64 MiB for the listing, exit 2"
+: > "$EMU_LOG"
+ctl groups
+rc_is 2 groups
+err_has "more than the 64 MiB allowed for one listing"
+_n=$(requests '^GET /v1/groups')
+t_check "stopped after at most 32 pages (got $_n)" test "$_n" -le 32
+done_test
+t_begin "a page of 256 KiB of [{},{},...] (some 50 MiB once parsed): refused before parsing, exit 2"
+ctl event-types
+rc_is 2 event-types
+err_has "more than the 16 MiB allowed for one answer"
+done_test
+emu_stop
+
 # --- a real broker: create -> queue + user on RabbitMQ -> ampstream -n accepts the block -------
 
 # broker_fail_all REASON: the broker tests could not run (a failure, not a pass).
