@@ -25,6 +25,7 @@
 
 #include "api.h"
 #include "compat.h"
+#include "esc.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -32,6 +33,11 @@
 #define API_MAX_429	100	/* 429 answers retried for one request */
 #define API_BACKOFF_MAX	60	/* seconds */
 #define API_EPOCH_MIN	1000000000LL	/* a Reset this large is a time */
+#define COST_OBJECT	800	/* json-c's bytes for an object (json_cost) */
+#define COST_ARRAY	160	/* for an array */
+#define COST_VALUE	80	/* for any other value, or a member */
+#define URL_CHARS	"!#$%&'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+			"[]_abcdefghijklmnopqrstuvwxyz~"
 
 enum rate_field {
 	R_LIMIT,
@@ -64,6 +70,7 @@ struct api {
 	char		*ca_file;
 	double		 max_wait;	/* seconds */
 	double		 waited;	/* seconds, all requests together */
+	size_t		 held;		/* json_cost of this call's answers */
 	time_t		 spent_until;	/* budget spent: no request before */
 	long		 status;
 	int		 not_found;
@@ -125,10 +132,14 @@ static int	 net_retryable(CURLcode, const struct api_req *);
 static char	*net_error(struct api *, const struct api_req *, CURLcode);
 static int	 finish(struct api *, const struct api_req *,
 		    struct json_object **, char **);
+static size_t	 json_cost(const char *, size_t);
+static void	 too_big(struct api *, const struct api_req *, size_t,
+		    char **);
 static struct json_object *parse_json(const char *, size_t);
 static void	 http_error(struct api *, const struct api_req *,
 		    struct json_object *, char **);
 static char	*error_details(struct json_object *);
+static const char *str_of(struct json_object *, const char *);
 static int	 details_not_found(struct json_object *);
 static int	 one(struct api *, const char *, const char *,
 		    struct json_object *, struct json_object **, char **);
@@ -512,7 +523,7 @@ attempt(struct api *api, const struct api_req *r, int *tries, int *n429,
 			return ATTEMPT_FAIL;
 		}
 		snprintf(why, sizeof(why), "%s %s: %s", r->method, r->url,
-		    api->errbuf[0] ? api->errbuf : curl_easy_strerror(rc));
+		    esc(api->errbuf[0] ? api->errbuf : curl_easy_strerror(rc)));
 		return backoff(api, *tries, why, cause) == -1 ? ATTEMPT_FAIL :
 		    ATTEMPT_RETRY;
 	}
@@ -583,7 +594,7 @@ note_rate(struct api *api, const struct api_req *r, CURLcode rc)
 		api->spent_until = now + (reset > 0 ? reset : 1);
 	if (rc != CURLE_OK) {
 		log_debug("%s %s -> %s", r->method, r->url,
-		    api->errbuf[0] ? api->errbuf : curl_easy_strerror(rc));
+		    esc(api->errbuf[0] ? api->errbuf : curl_easy_strerror(rc)));
 		return;
 	}
 	log_debug("%s %s -> HTTP %ld, %zu bytes; rate limit: %lld of %lld "
@@ -687,8 +698,9 @@ net_retryable(CURLcode rc, const struct api_req *r)
 static char *
 net_error(struct api *api, const struct api_req *r, CURLcode rc)
 {
-	const char	*detail = api->errbuf[0] ? api->errbuf :
-			    curl_easy_strerror(rc);
+	/* curl's text may quote the server (a certificate's name). */
+	const char	*detail = esc(api->errbuf[0] ? api->errbuf :
+			    curl_easy_strerror(rc));
 	char		*msg = NULL;
 	int		 n;
 
@@ -711,18 +723,28 @@ net_error(struct api *api, const struct api_req *r, CURLcode rc)
 	return msg;
 }
 
-/* Parse the answer; a 2xx is success, anything else an error message. */
+/*
+ * Parse the answer; a 2xx is success, anything else an error message.  An
+ * answer is parsed only if what it would hold fits the bounds (api.h).
+ */
 static int
 finish(struct api *api, const struct api_req *r, struct json_object **env,
     char **cause)
 {
 	struct json_object	*obj = NULL;
+	size_t			 cost = json_cost(api->body.buf, api->body.len);
+	int			 fits;
 
-	if (api->body.len > 0)
+	fits = cost <= API_MAX_ANSWER && cost <= API_MAX_LISTING - api->held;
+	if (api->body.len > 0 && fits)
 		obj = parse_json(api->body.buf, api->body.len);
 	if (api->status < 200 || api->status > 299) {
 		http_error(api, r, obj, cause);
 		json_object_put(obj);
+		return -1;
+	}
+	if (!fits) {
+		too_big(api, r, cost, cause);
 		return -1;
 	}
 	if (api->body.len > 0 && obj == NULL) {
@@ -730,8 +752,66 @@ finish(struct api *api, const struct api_req *r, struct json_object **env,
 		    "a JSON object", r->method, r->url, api->host, api->status);
 		return -1;
 	}
+	api->held += cost;
 	*env = obj;
 	return 0;
+}
+
+/* The answer, or the listing with it, would hold too much. */
+static void
+too_big(struct api *api, const struct api_req *r, size_t cost, char **cause)
+{
+	if (cost > API_MAX_ANSWER)
+		cause_printf(cause, "%s %s: the response from %s would take "
+		    "about %zu MiB once parsed, more than the %d MiB allowed "
+		    "for one answer; refused", r->method, r->url, api->host,
+		    cost >> 20, API_MAX_ANSWER >> 20);
+	else
+		cause_printf(cause, "%s %s: the listing from %s would take "
+		    "more than the %d MiB allowed for one listing (%zu MiB "
+		    "held already); refused", r->method, r->url, api->host,
+		    API_MAX_LISTING >> 20, api->held >> 20);
+}
+
+/*
+ * Roughly what json-c takes to hold buf[0..len) once parsed: the text, plus
+ * per value what json-c 0.16 allocates on x86-64 (measured: an object about
+ * 800 bytes with its hash table, an array 150, a string or a number 80).
+ * Counted on the text outside strings, before parsing, so that an answer
+ * of "[{},{},...]" is refused before it is built.  A member or an element
+ * after the first is counted by its ':' or ','.
+ */
+static size_t
+json_cost(const char *buf, size_t len)
+{
+	size_t	 cost = len, i;
+	int	 in_str = 0;
+
+	for (i = 0; i < len && cost <= API_MAX_LISTING; i++) {
+		if (in_str) {
+			if (buf[i] == '\\')
+				i++;
+			else if (buf[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		switch (buf[i]) {
+		case '"':
+			in_str = 1;
+			break;
+		case '{':
+			cost += COST_OBJECT;
+			break;
+		case '[':
+			cost += COST_ARRAY;
+			break;
+		case ',':
+		case ':':
+			cost += COST_VALUE;
+			break;
+		}
+	}
+	return cost;
 }
 
 /* The body as one JSON object, or NULL. */
@@ -784,37 +864,55 @@ http_error(struct api *api, const struct api_req *r, struct json_object *env,
 	free(details);
 }
 
-/* "description: detail; detail" from the errors array, or NULL. */
+/*
+ * "description: detail; detail" from the errors array, or NULL.  Only
+ * strings are text: a null, a number or an object is left out.  The text is
+ * the server's: escaped (esc.h).
+ */
 static char *
 error_details(struct json_object *env)
 {
-	struct json_object	*errs, *e, *v, *d;
+	struct json_object	*errs, *e, *d, *x;
+	const char		*v;
 	char			*out = NULL, *tmp;
-	size_t			 i, j;
+	size_t			 i, j, n;
 
 	if (env == NULL || !json_object_object_get_ex(env, "errors", &errs) ||
 	    !json_object_is_type(errs, json_type_array))
 		return NULL;
 	for (i = 0; i < json_object_array_length(errs); i++) {
 		e = json_object_array_get_idx(errs, i);
-		if (!json_object_object_get_ex(e, "description", &v))
-			v = NULL;
+		v = str_of(e, "description");
 		xasprintf(&tmp, "%s%s%s", out ? out : "", out ? "; " : "",
-		    v ? json_object_get_string(v) : "error");
+		    v ? esc(v) : "error");
 		free(out);
 		out = tmp;
 		if (!json_object_object_get_ex(e, "details", &d) ||
 		    !json_object_is_type(d, json_type_array))
 			continue;
-		for (j = 0; j < json_object_array_length(d); j++) {
-			xasprintf(&tmp, "%s%s%s", out, j ? "; " : ": ",
-			    json_object_get_string(json_object_array_get_idx(d,
-			    j)));
+		for (j = n = 0; j < json_object_array_length(d); j++) {
+			x = json_object_array_get_idx(d, j);
+			if (!json_object_is_type(x, json_type_string))
+				continue;
+			xasprintf(&tmp, "%s%s%s", out, n++ ? "; " : ": ",
+			    esc(json_object_get_string(x)));
 			free(out);
 			out = tmp;
 		}
 	}
 	return out;
+}
+
+/* o[key] when it is a string, else NULL. */
+static const char *
+str_of(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
 }
 
 /* Splunk's mock: 400 with a detail "Event stream not found". */
@@ -843,6 +941,7 @@ one(struct api *api, const char *method, const char *path,
 	r.payload = body ? json_object_to_json_string_ext(body,
 	    JSON_C_TO_STRING_PLAIN) : NULL;
 	r.idempotent = strcmp(method, "POST") != 0;
+	api->held = 0;
 	rv = request(api, &r, env, cause);
 	free(url);
 	return rv;
@@ -894,6 +993,7 @@ api_answer(struct api *api, long status, const char *headers, size_t hlen,
 	*env = NULL;
 	*next = NULL;
 	r.url = url;
+	api->held = 0;
 	api->not_found = 0;
 	api->body.len = 0;
 	api->body.too_big = 0;
@@ -944,6 +1044,7 @@ api_get_all(struct api *api, const char *path, struct json_object **items,
 
 	if ((all = json_object_new_array()) == NULL)
 		fatal("json_object_new_array");
+	api->held = 0;
 	for (pages = 0; url != NULL; pages++) {
 		if (pages == API_MAX_PAGES) {
 			cause_printf(cause, "GET %s: more than %d pages; giving up",
@@ -1004,6 +1105,13 @@ next_link(struct api *api, struct json_object *env, const char *url,
 	    !json_object_is_type(n, json_type_string))
 		return 0;
 	s = json_object_get_string(n);
+	/* Printable ASCII only, as a URL is: it is printed and logged. */
+	if (s[strspn(s, URL_CHARS)] != '\0') {
+		cause_printf(cause, "GET %s: the next page link \"%s\" is not "
+		    "a plain URL (a control or non-ASCII character); refused",
+		    url, esc(s));
+		return -1;
+	}
 	if (!same_origin(api, s)) {
 		cause_printf(cause, "GET %s: the next page link \"%s\" leaves "
 		    "https://%s:%s; refused", url, s, api->host, api->port);

@@ -12,7 +12,8 @@
  * next request, and a 429 is retried after the reset.  5xx answers and
  * network errors are retried a few times with backoff.  All waiting together
  * is bounded by max_wait seconds.  A body over API_MAX_BODY bytes or one that
- * is not JSON is an error.
+ * is not JSON is an error, and so is an answer that would take more than
+ * API_MAX_ANSWER bytes once parsed, or a listing more than API_MAX_LISTING.
  *
  * Functions returning int return 0 on success, or -1 with *cause set to a
  * malloc'd message for the caller to report (the caller frees it).
@@ -24,6 +25,20 @@
 
 #define API_MAX_BODY	(16 * 1024 * 1024)	/* bytes, after decompression */
 #define API_MAX_PAGES	1000			/* pages followed per listing */
+
+/*
+ * What an answer, and a listing (all its pages together), may hold in
+ * memory once parsed, as estimated from the text before parsing (api.c
+ * json_cost): json-c takes 10 to 260 times the text ("[{},{},...]"), so
+ * API_MAX_BODY alone does not bound it, and 1000 pages of 16 MiB would be
+ * 16 GiB of text.  The largest real page, 500 groups, is about 1.4 MiB by
+ * the estimate (2.7 KiB a group), so 16 MiB an answer leaves ten times
+ * that, and 64 MiB a listing holds some 24,000 groups, far more than an
+ * organization has; with the 16 MiB receive buffer, whatever a server
+ * sends, ampstreamctl stays under about 100 MiB.
+ */
+#define API_MAX_ANSWER	(16 * 1024 * 1024)	/* bytes, one answer parsed */
+#define API_MAX_LISTING	(64 * 1024 * 1024)	/* bytes, a whole listing */
 #define API_MAX_WAIT	300			/* default max_wait, seconds */
 
 struct api;
@@ -78,7 +93,8 @@ int	api_not_found(const struct api *);
  * come over the network, without a request or any wait: the header lines
  * (as libcurl hands them over, "HTTP/1.1 200 OK\r\n" first), the status
  * and the body go through what a real answer does (rate-limit headers, body
- * bound, envelope or error message, as api_get: *envelope); then, unless
+ * bound, envelope or error message, as api_get: *envelope; nothing held
+ * before counts towards API_MAX_LISTING); then, unless
  * items is NULL, the page's data items are appended to items and its next
  * page link is put in *next (or NULL), as api_get_all does for each page.
  * On -1, *envelope and *next are NULL.

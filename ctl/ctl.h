@@ -43,10 +43,19 @@ int	ctl_status(struct ctl *, int, char **);
 void	ctl_err(const struct ctl *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 
-/* Every item of a listing, all pages: event types, groups, streams. */
+/*
+ * Every item of a listing, all pages: event types, groups, streams.  Each
+ * item is an object with a string "name" and its id ("id": an integer or a
+ * decimal string; "guid": a string), or the listing is an error (printed).
+ */
 int	ctl_fetch_event_types(struct ctl *, struct json_object **);
 int	ctl_fetch_groups(struct ctl *, struct json_object **);
 int	ctl_fetch_streams(struct ctl *, struct json_object **);
+
+/*
+ * Answers from the API are read through these: a member of the wrong type
+ * (null, a number for a string, an array for an object) reads as absent.
+ */
 
 /* Member key of o as a string (NULL if absent or not a string). */
 const char *ctl_str(struct json_object *, const char *);
@@ -74,6 +83,9 @@ void	ctl_print_json(struct json_object *);
 
 /* "amqps://HOST:PORT/" from amqp_credentials (malloc'd), or NULL. */
 char	*ctl_amqp_url(struct json_object *);
+
+/* v as id text: a string, or an integer in decimal; else NULL. */
+const char *ctl_idstr(struct json_object *);
 
 /* The name of the item whose idkey equals id (a string), or NULL. */
 const char *ctl_name_of(struct json_object *, const char *, const char *);

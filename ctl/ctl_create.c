@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +21,11 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "buf.h"
 #include "compat.h"
 #include "config.h"
 #include "ctl.h"
+#include "esc.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -55,7 +56,8 @@ static int	 write_password(const struct ctl *, int, const char *,
 static int	 created(struct ctl *, const struct create *,
 		    struct json_object *, const char *, int);
 static void	 print_block(const struct ctl *, const struct create *,
-		    struct json_object *, const char *, const char *);
+		    const char *, struct json_object *, const char *,
+		    const char *);
 static void	 print_conf_str(const char *, const char *);
 
 int
@@ -321,14 +323,15 @@ created(struct ctl *ctl, const struct create *c, struct json_object *env,
     const char *path, int fd)
 {
 	struct json_object	*data = NULL, *creds = NULL;
-	const char		*password;
+	const char		*password, *id;
 	char			*url = NULL;
-	int64_t			 id = -1;
 
-	if (env != NULL)
-		json_object_object_get_ex(env, "data", &data);
+	if (json_object_object_get_ex(env, "data", &data) &&
+	    !json_object_is_type(data, json_type_object))
+		data = NULL;
 	json_object_object_get_ex(data, "amqp_credentials", &creds);
-	ctl_int(data, "id", &id);
+	if ((id = ctl_idstr(json_object_object_get(data, "id"))) == NULL)
+		id = "(id not given)";
 	password = ctl_str(creds, "password");
 	if (password == NULL || (url = ctl_amqp_url(creds)) == NULL ||
 	    ctl_str(creds, "user_name") == NULL ||
@@ -336,37 +339,35 @@ created(struct ctl *ctl, const struct create *c, struct json_object *env,
 		free(url);
 		close(fd);
 		unlink(path);
-		ctl_err(ctl, "event stream %" PRId64 " was created, but the "
-		    "answer lacks usable amqp_credentials (password, user_name, "
-		    "queue_name, host, port); delete it and try again", id);
+		ctl_err(ctl, "event stream %s was created, but the answer "
+		    "lacks usable amqp_credentials (password, user_name, "
+		    "queue_name, host, port); delete it and try again",
+		    esc(id));
 		return CTL_API;
 	}
 	if (write_password(ctl, fd, path, password) == -1) {
 		unlink(path);
-		ctl_err(ctl, "event stream %" PRId64 " was created but its "
-		    "password is lost; delete it and try again", id);
+		ctl_err(ctl, "event stream %s was created but its password is "
+		    "lost; delete it and try again", esc(id));
 		free(url);
 		return CTL_API;
 	}
-	print_block(ctl, c, data, url, path);
+	print_block(ctl, c, id, creds, url, path);
 	free(url);
 	return CTL_OK;
 }
 
 static void
-print_block(const struct ctl *ctl, const struct create *c,
-    struct json_object *data, const char *url, const char *path)
+print_block(const struct ctl *ctl, const struct create *c, const char *id,
+    struct json_object *creds, const char *url, const char *path)
 {
-	struct json_object	*creds = json_object_object_get(data,
-				    "amqp_credentials");
-	char			*name = conf_name(c->name);
+	char	*name = conf_name(c->name);
 
-	printf("created event stream %s \"%s\" on %s\n",
-	    json_object_get_string(json_object_object_get(data, "id")),
-	    c->name, api_host(ctl->api));
-	printf("  AMQP URL: %s\n", url);
-	printf("  user:     %s\n", ctl_str(creds, "user_name"));
-	printf("  queue:    %s\n", ctl_str(creds, "queue_name"));
+	printf("created event stream %s \"%s\" on %s\n", esc(id), c->name,
+	    api_host(ctl->api));
+	printf("  AMQP URL: %s\n", esc(url));
+	printf("  user:     %s\n", esc(ctl_str(creds, "user_name")));
+	printf("  queue:    %s\n", esc(ctl_str(creds, "queue_name")));
 	printf("  password: written to %s (mode 0600; shown only once)\n\n",
 	    path);
 	printf("# for %s (add the { ... } entry to an existing streams list):\n"
@@ -383,20 +384,17 @@ print_block(const struct ctl *ctl, const struct create *c,
 	free(name);
 }
 
-/* KEY = "VALUE"; in libconfig syntax, escaping what needs it. */
+/*
+ * KEY = "VALUE"; in libconfig syntax: \xNN keeps the value's bytes while
+ * no control character reaches the terminal.
+ */
 static void
 print_conf_str(const char *key, const char *value)
 {
-	const unsigned char	*p;
+	struct buf	 b;
 
-	printf("%s = \"", key);
-	for (p = (const unsigned char *)value; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\x%02x", *p);
-		else
-			putchar(*p);
-	}
-	printf("\";\n");
+	buf_init(&b, 0);
+	esc_append(&b, value, strlen(value), ESC_CONF);
+	printf("%s = \"%s\";\n", key, b.data != NULL ? b.data : "");
+	buf_free(&b);
 }

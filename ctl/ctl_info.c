@@ -12,6 +12,7 @@
 #include "api.h"
 #include "config.h"
 #include "ctl.h"
+#include "esc.h"
 
 static int	print_items(struct json_object *, const char *, const char *,
 		    int);
@@ -37,7 +38,7 @@ ctl_test(struct ctl *ctl, int argc, char **argv)
 	printf("cloud: %s\n", ctl->cloud->name);
 	printf("host: %s\n", api_host(ctl->api));
 	printf("region: %s\n", api_region(api_host(ctl->api)));
-	printf("api version: %s\n", version ? version : "(not given)");
+	printf("api version: %s\n", version ? esc(version) : "(not given)");
 	printf("credentials: accepted\n");
 	json_object_put(env);
 	return CTL_OK;
@@ -80,8 +81,8 @@ static int
 print_items(struct json_object *items, const char *idkey, const char *namekey,
     int json)
 {
-	struct json_object	*it, *id;
-	const char		*name;
+	struct json_object	*it;
+	const char		*name, *id;
 	size_t			 i;
 
 	if (json) {
@@ -90,11 +91,10 @@ print_items(struct json_object *items, const char *idkey, const char *namekey,
 	}
 	for (i = 0; i < json_object_array_length(items); i++) {
 		it = json_object_array_get_idx(items, i);
-		if (!json_object_object_get_ex(it, idkey, &id))
+		if ((id = ctl_idstr(json_object_object_get(it, idkey))) == NULL)
 			continue;
 		name = ctl_str(it, namekey);
-		printf("%-10s  %s\n", json_object_get_string(id),
-		    name ? name : "");
+		printf("%-10s  %s\n", esc(id), esc(name));
 	}
 	return 0;
 }

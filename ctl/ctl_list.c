@@ -18,12 +18,15 @@
 #include "api.h"
 #include "compat.h"
 #include "ctl.h"
+#include "esc.h"
 #include "log.h"
 
 static int	 any_listed(struct json_object *, const char *);
 static struct json_object *describe(struct json_object *, struct json_object *,
 		    struct json_object *);
 static struct json_object *named(struct json_object *, const char *,
+		    struct json_object *, const char *);
+static void	 add_str(struct json_object *, const char *,
 		    struct json_object *, const char *);
 static void	 print_stream(struct json_object *);
 static void	 print_names(const char *, struct json_object *,
@@ -98,8 +101,7 @@ describe(struct json_object *s, struct json_object *types,
 		fatal("json_object_new_object");
 	if (json_object_object_get_ex(s, "id", &v))
 		json_object_object_add(d, "id", json_object_get(v));
-	if (json_object_object_get_ex(s, "name", &v))
-		json_object_object_add(d, "name", json_object_get(v));
+	add_str(d, "name", s, "name");
 	v = named(s, "event_types", types, "id");
 	json_object_object_add(d, "all_event_types",
 	    json_object_new_boolean(json_object_array_length(v) == 0));
@@ -108,18 +110,28 @@ describe(struct json_object *s, struct json_object *types,
 	json_object_object_add(d, "all_groups",
 	    json_object_new_boolean(json_object_array_length(v) == 0));
 	json_object_object_add(d, "groups", v);
-	if (!json_object_object_get_ex(s, "amqp_credentials", &creds))
+	if (!json_object_object_get_ex(s, "amqp_credentials", &creds) ||
+	    !json_object_is_type(creds, json_type_object))
 		return d;
 	a = json_object_new_object();
 	if ((url = ctl_amqp_url(creds)) != NULL)
 		json_object_object_add(a, "url", json_object_new_string(url));
 	free(url);
-	if (json_object_object_get_ex(creds, "user_name", &v))
-		json_object_object_add(a, "user", json_object_get(v));
-	if (json_object_object_get_ex(creds, "queue_name", &v))
-		json_object_object_add(a, "queue", json_object_get(v));
+	add_str(a, "user", creds, "user_name");
+	add_str(a, "queue", creds, "queue_name");
 	json_object_object_add(d, "amqp", a);
 	return d;
+}
+
+/* to[key] = from[fromkey] when that is a string. */
+static void
+add_str(struct json_object *to, const char *key, struct json_object *from,
+    const char *fromkey)
+{
+	const char	*v;
+
+	if ((v = ctl_str(from, fromkey)) != NULL)
+		json_object_object_add(to, key, json_object_new_string(v));
 }
 
 /* The ids in s[key] as [{idkey: id, "name": name-or-null}]. */
@@ -138,8 +150,9 @@ named(struct json_object *s, const char *key, struct json_object *items,
 		return out;
 	for (i = 0; i < json_object_array_length(list); i++) {
 		id = json_object_array_get_idx(list, i);
-		name = items ? ctl_name_of(items, idkey,
-		    json_object_get_string(id)) : NULL;
+		if (ctl_idstr(id) == NULL)
+			id = NULL;	/* not an id: shown as unknown */
+		name = items ? ctl_name_of(items, idkey, ctl_idstr(id)) : NULL;
 		o = json_object_new_object();
 		json_object_object_add(o, idkey, json_object_get(id));
 		json_object_object_add(o, "name",
@@ -153,10 +166,10 @@ static void
 print_stream(struct json_object *d)
 {
 	struct json_object	*a;
-	const char		*url;
+	const char		*url, *id;
 
-	printf("%s  %s\n", json_object_get_string(json_object_object_get(d,
-	    "id")), ctl_str(d, "name") ? ctl_str(d, "name") : "");
+	id = ctl_idstr(json_object_object_get(d, "id"));
+	printf("%s  %s\n", id ? esc(id) : "?", esc(ctl_str(d, "name")));
 	print_names("event types", json_object_object_get(d, "event_types"),
 	    "id", "unknown event type");
 	print_names("groups", json_object_object_get(d, "groups"), "guid",
@@ -164,9 +177,9 @@ print_stream(struct json_object *d)
 	if (!json_object_object_get_ex(d, "amqp", &a))
 		return;
 	url = ctl_str(a, "url");
-	printf("  amqp: %s  user %s  queue %s\n", url ? url : "?",
-	    ctl_str(a, "user") ? ctl_str(a, "user") : "?",
-	    ctl_str(a, "queue") ? ctl_str(a, "queue") : "?");
+	printf("  amqp: %s  user %s  queue %s\n", url ? esc(url) : "?",
+	    ctl_str(a, "user") ? esc(ctl_str(a, "user")) : "?",
+	    ctl_str(a, "queue") ? esc(ctl_str(a, "queue")) : "?");
 }
 
 /* "  event types: all", or a count and one name per line. */
@@ -175,7 +188,7 @@ print_names(const char *what, struct json_object *list, const char *idkey,
     const char *unknown)
 {
 	struct json_object	*o;
-	const char		*name;
+	const char		*name, *id;
 	size_t			 i, n = json_object_array_length(list);
 
 	if (n == 0) {
@@ -185,11 +198,11 @@ print_names(const char *what, struct json_object *list, const char *idkey,
 	printf("  %s (%zu):\n", what, n);
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(list, i);
+		id = ctl_idstr(json_object_object_get(o, idkey));
 		if ((name = ctl_str(o, "name")) != NULL)
-			printf("    %s\n", name);
+			printf("    %s\n", esc(name));
 		else
-			printf("    (%s %s)\n", unknown, json_object_get_string(
-			    json_object_object_get(o, idkey)));
+			printf("    (%s %s)\n", unknown, id ? esc(id) : "?");
 	}
 }
 
@@ -220,7 +233,7 @@ ctl_delete(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	printf("deleted event stream %" PRId64 " \"%s\" on %s\n", id,
-	    ctl_str(s, "name") ? ctl_str(s, "name") : "", api_host(ctl->api));
+	    esc(ctl_str(s, "name")), api_host(ctl->api));
 	rv = CTL_OK;
 out:
 	free(cause);

@@ -17,8 +17,10 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "buf.h"
 #include "compat.h"
 #include "ctl.h"
+#include "esc.h"
 #include "log.h"
 #include "strdist.h"
 #include "xmalloc.h"
@@ -30,8 +32,13 @@ struct near {
 	size_t		 dist;
 };
 
-static int	 fetch(struct ctl *, const char *, struct json_object **);
-static int	 find(struct json_object *, const char *, const char *,
+static int	 fetch(struct ctl *, const char *, const char *,
+		    struct json_object **);
+static int	 check_items(const struct ctl *, const char *,
+		    struct json_object *, const char *);
+static int	 check_member(const struct ctl *, const char *, size_t,
+		    struct json_object *, const char *);
+static int	 find(struct json_object *, const char *, int, const char *,
 		    int (*)(const char *, const char *), struct json_object **);
 static void	 ambiguous(const struct ctl *, struct json_object *,
 		    const char *, const char *, const char *, const char *);
@@ -55,9 +62,10 @@ ctl_err(const struct ctl *ctl, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* api_get_all(path), printing the error. */
+/* api_get_all(path), printing the error; every item checked. */
 static int
-fetch(struct ctl *ctl, const char *path, struct json_object **items)
+fetch(struct ctl *ctl, const char *path, const char *idkey,
+    struct json_object **items)
 {
 	char	*cause = NULL;
 
@@ -66,26 +74,81 @@ fetch(struct ctl *ctl, const char *path, struct json_object **items)
 		free(cause);
 		return -1;
 	}
+	if (check_items(ctl, path, *items, idkey) == -1) {
+		json_object_put(*items);
+		*items = NULL;
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * Every item must be an object with its id (idkey) and a string "name": the
+ * commands match, print and send them back.  An item that breaks this makes
+ * the whole listing an error rather than a guess (--all would silently
+ * leave an event type out, list would show a stream it cannot name).
+ */
+static int
+check_items(const struct ctl *ctl, const char *path, struct json_object *items,
+    const char *idkey)
+{
+	struct json_object	*it;
+	size_t			 i;
+
+	for (i = 0; i < json_object_array_length(items); i++) {
+		it = json_object_array_get_idx(items, i);
+		if (!json_object_is_type(it, json_type_object)) {
+			ctl_err(ctl, "GET %s: item %zu of the answer is not an "
+			    "object (%s); the API's answer is malformed", path,
+			    i + 1, json_type_to_name(json_object_get_type(it)));
+			return -1;
+		}
+		if (check_member(ctl, path, i, it, idkey) == -1 ||
+		    check_member(ctl, path, i, it, "name") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* "id": an integer (or decimal string); "guid", "name": a string. */
+static int
+check_member(const struct ctl *ctl, const char *path, size_t i,
+    struct json_object *it, const char *key)
+{
+	struct json_object	*v;
+	int64_t			 n;
+	int			 isid = strcmp(key, "id") == 0;
+
+	if (isid ? ctl_int(it, key, &n) == 0 : ctl_str(it, key) != NULL)
+		return 0;
+	if (!json_object_object_get_ex(it, key, &v))
+		ctl_err(ctl, "GET %s: item %zu of the answer has no \"%s\"; "
+		    "the API's answer is malformed", path, i + 1, key);
+	else
+		ctl_err(ctl, "GET %s: item %zu of the answer has a \"%s\" of "
+		    "type %s, not %s; the API's answer is malformed", path,
+		    i + 1, key, json_type_to_name(json_object_get_type(v)),
+		    isid ? "an integer" : "a string");
+	return -1;
 }
 
 int
 ctl_fetch_event_types(struct ctl *ctl, struct json_object **items)
 {
-	return fetch(ctl, "/v1/event_types", items);
+	return fetch(ctl, "/v1/event_types", "id", items);
 }
 
 int
 ctl_fetch_groups(struct ctl *ctl, struct json_object **items)
 {
 	/* limit is documented for /v1/groups; 500 is the largest page. */
-	return fetch(ctl, "/v1/groups?limit=500", items);
+	return fetch(ctl, "/v1/groups?limit=500", "guid", items);
 }
 
 int
 ctl_fetch_streams(struct ctl *ctl, struct json_object **items)
 {
-	return fetch(ctl, "/v1/event_streams", items);
+	return fetch(ctl, "/v1/event_streams", "id", items);
 }
 
 const char *
@@ -121,15 +184,27 @@ ctl_int(struct json_object *o, const char *key, int64_t *out)
 }
 
 const char *
+ctl_idstr(struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_string) ||
+	    json_object_is_type(v, json_type_int))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+const char *
 ctl_name_of(struct json_object *items, const char *idkey, const char *id)
 {
-	struct json_object	*it, *v;
+	struct json_object	*it;
+	const char		*v;
 	size_t			 i;
 
+	if (id == NULL)
+		return NULL;
 	for (i = 0; i < json_object_array_length(items); i++) {
 		it = json_object_array_get_idx(items, i);
-		if (json_object_object_get_ex(it, idkey, &v) &&
-		    strcmp(json_object_get_string(v), id) == 0)
+		v = ctl_idstr(json_object_object_get(it, idkey));
+		if (v != NULL && strcmp(v, id) == 0)
 			return ctl_str(it, "name");
 	}
 	return NULL;
@@ -142,11 +217,12 @@ ctl_match(const struct ctl *ctl, struct json_object *items,
 	struct json_object	*hit = NULL;
 	int			 n;
 
-	if ((n = find(items, namekey, name, strcmp, &hit)) == 1)
+	if ((n = find(items, namekey, 0, name, strcmp, &hit)) == 1)
 		return hit;
-	if (n == 0 && (n = find(items, namekey, name, strcasecmp, &hit)) == 1)
+	if (n == 0 && (n = find(items, namekey, 0, name, strcasecmp, &hit)) ==
+	    1)
 		return hit;
-	if (n == 0 && find(items, idkey, name, strcasecmp, &hit) == 1)
+	if (n == 0 && find(items, idkey, 1, name, strcasecmp, &hit) == 1)
 		return hit;
 	if (n > 1)
 		ambiguous(ctl, items, namekey, idkey, what, name);
@@ -155,19 +231,24 @@ ctl_match(const struct ctl *ctl, struct json_object *items,
 	return NULL;
 }
 
-/* How many items have key equal to want (by cmp); *hit is the first. */
+/*
+ * How many items have key (an id when isid, else a string) equal to want
+ * (by cmp); *hit is the first.  A member of another type is no match.
+ */
 static int
-find(struct json_object *items, const char *key, const char *want,
+find(struct json_object *items, const char *key, int isid, const char *want,
     int (*cmp)(const char *, const char *), struct json_object **hit)
 {
-	struct json_object	*it, *v;
+	struct json_object	*it;
+	const char		*v;
 	size_t			 i;
 	int			 n = 0;
 
 	for (i = 0; i < json_object_array_length(items); i++) {
 		it = json_object_array_get_idx(items, i);
-		if (!json_object_object_get_ex(it, key, &v) ||
-		    cmp(json_object_get_string(v), want) != 0)
+		v = isid ? ctl_idstr(json_object_object_get(it, key)) :
+		    ctl_str(it, key);
+		if (v == NULL || cmp(v, want) != 0)
 			continue;
 		if (n++ == 0)
 			*hit = it;
@@ -181,17 +262,18 @@ ambiguous(const struct ctl *ctl, struct json_object *items,
     const char *namekey, const char *idkey, const char *what, const char *name)
 {
 	struct json_object	*it;
-	const char		*n;
+	const char		*n, *id;
 	size_t			 i;
 
 	ctl_err(ctl, "%s name \"%s\" is ambiguous; give one of these %ss "
 	    "instead:", what, name, idkey);
 	for (i = 0; i < json_object_array_length(items); i++) {
 		it = json_object_array_get_idx(items, i);
-		if ((n = ctl_str(it, namekey)) != NULL &&
-		    strcasecmp(n, name) == 0)
-			fprintf(stderr, "  %s  %s\n", json_object_get_string(
-			    json_object_object_get(it, idkey)), n);
+		if ((n = ctl_str(it, namekey)) == NULL ||
+		    strcasecmp(n, name) != 0)
+			continue;
+		id = ctl_idstr(json_object_object_get(it, idkey));
+		fprintf(stderr, "  %s  %s\n", id ? esc(id) : "?", esc(n));
 	}
 }
 
@@ -213,7 +295,7 @@ suggest(const struct ctl *ctl, struct json_object *items,
 	qsort(near, n, sizeof(*near), near_cmp);
 	ctl_err(ctl, "unknown %s \"%s\"; close matches:", what, name);
 	for (i = 0; i < n && i < MATCH_SHOW; i++)
-		fprintf(stderr, "  \"%s\"\n", near[i].name);
+		fprintf(stderr, "  \"%s\"\n", esc(near[i].name));
 out:
 	free(near);
 }
@@ -294,13 +376,19 @@ ctl_args_json(const struct ctl *ctl, int argc, char **argv, int *json)
 	return 0;
 }
 
-/* Print v as pretty JSON on stdout. */
+/* Print v as pretty JSON on stdout, what json-c leaves raw escaped. */
 void
 ctl_print_json(struct json_object *v)
 {
-	printf("%s\n", json_object_to_json_string_ext(v,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	const char	*s;
+	struct buf	 b;
+
+	s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	buf_init(&b, 0);
+	esc_append(&b, s, strlen(s), ESC_JSON);
+	printf("%s\n", b.data != NULL ? b.data : "");
+	buf_free(&b);
 }
 
 /*

@@ -164,6 +164,13 @@ def die(msg):
     sys.exit(1)
 
 
+def dump(obj):
+    """JSON as UTF-8; a lone surrogate U+DC80..U+DCFF in a string (from
+    "\\udc9b" in a JSON option) is sent as the raw byte 0x80..0xff, so that
+    a hostile test can send what is not UTF-8."""
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogateescape")
+
+
 def iso_utc(t):
     return datetime.datetime.fromtimestamp(
         int(t), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -317,6 +324,74 @@ class State:
             self.broker = Broker(opts.broker_env, opts.amqp_ctl_cmd,
                                  opts.amqp_host, opts.amqp_port)
 
+    def preload(self):
+        """--preload-stream: streams there from the start (never on a broker)."""
+        for spec in self.opts.preload_stream:
+            sid = self.next_id
+            self.next_id += 1
+            self.streams[sid] = {"id": sid, "name": spec.get("name", ""),
+                                 "event_types": spec.get("event_types", []),
+                                 "group_guids": spec.get("group_guids", []),
+                                 "amqp_credentials": new_credentials(self.opts, sid)}
+
+
+def parse_override(spec):
+    """--override PATH:INDEX:KEY=JSON (KEY empty: the whole item)."""
+    left, eq, value = spec.partition("=")
+    parts = left.rsplit(":", 2)
+    if not eq or len(parts) != 3 or not parts[1].isdigit():
+        raise argparse.ArgumentTypeError("not PATH:INDEX:KEY=JSON: %r" % spec)
+    try:
+        v = json.loads(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError("%r: %s" % (value, e))
+    return parts[0], int(parts[1]), parts[2], v
+
+
+def parse_error_body(spec):
+    path, eq, value = spec.partition("=")
+    try:
+        return path, json.loads(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError("%r: %s" % (value, e))
+
+
+def parse_inflate(spec):
+    """--inflate PATH:PAGES:BYTES:SHAPE"""
+    parts = spec.rsplit(":", 3)
+    if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit() \
+            or parts[3] not in ("string", "objects"):
+        raise argparse.ArgumentTypeError("not PATH:PAGES:BYTES:string|objects: %r"
+                                         % spec)
+    return parts[0], int(parts[1]), int(parts[2]), parts[3]
+
+
+def hostile_items(opts, path, items):
+    """The listing at path with the --override changes (a hostile API)."""
+    changes = [o for o in opts.override if o[0] == path and o[1] < len(items)]
+    if not changes:
+        return items
+    items = [dict(it) if isinstance(it, dict) else it for it in items]
+    for _, index, key, value in changes:
+        if key == "":
+            items[index] = value
+        elif isinstance(items[index], dict):
+            items[index][key] = value
+    return items
+
+
+def new_credentials(opts, sid, broker=None):
+    host = opts.amqp_host or "export-streaming.amp.cisco.com"
+    port = opts.amqp_port or 443
+    if broker:
+        host, port = broker.public_host, broker.public_port
+    return {"user_name": "%d-%s" % (sid, secrets.token_hex(10)),
+            "password": secrets.token_hex(20),
+            "queue_name": "event_stream_%d" % sid,
+            "host": host,
+            "port": str(port) if opts.port_type == "string" else port,
+            "proto": opts.proto}
+
 
 def stream_item(opts, s):
     """A stream as GET /v1/event_streams shows it (never the password)."""
@@ -395,11 +470,20 @@ class Handler(BaseHTTPRequestHandler):
         special = self.special_body()
         if special is not None:
             return self.send(200, special[0], special[1], rate, started, "ok")
+        for path, pages, size, shape in self.opts.inflate:
+            if urlsplit(self.path).path == path:
+                return self.send(200, self.inflated(pages, size, shape),
+                                 "application/json; charset=utf-8", rate,
+                                 started, "ok")
+        for prefix, env in self.opts.error_body:
+            if urlsplit(self.path).path.startswith(prefix):
+                return self.send(400, dump(env), "application/json; charset=utf-8",
+                                 rate, started, "ok")
         try:
             status, envelope = self.route(method, body)
         except ApiError as e:
             status, envelope = e.status, self.error_envelope(e)
-        raw = b"" if envelope is None else json.dumps(envelope).encode()
+        raw = b"" if envelope is None else dump(envelope)
         self.send(status, raw, "application/json; charset=utf-8", rate,
                   started, "ok")
 
@@ -513,6 +597,23 @@ class Handler(BaseHTTPRequestHandler):
                         b"</h1></body></html>\n", "text/html")
         return None
 
+    def inflated(self, pages, size, shape):
+        """A page of a hostile listing: one item with a name of size bytes,
+        or size bytes of [{}, {}, ...]; a next link while page < pages (or
+        always, pages 0)."""
+        u = urlsplit(self.path)
+        query = parse_qsl(u.query, keep_blank_values=True)
+        offset = int(dict(query).get("offset", 0))
+        if shape == "string":
+            data = [{"id": offset + 1, "guid": "g-%d" % offset,
+                     "name": "x" * size}]
+        else:
+            data = [{}] * (size // 4)
+        nxt = None
+        if pages == 0 or offset + 1 < pages:
+            nxt = self.page_url(u.path, query, offset + 1)
+        return dump(self.envelope(data, None, nxt))
+
     # -- routing ----------------------------------------------------------
 
     def route(self, method, body):
@@ -578,6 +679,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "Bad Request",
                            ["limit must be at most %d" % self.opts.max_limit])
         limit = min(limit, self.opts.max_limit)
+        items = hostile_items(self.opts, path, items)
         page = items[offset:offset + limit]
         nxt = self.page_url(path, query, offset + limit) \
             if offset + limit < len(items) else None
@@ -719,16 +821,7 @@ class Handler(BaseHTTPRequestHandler):
                            ["Validation failed: Name has already been taken"])
 
     def new_credentials(self, sid):
-        host = self.opts.amqp_host or "export-streaming.amp.cisco.com"
-        port = self.opts.amqp_port or 443
-        if self.st.broker:
-            host, port = self.st.broker.public_host, self.st.broker.public_port
-        return {"user_name": "%d-%s" % (sid, secrets.token_hex(10)),
-                "password": secrets.token_hex(20),
-                "queue_name": "event_stream_%d" % sid,
-                "host": host,
-                "port": str(port) if self.opts.port_type == "string" else port,
-                "proto": self.opts.proto}
+        return new_credentials(self.opts, sid, self.st.broker)
 
     def post_stream(self, path, query, body):
         name, types, guids = self.validate_stream(self.parse_request_body(body), True)
@@ -749,8 +842,10 @@ class Handler(BaseHTTPRequestHandler):
                     del self.st.streams[sid]
                 raise ApiError(500, "Internal Server Error", ["broker: %s" % e])
         shown = {k: v for k, v in creds.items() if k not in self.opts.create_omit}
-        return 201, self.envelope({"id": sid, "name": name,
-                                   "amqp_credentials": shown})
+        data = {"id": sid, "name": name, "amqp_credentials": shown}
+        for _, _, key, value in self.opts.create_override:
+            data[key] = value
+        return 201, self.envelope(data)
 
     def patch_stream(self, s, body):
         params = self.parse_request_body(body)
@@ -796,6 +891,7 @@ def serve(opts):
     else:
         api_key = opts.api_key
     state = State(opts)
+    state.preload()
     server = Server(("127.0.0.1", opts.port), Handler)
     server.socket = tls_context(opts).wrap_socket(
         server.socket, server_side=True, do_handshake_on_connect=False)
@@ -890,6 +986,23 @@ def parse_args(argv):
     a("--patch-status", type=int, choices=(200, 202), default=200, help="[E]")
     a("--create-omit", action="append", default=[], metavar="FIELD",
       help="[test] leave FIELD out of the 201's amqp_credentials")
+    a("--preload-stream", action="append", default=[], type=json.loads,
+      metavar="JSON", help='[test] a stream there from the start: '
+      '{"name", "event_types", "group_guids"}')
+    a("--override", action="append", default=[], type=parse_override,
+      metavar="PATH:INDEX:KEY=JSON", help="[hostile] item INDEX of the listing "
+      "at PATH gets member KEY set to the JSON value (KEY empty: the item is "
+      "replaced), e.g. /v1/groups:0:guid=null")
+    a("--create-override", action="append", default=[],
+      type=lambda v: parse_override("-:0:" + v), metavar="KEY=JSON",
+      help="[hostile] the 201's data gets member KEY set to the JSON value")
+    a("--inflate", action="append", default=[], type=parse_inflate,
+      metavar="PATH:PAGES:BYTES:SHAPE", help="[hostile] the listing at PATH is "
+      "PAGES pages (0: endless) of one item with a name of BYTES bytes (SHAPE "
+      "string) or of BYTES bytes of [{}, {}, ...] (objects)")
+    a("--error-body", action="append", default=[], type=parse_error_body,
+      metavar="PATH=JSON", help="[hostile] paths starting with PATH get HTTP "
+      "400 with this JSON body")
     a("--port-type", choices=("string", "int"), default="string",
       help="amqp_credentials.port as documented (string) or an integer")
     a("--proto", default="https", help='amqp_credentials.proto (documented: "https")')

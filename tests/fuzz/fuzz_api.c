@@ -4,7 +4,8 @@
  * body bound, JSON envelope, error bodies, the data list and the next page
  * link), then through the ctl helpers that read event stream, event type
  * and group objects (ctl.h: ctl_str, ctl_int, ctl_amqp_url, ctl_name_of,
- * ctl_match).
+ * ctl_match), and what is printed of them through esc.h (no control
+ * character gets out; the JSON output parses back).
  *
  * Input: "HTTP/1.1 NNN ...", header lines and an empty line, then the body;
  * or, when it does not start with "HTTP/", the body of a 200 answer (so
@@ -19,8 +20,11 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "buf.h"
 #include "ctl.h"
+#include "esc.h"
 #include "fuzz_util.h"
+#include "utf8.h"
 
 #define BASE_URL	"https://api.amp.cisco.com"
 
@@ -30,7 +34,8 @@ static void	 split(const char *, size_t, long *, size_t *, const char **,
 		    size_t *);
 static void	 one_item(struct json_object *);
 static void	 lookups(struct json_object *);
-static int	 null_member(struct json_object *);
+static void	 check_clean(const char *, size_t, const char *);
+static void	 check_json_out(struct json_object *);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -58,6 +63,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "HTTP %ld: %s\n", status, rv == 0 ? "ok" : cause);
 	FZ_CHECK(rv == -1 || (status >= 200 && status <= 299),
 	    "api_answer: HTTP %ld taken for success", status);
+	if (rv == 0)
+		check_json_out(env);
+	else
+		check_clean(cause, strlen(cause), "error message");
 	free(cause);
 	cause = NULL;
 	if (rv == 0 && json_object_object_get_ex(env, "data", &v))
@@ -134,8 +143,11 @@ one_item(struct json_object *o)
 	char		*url;
 	int64_t		 id;
 
-	if ((s = ctl_str(o, "name")) != NULL)
+	if ((s = ctl_str(o, "name")) != NULL) {
 		FZ_CHECK(strlen(s) < (size_t)INT32_MAX, "name");
+		s = esc(s);
+		check_clean(s, strlen(s), "esc(name)");
+	}
 	(void)ctl_int(o, "id", &id);
 	(void)ctl_str(o, "guid");
 	if (json_object_object_get_ex(o, "amqp_credentials", &creds) &&
@@ -154,9 +166,6 @@ lookups(struct json_object *items)
 	struct json_object *first;
 	const char	*name;
 
-	/* F2 (README.md): a null id, guid or name crashes these; skipped. */
-	if (null_member(items))
-		return;
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.progname = "ampstreamctl";
 	ctl.api = api;
@@ -170,18 +179,39 @@ lookups(struct json_object *items)
 	    "threat detected");
 }
 
-/* An item whose "id", "guid" or "name" is JSON null. */
-static int
-null_member(struct json_object *items)
+/* Valid UTF-8, and no C0 (but LF), DEL or C1. */
+static void
+check_clean(const char *s, size_t len, const char *what)
 {
-	static const char *const keys[] = { "id", "guid", "name" };
-	struct json_object *v;
-	size_t		 i, k;
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i;
 
-	for (i = 0; i < json_object_array_length(items); i++)
-		for (k = 0; k < nitems(keys); k++)
-			if (json_object_object_get_ex(json_object_array_get_idx(
-			    items, i), keys[k], &v) && v == NULL)
-				return 1;
-	return 0;
+	FZ_CHECK(utf8_valid(s, len), "%s: not UTF-8", what);
+	for (i = 0; i < len; i++)
+		FZ_CHECK((p[i] >= 0x20 || p[i] == '\n') && p[i] != 0x7f &&
+		    !(p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 &&
+		    p[i + 1] < 0xa0), "%s: control byte 0x%02x at %zu", what,
+		    p[i], i);
+}
+
+/* As --json prints an answer: clean, and it parses back. */
+static void
+check_json_out(struct json_object *v)
+{
+	struct json_object	*back;
+	struct buf		 b;
+	const char		*s;
+
+	if (v == NULL)
+		return;
+	s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	buf_init(&b, 0);
+	esc_append(&b, s, strlen(s), ESC_JSON);
+	FZ_CHECK(b.len > 0, "ESC_JSON: nothing out of %s", s);
+	check_clean(b.data, b.len, "ESC_JSON");
+	back = json_tokener_parse(b.data);
+	FZ_CHECK(back != NULL, "ESC_JSON output does not parse: %s", b.data);
+	json_object_put(back);
+	buf_free(&b);
 }

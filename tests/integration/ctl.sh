@@ -568,6 +568,198 @@ t_eq "groups" 7 "$(wc -l < "$OUT")"
 done_test
 emu_stop
 
+# --- hostile answers: nulls and wrong types (issue 12) -----------------------------------------
+
+# A stream that lists one event type, there before ampstreamctl runs.
+PRE='{"name": "pre", "event_types": [1090519054]}'
+
+emu_start null-type-id --preload-stream "$PRE" --override '/v1/event_types:0:id=null'
+t_begin "an event type with a null id: list, event-types, create fail with exit 2 (no crash)"
+ctl list
+rc_is 2 "list"
+err_has 'GET /v1/event_types: item 1 of the answer has a "id" of type null, not an integer'
+err_has "malformed"
+ctl event-types
+rc_is 2 "event-types"
+: > "$EMU_LOG"
+ctl create x --type "Threat Detected"
+rc_is 2 "create --type"
+t_eq "POST requests" 0 "$(requests '^POST')"
+t_check "no password file" test ! -e "$STATE/x.password"
+done_test
+emu_stop
+
+emu_start null-stream-name --preload-stream "$PRE" --override '/v1/event_streams:0:name=null'
+t_begin "a stream with a null name: delete NAME and list fail with exit 2 (no crash)"
+: > "$EMU_LOG"
+ctl delete pre
+rc_is 2 "delete pre"
+err_has 'item 1 of the answer has a "name" of type null, not a string'
+t_eq "DELETE requests" 0 "$(requests '^DELETE')"
+ctl list
+rc_is 2 "list"
+done_test
+emu_stop
+
+emu_start wrong-guid --override '/v1/groups:0:guid=[]' --override '/v1/groups:2:name={"x": 1}'
+t_begin "a group whose guid is an array: groups and create --group fail with exit 2"
+ctl groups
+rc_is 2 "groups"
+err_has 'item 1 of the answer has a "guid" of type array, not a string'
+ctl create x --group Audit
+rc_is 2 "create --group"
+t_check "no password file" test ! -e "$STATE/x.password"
+done_test
+emu_stop
+
+emu_start not-object --preload-stream "$PRE" --override '/v1/event_streams:0:=[1474]'
+t_begin "a stream that is not an object: list and delete fail with exit 2"
+ctl list
+rc_is 2 "list"
+err_has "item 1 of the answer is not an object (array)"
+ctl delete 1474
+rc_is 2 "delete 1474"
+done_test
+emu_stop
+
+emu_start wrong-members --preload-stream "$PRE" \
+    --override '/v1/event_streams:0:event_types=[null, "abc", {"id": 1}, 1090519054]' \
+    --override '/v1/event_streams:0:group_guids="Audit"' \
+    --override '/v1/event_streams:0:amqp_credentials=[]'
+t_begin "other members of the wrong type read as absent: list shows what it can, exit 0"
+ctl list
+rc_is 0 "list"
+out_has "1474  pre"
+out_has "  event types (4):"
+out_has "    (unknown event type ?)"
+out_has "    (unknown event type abc)"
+out_has "    Threat Detected"
+out_has "  groups: all"
+out_lacks "amqp:"
+ctl list --json
+rc_is 0 "list --json"
+t_eq "ids in JSON" "[None, 'abc', None, 1090519054] True" "$("$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))[0]
+print([t["id"] for t in d["event_types"]], d["all_groups"])' "$OUT" 2>&1)"
+done_test
+emu_stop
+
+emu_start create-null-id --create-override 'id=null'
+t_begin "a 201 whose id is null: the stream is reported without an id, exit 0"
+ctl create nid --group Audit
+rc_is 0 "create nid"
+out_has 'created event stream (id not given) "nid"'
+out_has '    queue = "event_stream_1474";'
+done_test
+emu_stop
+
+emu_start create-bad-creds --create-override 'amqp_credentials=["password"]'
+t_begin "a 201 whose amqp_credentials is an array: exit 2, no password file left"
+ctl create badc --group Audit
+rc_is 2 "create badc"
+err_has "event stream 1474 was created, but the answer lacks usable amqp_credentials"
+t_check "no password file" test ! -e "$STATE/badc.password"
+done_test
+emu_stop
+
+# --- hostile answers: control characters in server text (issue 12) ----------------------------
+
+# clean FILE: valid UTF-8 without a raw control character (C0 but LF, DEL, C1).
+clean() {
+	"$PY" -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+try:
+    s = b.decode("utf-8")
+except UnicodeDecodeError as e:
+    sys.exit("not UTF-8: %s" % e)
+bad = [c for c in s if (ord(c) < 32 and c != "\n") or 0x7f <= ord(c) < 0xa0]
+sys.exit("raw control characters: %r" % bad if bad else 0)' "$1"
+}
+# Newline, a fake journal priority, ESC [, C1 CSI (U+009B), and the byte 0x9b alone.
+EVIL='evil\n<3>fake \u001b[31mred\u009b2J \udc9b\u007f end'
+EVIL_ESC='evil\n<3>fake \x1b[31mred\xc2\x9b2J \x9b\x7f end'
+
+emu_start evil-name --preload-stream "{\"name\": \"$EVIL\"}" --max-limit 5 \
+    --override "/v1/groups:0:name=\"Audit\\u001b]0;pwned\\u0007\"" \
+    --create-override 'amqp_credentials={"user_name": "u\u001b[2J\u009b", "password": "p",
+      "queue_name": "q\nx", "host": "h.example", "port": "443", "proto": "https"}'
+t_begin "a stream name with a newline, ESC [, C1 and a bad byte: list prints it escaped"
+ctl list
+rc_is 0 list
+out_has "1474  $EVIL_ESC"
+t_check "list: no raw control character on stdout" clean "$OUT"
+t_check "list: no forged line" sh -c "! grep -q '^<3>fake' '$OUT'"
+ctl list --json
+rc_is 0 "list --json"
+t_check "list --json: no raw control character" clean "$OUT"
+t_eq "list --json: the name as sent (a bad byte as U+FFFD)" True "$("$PY" -c '
+import json, sys
+print(json.load(open(sys.argv[1]))[0]["name"] == "evil\n<3>fake \x1b[31mred\x9b2J \ufffd\x7f end")' \
+    "$OUT" 2>&1)"
+ctl delete 1474
+rc_is 0 "delete 1474"
+out_has "deleted event stream 1474 \"$EVIL_ESC\""
+t_check "delete: no raw control character on stdout" clean "$OUT"
+done_test
+
+t_begin "a group name with an OSC sequence: the close match is printed escaped"
+ctl create x --group Audit
+rc_is 1 "create --group Audit"
+err_has '"Audit\x1b]0;pwned\x07"'
+t_check "no raw control character on stderr" clean "$ERR"
+done_test
+t_begin "AMQP user and queue with control characters: escaped on screen and in the block"
+ctl create ctlchars --group Triage
+rc_is 0 "create ctlchars"
+out_has 'user:     u\x1b[2J\xc2\x9b'
+out_has 'queue:    q\nx'
+out_has '    user = "u\x1b[2J\xc2\x9b";'
+out_has '    queue = "q\x0ax";'
+t_check "no raw control character on stdout" clean "$OUT"
+done_test
+emu_stop
+
+emu_start evil-error --error-body "/v1/version={\"version\": \"v1.2.0\", \"data\": {}, \
+\"errors\": [{\"error_code\": 400, \"description\": \"Bad\\n<3>fake\", \
+\"details\": [null, 5, \"\\u001b[31mred\\r\", \"ok\\u009b\"]}]}" \
+    --next-host "$(printf '127.0.0.1\033[2J')" --max-limit 5
+t_begin "an error text with a newline, ESC [ and CR: one line, escaped"
+ctl test
+rc_is 2 test
+err_has 'HTTP 400: Bad\n<3>fake: \x1b[31mred\r; ok\xc2\x9b'
+t_eq "lines on stderr" 1 "$(wc -l < "$ERR")"
+t_check "no raw control character on stderr" clean "$ERR"
+done_test
+
+t_begin "a next page link with ESC: refused, printed escaped"
+ctl event-types
+rc_is 2 event-types
+err_has "is not a plain URL"
+err_has '127.0.0.1\x1b[2J'
+t_check "no raw control character on stderr" clean "$ERR"
+done_test
+emu_stop
+
+# --- hostile answers: a listing that inflates (issue 12) --------------------------------------
+
+emu_start inflate --inflate /v1/groups:40:2097152:string --inflate /v1/event_types:1:262144:objects
+t_begin "40 pages of 2 MiB: refused past 64 MiB for the listing, exit 2"
+: > "$EMU_LOG"
+ctl groups
+rc_is 2 groups
+err_has "more than the 64 MiB allowed for one listing"
+_n=$(requests '^GET /v1/groups')
+t_check "stopped after at most 32 pages (got $_n)" test "$_n" -le 32
+done_test
+t_begin "a page of 256 KiB of [{},{},...] (some 50 MiB once parsed): refused before parsing, exit 2"
+ctl event-types
+rc_is 2 event-types
+err_has "more than the 16 MiB allowed for one answer"
+done_test
+emu_stop
+
 # --- a real broker: create -> queue + user on RabbitMQ -> ampstream -n accepts the block -------
 
 # broker_fail_all REASON: the broker tests could not run (a failure, not a pass).
