@@ -116,7 +116,8 @@ static void
 status_streams(struct json_object *o)
 {
 	static const int which[] = {
-		SST_DELIVERED, SST_ACKED, SST_REDELIVERED, SST_DEADLETTERED
+		SST_DELIVERED, SST_ACKED, SST_REDELIVERED, SST_DEADLETTERED,
+		SST_DL_BYTES
 	};
 	struct json_object *a, *s, *v;
 	char		 prefix[512];

@@ -20,6 +20,7 @@ struct hold {
 	struct stream		**streams;
 	struct sink		**sinks;
 	time_t			*suspended_at;	/* per stream, monotonic s */
+	bool			*dl_was_full;	/* per stream */
 	struct event		*ev;
 };
 
@@ -27,6 +28,7 @@ static void	hold_cb(int, short, void *);
 static struct sink *hold_blocked_sink(struct hold *, size_t, time_t *);
 static void	hold_suspend(struct hold *, size_t, struct sink *);
 static void	hold_suspend_dl(struct hold *, size_t);
+static void	hold_redeliver(struct hold *, size_t);
 
 struct hold *
 hold_new(struct event_base *base, const struct config *cfg,
@@ -40,6 +42,7 @@ hold_new(struct event_base *base, const struct config *cfg,
 	h->streams = streams;
 	h->sinks = sinks;
 	h->suspended_at = xcalloc(cfg->nstreams, sizeof(*h->suspended_at));
+	h->dl_was_full = xcalloc(cfg->nstreams, sizeof(*h->dl_was_full));
 	if ((h->ev = event_new(base, -1, EV_PERSIST, hold_cb, h)) == NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(h->ev, &tv);
@@ -53,6 +56,7 @@ hold_free(struct hold *h)
 		return;
 	event_free(h->ev);
 	free(h->suspended_at);
+	free(h->dl_was_full);
 	free(h);
 }
 
@@ -72,6 +76,9 @@ hold_cb(int fd __unused, short ev __unused, void *arg)
 		sc = &h->cfg->streams[i];
 		s = hold_blocked_sink(h, i, &since);
 		dl_full = deadletter_full(stream_deadletter(st), &dl_since);
+		if (h->dl_was_full[i] && !dl_full)
+			hold_redeliver(h, i);
+		h->dl_was_full[i] = dl_full;
 		if (stream_suspended(st)) {
 			if ((s == NULL && !dl_full) ||
 			    now - h->suspended_at[i] >= sc->hold_timeout) {
@@ -121,6 +128,23 @@ hold_suspend(struct hold *h, size_t i, struct sink *blocked)
 		if (sink_blocked(s, NULL))
 			sink_drop_spooling(s);
 	}
+}
+
+/*
+ * The dead-letter store has room again: the messages it refused wait,
+ * unacked, on the stream's connection.  A new connection gets them again.
+ */
+static void
+hold_redeliver(struct hold *h, size_t i)
+{
+	struct stream	*st = h->streams[i];
+
+	if (!stream_connected(st) || stream_suspended(st))
+		return;		/* the next connection gets them anyway */
+	log_info("stream %s: reconnecting, so that the broker sends again "
+	    "what the full dead-letter store refused", h->cfg->streams[i].name);
+	stream_suspend(st);
+	stream_resume(st);
 }
 
 /* A malformed message cannot be kept: give the stream's messages back. */
