@@ -255,6 +255,8 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(st->vhost, "/");
 	ck_assert_int_eq(st->prefetch, 200);
 	ck_assert_int_eq(st->heartbeat, 30);
+	ck_assert_uint_eq(st->max_message, 16 << 20);
+	ck_assert_uint_eq(st->deadletter_max_bytes, 1 << 30);
 	ck_assert(!st->insecure_plaintext);
 	ck_assert_ptr_null(st->ca_file);
 	ck_assert_uint_eq(st->nsinks, 1);
@@ -327,6 +329,10 @@ static const struct {
 	{ "bad_scheme.conf",
 	  "7: streams.[0].url: scheme must be amqp:// or amqps://" },
 	{ "syntax.conf", "8: syntax error" },
+	{ "deadletter_small.conf",
+	  "11: streams.[0].deadletter_max_bytes: 4194304 is too small for "
+	  "max_message 8388608: at least 11250344 (a body above max_message "
+	  "is kept in base64)" },
 	{ "multi.conf",
 	  "2: state_dir: must be an absolute path\n"
 	  "4: clouds.[0].api_key_file: missing (or api_key_credential)\n"
