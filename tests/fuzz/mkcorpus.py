@@ -42,6 +42,38 @@ def events():
     return line_of
 
 
+# Bodies that were forwarded or dead-lettered wrong (issue 12): ids as
+# strings and past UINT64_MAX, numbers that cannot be exact, json-c's
+# laxities, every escape, the deepest nesting allowed.
+HOSTILE = {
+    'string_id.json': '{"id":"18446744073709551616","event_type":"x",'
+                      '"event_type_id":-9223372036854775808}',
+    'big_ids.json': '{"id":123456789012345678901234567890,"event_type":"x",'
+                    '"event_type_id":1,"detection_id":98765432109876543210987}',
+    'event_type_id_range.json': '{"id":7,"event_type":"x",'
+                                '"event_type_id":99999999999999999999}',
+    'id_65_digits.json': '{"event_type":"x","event_type_id":1,"id":' +
+                         '1' * 65 + '}',
+    'lax_numbers.json': '{"a":NaN,"b":00,"c":0.,"d":-.5}',
+    'lax_single_quote.json': "{'a':1}",
+    'escapes.json': '{"k\\u00e9\\ud83d\\ude00\\ud800x\\u0000":'
+                    '"\\"\\\\\\/\\b\\f\\n\\r\\t","n":[[[[{"a":[]}]]]],'
+                    '"t":true,"f":false,"z":null}',
+    'depth_32_scalar.json': '[' * 32 + '1' + ']' * 32,
+}
+
+
+def hostile():
+    """The event seeds, and the hostile bodies, for both parsers."""
+    ev = os.path.join(OUT, 'fuzz_event')
+    for n in sorted(os.listdir(ev)):
+        if n.endswith('.json') and not n.startswith('crash-'):
+            shutil.copy(os.path.join(ev, n), os.path.join(OUT, 'fuzz_json', n))
+    for n, body in HOSTILE.items():
+        out('fuzz_json', n, body)
+        out('fuzz_event', n, body)
+
+
 def configs():
     """Every config fixture, file names made plain (the harness's files)."""
     cf = os.path.join(FIX, 'config')
@@ -181,14 +213,15 @@ def corr_snap(line_of):
 
 def main():
     # Everything but the reproducers of fixed findings (crash-*) is remade.
-    for h in ('fuzz_event', 'fuzz_spool', 'fuzz_corr_snap', 'fuzz_config',
-              'fuzz_api'):
+    for h in ('fuzz_event', 'fuzz_json', 'fuzz_spool', 'fuzz_corr_snap',
+              'fuzz_config', 'fuzz_api'):
         d = os.path.join(OUT, h)
         os.makedirs(d, exist_ok=True)
         for n in os.listdir(d):
             if not n.startswith('crash-'):
                 os.remove(os.path.join(d, n))
     line_of = events()
+    hostile()
     configs()
     api()
     spool(line_of)
