@@ -23,6 +23,7 @@
 #include "backoff.h"
 #include "buf.h"
 #include "config.h"
+#include "esc.h"
 #include "event.h"
 #include "log.h"
 #include "status.h"
@@ -37,6 +38,7 @@
 #define STREAM_BACKOFF_MAX_MS	30000
 #define STREAM_BACKOFF_PCT	150	/* each delay half again the last */
 #define STREAM_FRAME_MAX	131072
+#define STREAM_WHY_MAX		(ESC_SIZE(255) + 64)	/* a close reason */
 
 /* The message being assembled from its frames. */
 struct inbound {
@@ -76,6 +78,8 @@ static int	stream_open_socket(struct stream *, amqp_socket_t *);
 static int	stream_setup(struct stream *);
 static int	stream_rpc_ok(struct stream *, const char *);
 static void	stream_reply_str(amqp_rpc_reply_t, char *, size_t);
+static void	stream_close_str(char *, size_t, const char *, uint16_t,
+		    amqp_bytes_t);
 static void	stream_read_cb(int, short, void *);
 static void	stream_tick_cb(int, short, void *);
 static void	stream_retry_cb(int, short, void *);
@@ -155,7 +159,7 @@ stream_connect(struct stream *st)
 {
 	amqp_socket_t	*sock;
 	amqp_rpc_reply_t r;
-	char		 why[256];
+	char		 why[STREAM_WHY_MAX];
 
 	if ((st->conn = amqp_new_connection()) == NULL)
 		fatalx("%s: amqp_new_connection", __func__);
@@ -274,7 +278,7 @@ static int
 stream_rpc_ok(struct stream *st, const char *what)
 {
 	amqp_rpc_reply_t r = amqp_get_rpc_reply(st->conn);
-	char		 why[256];
+	char		 why[STREAM_WHY_MAX];
 
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return 0;
@@ -297,14 +301,12 @@ stream_reply_str(amqp_rpc_reply_t r, char *buf, size_t len)
 	case AMQP_RESPONSE_SERVER_EXCEPTION:
 		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
 			cc = r.reply.decoded;
-			snprintf(buf, len, "broker closed the connection: %u %.*s",
-			    cc->reply_code, (int)cc->reply_text.len,
-			    (char *)cc->reply_text.bytes);
+			stream_close_str(buf, len, "connection",
+			    cc->reply_code, cc->reply_text);
 		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
 			ch = r.reply.decoded;
-			snprintf(buf, len, "broker closed the channel: %u %.*s",
-			    ch->reply_code, (int)ch->reply_text.len,
-			    (char *)ch->reply_text.bytes);
+			stream_close_str(buf, len, "channel", ch->reply_code,
+			    ch->reply_text);
 		} else
 			snprintf(buf, len, "unexpected broker method 0x%08x",
 			    r.reply.id);
@@ -313,6 +315,17 @@ stream_reply_str(amqp_rpc_reply_t r, char *buf, size_t len)
 		snprintf(buf, len, "no reply");
 		break;
 	}
+}
+
+/* "broker closed the connection: 320 TEXT", the broker's text escaped. */
+static void
+stream_close_str(char *buf, size_t len, const char *what, uint16_t code,
+    amqp_bytes_t text)
+{
+	char	 esc[ESC_SIZE(255)];	/* reply-text is a shortstr */
+
+	snprintf(buf, len, "broker closed the %s: %u %s", what, code,
+	    esc_peer(esc, sizeof(esc), text.bytes, text.len));
 }
 
 static void
@@ -384,7 +397,7 @@ stream_method(struct stream *st, amqp_frame_t *f)
 	amqp_basic_deliver_t *d;
 	amqp_connection_close_t *cc;
 	amqp_channel_close_t *ch;
-	char		 why[300];
+	char		 why[STREAM_WHY_MAX];
 
 	switch (f->payload.method.id) {
 	case AMQP_BASIC_DELIVER_METHOD:
@@ -398,15 +411,13 @@ stream_method(struct stream *st, amqp_frame_t *f)
 		return 0;
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = f->payload.method.decoded;
-		snprintf(why, sizeof(why), "broker closed the connection: %u "
-		    "%.*s", cc->reply_code, (int)cc->reply_text.len,
-		    (char *)cc->reply_text.bytes);
+		stream_close_str(why, sizeof(why), "connection",
+		    cc->reply_code, cc->reply_text);
 		break;
 	case AMQP_CHANNEL_CLOSE_METHOD:
 		ch = f->payload.method.decoded;
-		snprintf(why, sizeof(why), "broker closed the channel: %u %.*s",
-		    ch->reply_code, (int)ch->reply_text.len,
-		    (char *)ch->reply_text.bytes);
+		stream_close_str(why, sizeof(why), "channel", ch->reply_code,
+		    ch->reply_text);
 		break;
 	case AMQP_BASIC_CANCEL_METHOD:
 		snprintf(why, sizeof(why), "broker cancelled the consumer");

@@ -19,6 +19,7 @@ static Suite *(*const suites[])(void) = {
 	suite_sink,
 	suite_record,
 	suite_route,
+	suite_esc,
 };
 
 int

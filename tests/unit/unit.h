@@ -19,6 +19,7 @@ Suite	*suite_status(void);
 Suite	*suite_sink(void);
 Suite	*suite_record(void);
 Suite	*suite_route(void);
+Suite	*suite_esc(void);
 
 /* Path of a fixture under tests/fixtures (tests run from tests/unit). */
 #define FIXTURE(p)	("../fixtures/" p)
