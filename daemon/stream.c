@@ -196,9 +196,16 @@ stream_socket(struct stream *st)
 		return NULL;
 	amqp_ssl_socket_set_verify_peer(sock, 1);
 	amqp_ssl_socket_set_verify_hostname(sock, 1);
+	/* Never below TLS 1.2: if that cannot be enforced, do not connect. */
 	if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2,
-	    AMQP_TLSvLATEST) != AMQP_STATUS_OK)
-		log_warnx("stream %s: cannot set TLS >= 1.2", st->conf->name);
+	    AMQP_TLSvLATEST) != AMQP_STATUS_OK ||
+	    SSL_CTX_get_min_proto_version(amqp_ssl_socket_get_context(sock)) <
+	    TLS1_2_VERSION) {
+		log_warnx("stream %s: cannot enforce TLS >= 1.2: not "
+		    "connecting to %s:%d", st->conf->name, st->conf->host,
+		    st->conf->port);
+		return NULL;
+	}
 	/* rabbitmq-c 0.11 loads no trust store by itself. */
 	if (SSL_CTX_set_default_verify_paths(amqp_ssl_socket_get_context(sock))
 	    != 1)

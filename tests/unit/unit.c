@@ -20,6 +20,7 @@ static Suite *(*const suites[])(void) = {
 	suite_record,
 	suite_route,
 	suite_esc,
+	suite_stream,
 };
 
 int
