@@ -196,11 +196,15 @@ stream_socket(struct stream *st)
 		return NULL;
 	amqp_ssl_socket_set_verify_peer(sock, 1);
 	amqp_ssl_socket_set_verify_hostname(sock, 1);
-	/* Never below TLS 1.2: if that cannot be enforced, do not connect. */
+	/*
+	 * Never below TLS 1.2: if that cannot be enforced, do not connect.
+	 * rabbitmq-c 0.11 sets it with SSL_OP_NO_* options only: also set
+	 * the context's floor ourselves.
+	 */
 	if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2,
 	    AMQP_TLSvLATEST) != AMQP_STATUS_OK ||
-	    SSL_CTX_get_min_proto_version(amqp_ssl_socket_get_context(sock)) <
-	    TLS1_2_VERSION) {
+	    SSL_CTX_set_min_proto_version(amqp_ssl_socket_get_context(sock),
+	    TLS1_2_VERSION) != 1) {
 		log_warnx("stream %s: cannot enforce TLS >= 1.2: not "
 		    "connecting to %s:%d", st->conf->name, st->conf->host,
 		    st->conf->port);
