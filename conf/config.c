@@ -1017,14 +1017,27 @@ sink_post(struct ctx *c, config_setting_t *grp, const char *path, void *obj)
 	if (member(grp, "framing") == NULL)
 		sk->framing = (c->tmask & (T_TCP | T_TLS)) ? FRAMING_OCTET :
 		    FRAMING_LF;
+	/* RFC 5426, /dev/log: one message per datagram, nothing around it. */
+	if (c->tmask & (T_UDP | T_SYSLOG)) {
+		if (member(grp, "framing") != NULL)
+			cerr(c, line_of(member(grp, "framing")), path,
+			    "framing", "not used by type \"%s\" (a datagram "
+			    "is one record, sent without framing)", sk->type);
+		sk->framing = FRAMING_NONE;
+	}
 	if ((c->tmask & T_SYSLOG) && sk->path == NULL)
 		sk->path = xstrdup("/dev/log");
 	/* Only sinks that can be down spool: udp is best effort, file is disk. */
 	if (!(c->tmask & (T_TCP | T_TLS | T_SYSLOG)))
 		sk->spool_max_bytes = 0;
-	/* RFC 5426 3.2: receivers SHOULD take 2048-octet datagrams. */
-	if ((c->tmask & T_UDP) && member(grp, "max_record") == NULL)
-		sk->max_record = 2048;
+	/*
+	 * A file takes the event whole (SPEC 4); receivers cut or split long
+	 * messages: RFC 5426 3.2 datagrams SHOULD fit 2048 octets, rsyslog's
+	 * default maxMessageSize is 8 KiB (FINDINGS 0.4).
+	 */
+	if (member(grp, "max_record") == NULL)
+		sk->max_record = (c->tmask & T_FILE) ? 0 :
+		    (c->tmask & T_UDP) ? 2048 : 8192;
 	if ((sk->cert_file == NULL) != (sk->key_file == NULL) &&
 	    (c->tmask & T_TLS))
 		cerr(c, line_of(grp), path, sk->cert_file ? "key_file" :

@@ -24,6 +24,7 @@ enum syslog_style {
 enum framing {
 	FRAMING_OCTET,		/* RFC 6587 3.4.1: "LEN SP MSG" */
 	FRAMING_LF,		/* RFC 6587 3.4.2: MSG LF */
+	FRAMING_NONE,		/* datagrams (udp, syslog): MSG alone */
 };
 
 struct cloud_conf {
@@ -69,7 +70,7 @@ struct sink_conf {
 	char	*path;		/* file sink; syslog: socket, default /dev/log */
 	enum syslog_style syslog;
 	enum framing framing;
-	size_t	 max_record;	/* bytes incl. syslog header, default 8192 */
+	size_t	 max_record;	/* bytes incl. syslog header; 0: no limit */
 	int	 facility;	/* syslog facility 0..23, default 16 (local0) */
 	char	*app_name;	/* default "ampstream" */
 	char	*ca_file;

@@ -5,10 +5,11 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "compat.h"
 #include "event.h"
 #include "console.h"
 
-static int	console_api_host(const char *, const char **, size_t *);
+static const char *console_known(const char *);
 static bool	console_host_ok(const char *, size_t);
 static int	console_pct(struct buf *, const char *);
 static int	console_append(struct buf *, const char *, const char *);
@@ -19,13 +20,27 @@ static void	console_undo(struct buf *, size_t);
 #define STREAM_PREFIX	"export-streaming."
 #define CISCO_DOMAIN	"amp.cisco.com"
 
+/*
+ * The public clouds (amp-api.md 1.1).  An event's own API link may name a
+ * console only when it is one of these: anything else in an event is data,
+ * not a place to send the SOC's click.
+ */
+static const struct {
+	const char	*api;
+	const char	*console;
+} console_clouds[] = {
+	{ "api.amp.cisco.com", "https://console.amp.cisco.com" },
+	{ "api.eu.amp.cisco.com", "https://console.eu.amp.cisco.com" },
+	{ "api.apjc.amp.cisco.com", "https://console.apjc.amp.cisco.com" },
+};
+
 /* Append the configured or the derived console base URL to out. */
 int
 console_base(const struct amp_event *ev, const char *configured,
     struct buf *out)
 {
-	const char	*host;
-	size_t		 start = out->len, n;
+	const char	*console;
+	size_t		 n;
 
 	if (configured != NULL && *configured != '\0') {
 		n = strlen(configured);
@@ -36,15 +51,9 @@ console_base(const struct amp_event *ev, const char *configured,
 		return 0;
 	}
 	if (ev->api_link == NULL ||
-	    console_api_host(ev->api_link, &host, &n) == -1)
+	    (console = console_known(ev->api_link)) == NULL)
 		return -1;
-	if (buf_puts(out, "https://console.") == -1 ||
-	    buf_append(out, host + 4, n - 4) == -1)
-		goto fail;
-	return 0;
-fail:
-	console_undo(out, start);
-	return -1;
+	return buf_puts(out, console);
 }
 
 /* Append the base from the configuration, the API link or the AMQP host. */
@@ -118,25 +127,22 @@ console_undo(struct buf *out, size_t start)
 		out->data[start] = '\0';
 }
 
-/* Find the host of an http(s) URL; it must be "api." plus a DNS name. */
-static int
-console_api_host(const char *url, const char **hostp, size_t *lenp)
+/* The console of a known cloud's API URL (https only), or NULL. */
+static const char *
+console_known(const char *url)
 {
 	const char	*h;
-	size_t		 n;
+	size_t		 n, i;
 
-	if (strncmp(url, "https://", 8) == 0)
-		h = url + 8;
-	else if (strncmp(url, "http://", 7) == 0)
-		h = url + 7;
-	else
-		return -1;
+	if (strncasecmp(url, "https://", 8) != 0)
+		return NULL;
+	h = url + 8;
 	n = strcspn(h, "/:?#");
-	if (n <= 4 || strncasecmp(h, "api.", 4) != 0 || !console_host_ok(h, n))
-		return -1;
-	*hostp = h;
-	*lenp = n;
-	return 0;
+	for (i = 0; i < nitems(console_clouds); i++)
+		if (strlen(console_clouds[i].api) == n &&
+		    strncasecmp(h, console_clouds[i].api, n) == 0)
+			return console_clouds[i].console;
+	return NULL;
 }
 
 /* True if the n bytes at h are letters, digits, '.' and '-' only. */

@@ -10,9 +10,12 @@ struct amp_event;
 
 /*
  * Append the console base URL (no trailing '/') to out: the configured one
- * if not NULL or empty, else derived from the host of the event's API link
- * (computer.links.computer): "api.X" -> "https://console.X".  Returns 0, or
- * -1 if neither is usable (out unchanged).
+ * if not NULL or empty, else the console of the event's API link
+ * (computer.links.computer) when, and only when, its host is a public
+ * cloud's API host (api.amp.cisco.com, api.eu.amp.cisco.com,
+ * api.apjc.amp.cisco.com -> https://console.<same>): a link is never taken
+ * to any other host an event names.  Returns 0, or -1 if neither is usable
+ * (out unchanged).
  */
 int	console_base(const struct amp_event *, const char *configured,
 	    struct buf *out);

@@ -69,12 +69,13 @@ record_make(const struct record_recipe *r, const struct amp_event *ev,
 
 	h.severity = record_syslog_severity(ev->severity);
 	h.time_ms = ctx.received_ms;
-	/* A trailing LF travels in the same datagram (udp): count it too. */
+	/* max_record bounds the line: a trailing LF counts too. */
 	hlen = syslog_header_len(&h) + (r->framing == FRAMING_LF);
-	if (hlen >= r->max_record)
+	if (r->max_record != 0 && hlen >= r->max_record)
 		return NULL;
 	ctx.default_severity = r->default_severity;
-	ctx.max_len = r->max_record - hlen;
+	/* 0: no limit (a file sink without max_record). */
+	ctx.max_len = r->max_record == 0 ? 0 : r->max_record - hlen;
 	buf_init(&rec, 0);
 	buf_init(&out, 0);
 	if (r->fmt->format(ev, &ctx, &rec) == 0 &&

@@ -1,7 +1,7 @@
 /*
  * sink_udp.c: syslog over UDP (RFC 5426), one record per datagram, on a
- * connected non-blocking socket.  The record is sent exactly as framed
- * before us (with framing "lf" its trailing LF is part of the datagram).
+ * connected non-blocking socket.  The record comes without framing (no
+ * trailing LF: the datagram is the message).
  *
  * UDP is best effort: there is no acknowledgement, so a record is accepted
  * as soon as send() took it.  An ICMP "port unreachable" (ECONNREFUSED on

@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "config.h"
 #include "deadletter.h"
+#include "esc.h"
 #include "log.h"
 #include "status.h"
 #include "stream.h"
@@ -38,6 +39,7 @@
 #define STREAM_BACKOFF_MAX_MS	30000
 #define STREAM_BACKOFF_PCT	150	/* each delay half again the last */
 #define STREAM_FRAME_MAX	131072
+#define STREAM_WHY_MAX		(ESC_SIZE(255) + 64)	/* a close reason */
 
 /* The message being assembled from its frames. */
 struct inbound {
@@ -80,6 +82,8 @@ static int	stream_open_socket(struct stream *, amqp_socket_t *);
 static int	stream_setup(struct stream *);
 static int	stream_rpc_ok(struct stream *, const char *);
 static void	stream_reply_str(amqp_rpc_reply_t, char *, size_t);
+static void	stream_close_str(char *, size_t, const char *, uint16_t,
+		    amqp_bytes_t);
 static void	stream_read_cb(int, short, void *);
 static void	stream_tick_cb(int, short, void *);
 static void	stream_retry_cb(int, short, void *);
@@ -163,7 +167,7 @@ stream_connect(struct stream *st)
 {
 	amqp_socket_t	*sock;
 	amqp_rpc_reply_t r;
-	char		 why[256];
+	char		 why[STREAM_WHY_MAX];
 
 	if ((st->conn = amqp_new_connection()) == NULL)
 		fatalx("%s: amqp_new_connection", __func__);
@@ -200,9 +204,20 @@ stream_socket(struct stream *st)
 		return NULL;
 	amqp_ssl_socket_set_verify_peer(sock, 1);
 	amqp_ssl_socket_set_verify_hostname(sock, 1);
+	/*
+	 * Never below TLS 1.2: if that cannot be enforced, do not connect.
+	 * rabbitmq-c 0.11 sets it with SSL_OP_NO_* options only: also set
+	 * the context's floor ourselves.
+	 */
 	if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2,
-	    AMQP_TLSvLATEST) != AMQP_STATUS_OK)
-		log_warnx("stream %s: cannot set TLS >= 1.2", st->conf->name);
+	    AMQP_TLSvLATEST) != AMQP_STATUS_OK ||
+	    SSL_CTX_set_min_proto_version(amqp_ssl_socket_get_context(sock),
+	    TLS1_2_VERSION) != 1) {
+		log_warnx("stream %s: cannot enforce TLS >= 1.2: not "
+		    "connecting to %s:%d", st->conf->name, st->conf->host,
+		    st->conf->port);
+		return NULL;
+	}
 	/* rabbitmq-c 0.11 loads no trust store by itself. */
 	if (SSL_CTX_set_default_verify_paths(amqp_ssl_socket_get_context(sock))
 	    != 1)
@@ -282,7 +297,7 @@ static int
 stream_rpc_ok(struct stream *st, const char *what)
 {
 	amqp_rpc_reply_t r = amqp_get_rpc_reply(st->conn);
-	char		 why[256];
+	char		 why[STREAM_WHY_MAX];
 
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return 0;
@@ -305,14 +320,12 @@ stream_reply_str(amqp_rpc_reply_t r, char *buf, size_t len)
 	case AMQP_RESPONSE_SERVER_EXCEPTION:
 		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
 			cc = r.reply.decoded;
-			snprintf(buf, len, "broker closed the connection: %u %.*s",
-			    cc->reply_code, (int)cc->reply_text.len,
-			    (char *)cc->reply_text.bytes);
+			stream_close_str(buf, len, "connection",
+			    cc->reply_code, cc->reply_text);
 		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
 			ch = r.reply.decoded;
-			snprintf(buf, len, "broker closed the channel: %u %.*s",
-			    ch->reply_code, (int)ch->reply_text.len,
-			    (char *)ch->reply_text.bytes);
+			stream_close_str(buf, len, "channel", ch->reply_code,
+			    ch->reply_text);
 		} else
 			snprintf(buf, len, "unexpected broker method 0x%08x",
 			    r.reply.id);
@@ -321,6 +334,17 @@ stream_reply_str(amqp_rpc_reply_t r, char *buf, size_t len)
 		snprintf(buf, len, "no reply");
 		break;
 	}
+}
+
+/* "broker closed the connection: 320 TEXT", the broker's text escaped. */
+static void
+stream_close_str(char *buf, size_t len, const char *what, uint16_t code,
+    amqp_bytes_t text)
+{
+	char	 esc[ESC_SIZE(255)];	/* reply-text is a shortstr */
+
+	snprintf(buf, len, "broker closed the %s: %u %s", what, code,
+	    esc_peer(esc, sizeof(esc), text.bytes, text.len));
 }
 
 static void
@@ -394,7 +418,7 @@ stream_method(struct stream *st, amqp_frame_t *f)
 	amqp_basic_deliver_t *d;
 	amqp_connection_close_t *cc;
 	amqp_channel_close_t *ch;
-	char		 why[300];
+	char		 why[STREAM_WHY_MAX];
 
 	switch (f->payload.method.id) {
 	case AMQP_BASIC_DELIVER_METHOD:
@@ -410,15 +434,13 @@ stream_method(struct stream *st, amqp_frame_t *f)
 		return 0;
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = f->payload.method.decoded;
-		snprintf(why, sizeof(why), "broker closed the connection: %u "
-		    "%.*s", cc->reply_code, (int)cc->reply_text.len,
-		    (char *)cc->reply_text.bytes);
+		stream_close_str(why, sizeof(why), "connection",
+		    cc->reply_code, cc->reply_text);
 		break;
 	case AMQP_CHANNEL_CLOSE_METHOD:
 		ch = f->payload.method.decoded;
-		snprintf(why, sizeof(why), "broker closed the channel: %u %.*s",
-		    ch->reply_code, (int)ch->reply_text.len,
-		    (char *)ch->reply_text.bytes);
+		stream_close_str(why, sizeof(why), "channel", ch->reply_code,
+		    ch->reply_text);
 		break;
 	case AMQP_BASIC_CANCEL_METHOD:
 		snprintf(why, sizeof(why), "broker cancelled the consumer");

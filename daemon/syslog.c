@@ -8,8 +8,9 @@
  * Times are UTC.  No BOM.  HOSTNAME and APP-NAME are cut to printable
  * US-ASCII without spaces (other bytes become '_'), at most 255 and 48
  * bytes (the 3164 tag: 32), "-" when empty.  Framing is RFC 6587 octet
- * counting ("LEN SP MSG", LEN counting header and record) or a trailing LF;
- * under LF framing any raw CR or LF left in the record becomes a space.
+ * counting ("LEN SP MSG", LEN counting header and record), a trailing LF,
+ * or none (a datagram: RFC 5426, /dev/log); under LF framing and none any
+ * raw CR or LF left in the record becomes a space.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -56,9 +57,10 @@ syslog_frame(const struct syslog_hdr *h, enum framing framing,
 		    buf_append(out, rec, len) == -1)
 			goto fail;
 	} else {
+		/* A datagram is the message: no LF after it. */
 		if (buf_append(out, hdr, hlen) == -1 ||
 		    syslog_append_lf(out, rec, len) == -1 ||
-		    buf_putc(out, '\n') == -1)
+		    (framing == FRAMING_LF && buf_putc(out, '\n') == -1))
 			goto fail;
 	}
 	return 0;

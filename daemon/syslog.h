@@ -1,7 +1,7 @@
 /*
  * syslog.h: wraps a formatted record in a syslog header (RFC 5424, RFC 3164
  * with the "ampstream:" tag, or none) and a transport framing (RFC 6587
- * octet counting or LF).  Pure functions, no I/O.
+ * octet counting, LF, or none for datagrams).  Pure functions, no I/O.
  */
 #ifndef AMPSTREAM_SYSLOG_H
 #define AMPSTREAM_SYSLOG_H

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Integration suite for the whole pipeline: a real private RabbitMQ node -> ampstream -> a real
-# rsyslog receiver (strict CEF via liblognorm) and a file sink.
+# rsyslog receiver (strict CEF via liblognorm) and a file sink; test 11 puts a hostile fake
+# broker (tests/lib/fake-amqp.py) in front of the daemon instead.
 # usage: sh tests/integration/pipeline.sh BUILD_DIR
 # Uses BUILD_DIR/asan/ampstream (ASan+UBSan) except tests 8 (valgrind) and 9 (throughput), which
 # use the plain BUILD_DIR/ampstream.
@@ -128,7 +129,8 @@ SIEM_EXTRA="spool_max_bytes = 0;"
 
 # --- start the suite's broker --------------------------------------------------------------
 NAMES="1-check-config 2-fixtures-to-rsyslog 3-receiver-down-holds-acks 4-dead-letters \
-5-broker-restart 6-amqps 7-sigterm-backlog 8-valgrind 9-throughput-plain 10-sighup-reload"
+5-broker-restart 6-amqps 7-sigterm-backlog 8-valgrind 9-throughput-plain 10-sighup-reload \
+11-hostile-close-text"
 
 if [ ! -x "$ASAN_BIN" ] || [ ! -x "$PLAIN_BIN" ]; then
 	t_fail_all "daemon binary missing ($ASAN_BIN, $PLAIN_BIN)" $NAMES
@@ -492,6 +494,40 @@ t_eq "records in the old file sink" 100 "$(nlines "$W/events.jsonl")"
 daemon_alive_check
 daemon_stop; check_daemon_exit
 on_fail_show "$DLOG"
+t_end
+fi
+
+# --- 11. a hostile broker's close text is logged escaped: no forged journal line ---------------
+# tests/lib/fake-amqp.py answers the handshake and closes with "x\n<3>forged ..." (a newline
+# and an sd-daemon priority, C1, invalid UTF-8, a terminal escape): at login, and once consuming.
+if want 11; then
+t_begin "11-hostile-close-text"
+mkwork t11
+for mode in login consume; do
+	rm -f "$W/fake.port"
+	"$PY" "$LIB/fake-amqp.py" "$W/fake.port" "$mode" 'x\n<3>forged \xc2\x85 \xff \x1b[31m' \
+	    </dev/null >"$W/fake-$mode.log" 2>&1 &
+	FPID=$!
+	at_exit "kill_if_ours $FPID fake-amqp"
+	wait_for 10 test -s "$W/fake.port" || t_fail "$mode: fake-amqp.py did not start"
+	mkconf "$W" q11 "$(freeport)" "amqp://127.0.0.1:$(cat "$W/fake.port")/"
+	daemon_start "$W"
+	wait_d 15 grep -q 'broker closed the connection' "$DLOG"
+	sleep 1
+	daemon_stop; check_daemon_exit
+	stop_pid "$FPID" 5
+	cp "$DLOG" "$W/daemon-$mode.log"
+	case $mode in
+	login) where='login to 127\.0\.0\.1:[0-9]* as [^ ]* failed' ;;
+	consume) where='connection to 127\.0\.0\.1:[0-9]* lost' ;;
+	esac
+	t_check "$mode: the close text escaped in '$where: broker closed the connection: 320 ...' (log: $(grep -m1 'closed the connection' "$DLOG"))" \
+	    grep -Eq "$where: broker closed the connection: 320 x\\\\x0a<3>forged \\\\xc2\\\\x85 \\\\xff \\\\x1b\\[31m\$" "$DLOG"
+	t_eq "$mode: log lines starting with the forged '<3>forged'" 0 "$(grep -c '^<3>forged' "$DLOG")"
+	t_eq "$mode: raw ESC bytes in the log" 0 "$(grep -c "$(printf '\033')" "$DLOG")"
+	grep -m1 'closed the connection' "$DLOG" | sed "s/^/# $mode: /"
+done
+on_fail_show "$W/daemon-login.log" "$W/daemon-consume.log"
 t_end
 fi
 

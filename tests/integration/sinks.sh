@@ -3,10 +3,13 @@
 # (ASan+UBSan build) -> real receivers:
 #   tls     syslog-ng 3.38 over TLS (RFC 5425, mutual TLS with a per-run CA); a wrong CA is refused
 #   json    rsyslog + mmjsonparse over tcp: ids exact (no float rounding)
-#   udp     a datagram receiver: one datagram per record, <= 2048 bytes by default; a closed port
-#           is best effort (acked anyway, counted as failed)
-#   syslog  a private AF_UNIX datagram socket as `path`: RFC 3164 with the `ampstream:` tag;
-#           absent socket -> records held, messages unacked; socket back -> everything arrives
+#   udp     a datagram receiver: one datagram per record, <= 2048 bytes by default, no trailing
+#           LF; a closed port is best effort (acked anyway, counted as failed)
+#   syslog  a private AF_UNIX datagram socket as `path`: RFC 3164 with the `ampstream:` tag, no
+#           trailing LF; absent socket -> records held, messages unacked; socket back -> all arrive
+#   file    events over 12 KiB: nothing cut without max_record (JSON as received, CEF values
+#           whole); an explicit max_record cuts
+#   -n      framing on udp/syslog refused; a sink without type named at its own line
 # usage: sh tests/integration/sinks.sh BUILD_DIR
 # Prints `ok - NAME` / `not ok - NAME: reason` per test, figures as `# ` lines, and a closing
 # `N passed, N failed`; exits non-zero if anything failed. One broker for the suite; every test
@@ -119,6 +122,94 @@ elif mode == "dgram-sizes":            # FILE MAX: every datagram fits
     for r in jl(args[0]):
         if int(r["len"]) > int(args[1]):
             print("!datagram of %s bytes > %s" % (r["len"], args[1]))
+elif mode == "dgram-no-lf":            # FILE: RFC 5426, /dev/log: no framing byte in a datagram
+    recs = jl(args[0])
+    lf = [r for r in recs if r["text"].endswith("\n") or "\n" in r["text"]]
+    if not recs or lf:
+        print("!%d of %d datagrams carry an LF, e.g. %r"
+              % (len(lf), len(recs), lf[0]["text"][-40:] if lf else ""))
+elif mode == "mk-big":                 # OUT: two events over 12 KiB, one per line
+    # Synthetic, shaped like a SecureX Threat Hunting Incident (amp-api.md section 8:
+    # threat_hunting.{incident_title,incident_summary,incident_remediation,...}, no id) and a
+    # Cloud IOC whose CEF-mapped values (msg, filePath) alone pass 8 KiB.
+    words = "lateral movement credential dumping scheduled task persistence powershell "
+    def text(n, salt):
+        t = (salt + " " + words) * (n // len(words) + 2)
+        return t[:n - 1] + "."         # CEF trims a value's edge spaces
+    th = {"event_type": "SecureX Threat Hunting Incident", "event_type_id": 1107296344,
+          "timestamp": 1764010800, "timestamp_nanoseconds": 123000000,
+          "date": "2025-11-24T19:00:00+00:00", "severity": "High",
+          "connector_guid": "00000000-0000-0000-0000-000000000012",
+          "computer": {"hostname": "big-host.example", "connector_guid":
+                       "00000000-0000-0000-0000-000000000012", "active": True},
+          "threat_hunting": {
+              "incident_report_guid": "11111111-2222-3333-4444-555555555555",
+              "incident_hunt_guid": "66666666-7777-8888-9999-000000000000",
+              "incident_title": text(120, "title"),
+              "incident_summary": text(6000, "summary"),
+              "incident_remediation": text(687, "remediation"),
+              "incident_id": 4242, "severity": "High",
+              "incident_start_time": 1764010000, "incident_end_time": 1764010800,
+              "tactics": [{"name": text(80, "t%d" % i), "external_id": "TA00%02d" % i,
+                           "description": text(700, "tactic%d" % i)} for i in range(5)],
+              "techniques": [{"name": text(80, "k%d" % i), "external_id": "T1%03d" % i,
+                              "description": text(700, "technique%d" % i)}
+                             for i in range(3)]}}
+    ioc = {"id": 6533241347137077900, "event_type": "Cloud IOC", "event_type_id": 1107296274,
+           "timestamp": 1764010801, "date": "2025-11-24T19:00:01+00:00", "severity": "Medium",
+           "connector_guid": "00000000-0000-0000-0000-000000000012",
+           "computer": {"hostname": "big-host.example"},
+           "file": {"file_name": "evil.exe", "file_path": "/C:/" + text(3000, "dir").replace(" ", "/"),
+                    "identity": {"sha256": "a" * 64}},
+           "cloud_ioc": {"short_description": text(10000, "short"),
+                         "description": text(2000, "description")}}
+    with open(args[0], "w") as f:
+        for e in (th, ioc):
+            line = json.dumps(e, separators=(",", ":"))
+            assert len(line) > 12288, len(line)
+            f.write(line + "\n")
+elif mode == "big-json":               # FILE EVENTS: the events as received, nothing cut
+    sent = [json.loads(l, parse_int=str) for l in open(args[1]) if l.strip()]
+    got = jl(args[0])
+    if len(got) != len(sent):
+        print("!%d JSON lines, want %d" % (len(got), len(sent)))
+    for e, r in zip(sent, got):
+        meta = r.pop("ampstream", {})
+        if "truncated" in meta:
+            print("!%s: marked truncated" % e["event_type"])
+        if r != e:
+            diff = [k for k in set(e) | set(r) if e.get(k) != r.get(k)]
+            print("!%s: differs from the event as received in %s" % (e["event_type"], diff))
+    for r in got:
+        if "threat_hunting" in r:
+            print("# incident_remediation: %d characters in the file"
+                  % len(r["threat_hunting"]["incident_remediation"]))
+elif mode == "big-cef":                # FILE EVENTS: the long CEF values whole
+    sent = [json.loads(l) for l in open(args[1]) if l.strip()]
+    with open(args[0], encoding="utf-8") as f:
+        lines = [l.rstrip("\n") for l in f if l.strip()]
+    if len(lines) != len(sent):
+        print("!%d CEF lines, want %d" % (len(lines), len(sent)))
+    ioc = sent[1]
+    big = [l for l in lines if "externalId=%d" % ioc["id"] in l]
+    if len(big) != 1:
+        print("!the Cloud IOC's CEF record not found"); sys.exit()
+    l = big[0]
+    for key, v in (("msg", ioc["cloud_ioc"]["short_description"]),
+                   ("filePath", ioc["file"]["file_path"])):
+        if (" %s=%s " % (key, v)) not in l and not l.endswith(" %s=%s" % (key, v)):
+            print("!%s is not whole in the CEF record (%d bytes)" % (key, len(l)))
+    print("# CEF record of the Cloud IOC: %d bytes" % len(l.encode()))
+elif mode == "capped":                 # FILE MAX: every line fits MAX (LF included), cut values
+    with open(args[0], "rb") as f:
+        lines = f.read().split(b"\n")[:-1]
+    if not lines:
+        print("!no lines")
+    for l in lines:
+        if len(l) + 1 > int(args[1]):
+            print("!a line of %d bytes + LF > max_record %s" % (len(l), args[1]))
+        if b'"truncated":true' not in l:
+            print("!a line without \"truncated\":true: %r" % l[:80])
 elif mode == "rfc3164":                # FILE FIXTURES: local syslog datagrams
     pat = re.compile(r"^<[0-9]{1,3}>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} "
                      r"[!-~]+ ampstream: CEF:0\|")
@@ -209,8 +300,8 @@ printf '%s\n' 'state_dir = "/nonexistent";' \
 
 # --- start the suite's broker --------------------------------------------------------------
 NAMES="1-tls-syslog-ng 2-tls-wrong-ca 3-json-rsyslog 4-udp 4b-udp-json-datagram-cap
-5-udp-closed-port 6-syslog-socket
-7-tls-receiver-restart"
+4c-udp-no-trailing-lf 5-udp-closed-port 6-syslog-socket
+7-tls-receiver-restart 8-file-big-events 9-config-refusals"
 if [ ! -x "$ASAN_BIN" ]; then
 	t_fail_all "daemon binary missing ($ASAN_BIN)" $NAMES
 	summary; exit 1
@@ -362,10 +453,15 @@ daemon_stop_check
 dgram_stop "$P1"; dgram_stop "$P2"
 on_fail_show "$DLOG" "$W/cef.jsonl.log"
 t_done
-# The default cap holds for the whole datagram, LF framing included (RFC 5426: the datagram is
-# the syslog message), also for JSON records truncated to fit.
+# The default cap holds for the whole datagram (RFC 5426: the datagram is the syslog message),
+# also for JSON records truncated to fit.
 t_start "4b-udp-json-datagram-cap"
-t_pycheck "JSON datagram sizes (framing LF included)" dgram-sizes "$W/json.jsonl" 2048
+t_pycheck "JSON datagram sizes" dgram-sizes "$W/json.jsonl" 2048
+t_done
+# RFC 5426: the datagram is the message, with no framing byte after it.
+t_start "4c-udp-no-trailing-lf"
+t_pycheck "CEF datagrams" dgram-no-lf "$W/cef.jsonl"
+t_pycheck "JSON datagrams" dgram-no-lf "$W/json.jsonl"
 t_done
 fi
 
@@ -407,6 +503,7 @@ wait_d 40 lines_ge "$W/got.jsonl" "$NFIX" &&
 wait_d 20 queue_is q6 "0 0"
 settle "$W/got.jsonl"
 t_pycheck "datagrams at $SOCK" rfc3164 "$W/got.jsonl" "$FIX"
+t_pycheck "datagrams at $SOCK without a trailing LF" dgram-no-lf "$W/got.jsonl"
 t_eq "queue q6 (ready unacked)" "0 0" "$($AMQP count "$BR" q6)"
 # the local syslog daemon goes away and comes back: nothing is lost
 dgram_stop "$P1"
@@ -449,6 +546,61 @@ if sng_up; then
 	daemon_stop_check
 fi
 on_fail_show "$DLOG" "$T/sng/syslog-ng.log"
+t_done
+fi
+
+# --- 8. events over 12 KiB through file sinks: nothing cut without max_record; cut with it ----
+if want 8; then
+t_start "8-file-big-events"
+mkwork t8
+check mk-big "$W/big.jsonl"
+$AMQP declare "$BR" q8 && $AMQP publish "$BR" q8 "$W/big.jsonl" 2>/dev/null
+mkconf_sinks q8 "  { name = \"fjson\"; type = \"file\"; path = \"$W/big.json.jsonl\"; format = \"json\"; },
+  { name = \"fcef\"; type = \"file\"; path = \"$W/big.cef\"; format = \"cef\"; },
+  { name = \"fcap\"; type = \"file\"; path = \"$W/capped.jsonl\"; format = \"json\";
+    max_record = 8192; }"
+daemon_start "$W"
+wait_d 20 queue_is q8 "0 0"
+t_pycheck "JSON file sink" big-json "$W/big.json.jsonl" "$W/big.jsonl"
+t_pycheck "CEF file sink" big-cef "$W/big.cef" "$W/big.jsonl"
+t_pycheck "JSON file sink with max_record = 8192" capped "$W/capped.jsonl" 8192
+t_eq "queue q8 (ready unacked)" "0 0" "$($AMQP count "$BR" q8)"
+daemon_stop_check
+on_fail_show "$DLOG"
+t_done
+fi
+
+# --- 9. ampstream -n refuses framing on a datagram sink, and a sink without a type, naming
+# the setting's own line ---------------------------------------------------------------------
+if want 9; then
+t_start "9-config-refusals"
+mkwork t9
+# refuse FILE RE: ampstream -n exits 1 and prints a line matching RE
+refuse() {
+	_o=$("$ASAN_BIN" -n -c "$1" 2>&1); _rc=$?
+	t_eq "-n on $(basename "$1"): exit" 1 "$_rc"
+	t_check "-n on $(basename "$1"): no line '$2' in: $(echo "$_o" | head -3 | tr '\n' '|')" \
+	    sh -c 'echo "$1" | grep -Eq "$2"' _ "$_o" "$2"
+	echo "$_o" | head -2 | sed 's/^/# /'
+}
+mkconf_sinks q9 "  { name = \"u\"; type = \"udp\"; host = \"127.0.0.1\"; port = 514;
+    framing = \"lf\"; }"
+cp "$W/ampstream.conf" "$W/framing.conf"
+# lineof FILE RE: the number of the first line of FILE matching RE
+lineof() { grep -n -m1 -E "$2" "$1" | cut -d: -f1; }
+refuse "$W/framing.conf" "^[^ ]*framing\\.conf:$(lineof "$W/framing.conf" 'framing ='): sinks\\.\\[0\\]\\.framing: not used by type \"udp\""
+mkconf_sinks q9 "  { name = \"l\"; type = \"syslog\"; framing = \"octet\"; }"
+cp "$W/ampstream.conf" "$W/framing2.conf"
+refuse "$W/framing2.conf" "^[^ ]*framing2\\.conf:$(lineof "$W/framing2.conf" 'framing ='): sinks\\.\\[0\\]\\.framing: not used by type \"syslog\""
+mkconf_sinks q9 "  { name = \"a\"; type = \"file\"; path = \"$W/a.jsonl\"; },
+  { name = \"notype\";
+    host = \"127.0.0.1\";
+    port = 514;
+  },
+  { name = \"b\"; type = \"file\"; path = \"$W/b.jsonl\"; }"
+cp "$W/ampstream.conf" "$W/notype.conf"
+# the sink's own line (where its group opens), not the line of a member or of the list's end
+refuse "$W/notype.conf" "^[^ ]*notype\\.conf:$(lineof "$W/notype.conf" 'name = "notype"'): sinks\\.\\[1\\]\\.type: missing\$"
 t_done
 fi
 

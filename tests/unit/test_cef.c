@@ -863,9 +863,8 @@ START_TEST(test_link)
 		{ EV_HEAD "\"file\":{\"identity\":{\"sha256\":\"AB12\"}},"
 		    LINKS("api.amp.cisco.com") "}", NULL,
 		    "https://console.amp.cisco.com/file/trajectory/AB12" },
-		{ EV_HEAD LINKS("api.private.example:8443") "}", NULL,
-		    "https://console.private.example/dashboard?duration=720"
-		    "&event_type=1090519054" },
+		/* not a public cloud: the event does not choose the console */
+		{ EV_HEAD LINKS("api.private.example:8443") "}", NULL, NULL },
 		{ EV_HEAD "\"id\":12,\"connector_guid\":\"g\"}",
 		    "https://console.example/", "https://console.example/"
 		    "computers/g/trajectory2?id=12" },

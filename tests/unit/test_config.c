@@ -184,11 +184,11 @@ START_TEST(test_full)
 	ck_assert_str_eq(st->password, "local-pw");
 	ck_assert_int_eq(st->prefetch, 200);
 	ck_assert_int_eq(st->heartbeat, 30);
-	ck_assert_uint_eq(st->nsinks, 5);	/* every sink */
-	for (size_t i = 0; i < 5; i++)
+	ck_assert_uint_eq(st->nsinks, 6);	/* every sink */
+	for (size_t i = 0; i < 6; i++)
 		ck_assert_uint_eq(st->sinks[i], i);
 
-	ck_assert_uint_eq(c->nsinks, 5);
+	ck_assert_uint_eq(c->nsinks, 6);
 	sk = &c->sinks[0];
 	ck_assert_str_eq(sk->name, "siem");
 	ck_assert_str_eq(sk->type, "tls");
@@ -213,12 +213,14 @@ START_TEST(test_full)
 	ck_assert_str_eq(sk->path, "/tmp/events.jsonl");
 	ck_assert_int_eq(sk->syslog, SYSLOG_NONE);
 	ck_assert_int_eq(sk->framing, FRAMING_LF);
+	ck_assert_uint_eq(sk->max_record, 0);	/* a file cuts nothing */
 	sk = &c->sinks[2];
 	ck_assert_str_eq(sk->type, "udp");
 	ck_assert_str_eq(sk->host, "::1");
 	ck_assert_int_eq(sk->facility, 23);
 	ck_assert_int_eq(sk->syslog, SYSLOG_RFC5424);
-	ck_assert_int_eq(sk->framing, FRAMING_LF);
+	ck_assert_int_eq(sk->framing, FRAMING_NONE);	/* a datagram */
+	ck_assert_uint_eq(sk->max_record, 2048);
 	sk = &c->sinks[3];
 	ck_assert_int_eq(sk->framing, FRAMING_OCTET);
 	ck_assert_uint_eq(sk->max_record, 1048576);
@@ -226,6 +228,11 @@ START_TEST(test_full)
 	ck_assert_str_eq(sk->type, "syslog");
 	ck_assert_str_eq(sk->path, "/dev/log");
 	ck_assert_int_eq(sk->syslog, SYSLOG_RFC3164);
+	ck_assert_int_eq(sk->framing, FRAMING_NONE);
+	ck_assert_uint_eq(sk->max_record, 8192);
+	sk = &c->sinks[5];
+	ck_assert_str_eq(sk->type, "file");
+	ck_assert_uint_eq(sk->max_record, 4096);	/* set: it cuts */
 
 	ck_assert_uint_eq(c->correlation.max_entries, 10);
 	ck_assert_int_eq(c->correlation.ttl, 3600);
@@ -284,6 +291,12 @@ static const struct {
 	{ "sink_without_type.conf",
 	  "3: sinks.[0].name: missing\n"
 	  "3: sinks.[0].type: missing" },
+	{ "sink_type_line.conf", "5: sinks.[1].type: missing" },
+	{ "framing_datagram.conf",
+	  "5: sinks.[0].framing: not used by type \"udp\" (a datagram is one "
+	  "record, sent without framing)\n"
+	  "6: sinks.[1].framing: not used by type \"syslog\" (a datagram is "
+	  "one record, sent without framing)" },
 	{ "unknown_key.conf",
 	  "13: log_levl: unknown key (did you mean log_level?)\n"
 	  "10: streams.[0].prefetc: unknown key (did you mean prefetch?)" },

@@ -225,6 +225,72 @@ START_TEST(test_record_severity)
 }
 END_TEST
 
+/*
+ * A big event (a 12 KiB Threat Hunting Incident's worth of text): a sink
+ * with max_record 0 (a file sink without max_record) cuts nothing, in JSON
+ * and in CEF; with a max_record set it cuts.
+ */
+static void
+big_event(struct tev *t, char *big, size_t n)
+{
+	json_object	*o = fixture_obj("threat_detected_1.json");
+	size_t		 i;
+
+	for (i = 0; i < n - 1; i++)
+		big[i] = "abcdefghij klmnopqrstuvwxyz."[i % 28];
+	big[n - 1] = '\0';
+	set_str(o, "threat_hunting.incident_remediation", big, n - 1);
+	set_str(o, "file.file_name", big, n - 1);
+	tev_from(t, o);
+}
+
+START_TEST(test_record_uncapped)
+{
+	static const char *const fmts[] = { "json", "cef" };
+	struct sink_conf sc;
+	struct tev	 t;
+	char		 big[12288], *rec;
+	size_t		 i, len;
+
+	big_event(&t, big, sizeof(big));
+	ck_assert_uint_gt(strlen(t.body), 12288);
+	for (i = 0; i < nitems(fmts); i++) {
+		sc = conf_of(fmts[i], SYSLOG_NONE, FRAMING_LF, 0);
+		ck_assert_ptr_nonnull(rec = make(&sc, &t.ev, &len));
+		ck_assert_msg(strstr(rec, big) != NULL, "%s: cut", fmts[i]);
+		ck_assert_ptr_null(strstr(rec, "\"truncated\""));
+		ck_assert_int_eq(rec[len - 1], '\n');
+		free(rec);
+		sc.max_record = 8192;
+		ck_assert_ptr_nonnull(rec = make(&sc, &t.ev, &len));
+		ck_assert_uint_le(len, 8192);
+		ck_assert_ptr_null(strstr(rec, big));
+		free(rec);
+	}
+	tev_free(&t);
+}
+END_TEST
+
+/* A datagram (udp, syslog) is the message: no LF after it. */
+START_TEST(test_record_datagram)
+{
+	struct tev	 t;
+	struct sink_conf sc = conf_of("cef", SYSLOG_RFC5424, FRAMING_NONE,
+	    2048);
+	char		*rec;
+	size_t		 len;
+
+	tev_from(&t, fixture_obj("threat_detected_1.json"));
+	ck_assert_ptr_nonnull(rec = make(&sc, &t.ev, &len));
+	ck_assert_uint_le(len, 2048);
+	ck_assert_int_eq(strncmp(rec, "<", 1), 0);
+	ck_assert_ptr_null(memchr(rec, '\n', len));
+	ck_assert_int_ne(rec[len - 1], '\n');
+	free(rec);
+	tev_free(&t);
+}
+END_TEST
+
 START_TEST(test_record_unknown_format)
 {
 	struct sink_conf sc = conf_of("xml", SYSLOG_NONE, FRAMING_LF, 8192);
@@ -250,6 +316,8 @@ suite_record(void)
 	tcase_add_test(tc, test_record_leef);
 	tcase_add_test(tc, test_record_severity);
 	tcase_add_test(tc, test_record_unknown_format);
+	tcase_add_test(tc, test_record_uncapped);
+	tcase_add_test(tc, test_record_datagram);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -50,6 +50,7 @@ START_TEST(test_styles_and_framing)
 	ck_assert_str_eq(want, "81 " H5424 REC);
 	expect(&h, FRAMING_OCTET, REC, want);
 	expect(&h, FRAMING_LF, REC, H5424 REC "\n");
+	expect(&h, FRAMING_NONE, REC, H5424 REC);	/* a datagram */
 
 	h = hdr(SYSLOG_RFC3164);
 	ck_assert_uint_eq(syslog_header_len(&h), strlen(H3164));
@@ -57,11 +58,14 @@ START_TEST(test_styles_and_framing)
 	ck_assert_str_eq(want, "65 " H3164 REC);
 	expect(&h, FRAMING_OCTET, REC, want);
 	expect(&h, FRAMING_LF, REC, H3164 REC "\n");
+	expect(&h, FRAMING_NONE, REC, H3164 REC);
 
 	h = hdr(SYSLOG_NONE);
 	ck_assert_uint_eq(syslog_header_len(&h), 0);
 	expect(&h, FRAMING_OCTET, REC, "27 " REC);
 	expect(&h, FRAMING_LF, REC, REC "\n");
+	expect(&h, FRAMING_NONE, REC, REC);
+	expect(&h, FRAMING_NONE, "a\nb\r", "a b ");	/* still one line */
 }
 END_TEST
 

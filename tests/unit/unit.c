@@ -20,6 +20,8 @@ static Suite *(*const suites[])(void) = {
 	suite_sink,
 	suite_record,
 	suite_route,
+	suite_esc,
+	suite_stream,
 };
 
 int

@@ -20,6 +20,8 @@ Suite	*suite_status(void);
 Suite	*suite_sink(void);
 Suite	*suite_record(void);
 Suite	*suite_route(void);
+Suite	*suite_esc(void);
+Suite	*suite_stream(void);
 
 /* Path of a fixture under tests/fixtures (tests run from tests/unit). */
 #define FIXTURE(p)	("../fixtures/" p)

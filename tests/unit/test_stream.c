@@ -1,0 +1,157 @@
+/*
+ * test_stream.c: an AMQPS stream never connects below TLS 1.2.  If the
+ * floor cannot be set (rabbitmq-c refuses it), the stream must refuse to
+ * connect, logging why, and never open a socket to the broker.  rabbitmq-c's
+ * amqp_ssl_socket_set_ssl_versions is interposed here (a definition in the
+ * test binary wins over the shared library's); with versions_fail false it is
+ * the library's own.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <amqp.h>
+#include <amqp_ssl_socket.h>
+#include <event2/event.h>
+
+#include "compat.h"
+#include "config.h"
+#include "status.h"
+#include "stream.h"
+#include "unit.h"
+
+static bool	 versions_fail;	/* the interposed call reports an error */
+
+typedef int (*versions_fn)(amqp_socket_t *, amqp_tls_version_t,
+    amqp_tls_version_t);
+
+int
+amqp_ssl_socket_set_ssl_versions(amqp_socket_t *s, amqp_tls_version_t min,
+    amqp_tls_version_t max)
+{
+	versions_fn	 real;
+
+	if (versions_fail)
+		return AMQP_STATUS_UNSUPPORTED;
+	real = (versions_fn)dlsym(RTLD_NEXT,
+	    "amqp_ssl_socket_set_ssl_versions");
+	ck_assert_ptr_nonnull(real);
+	return real(s, min, max);
+}
+
+static void
+no_msg(struct stream *st __unused, const char *body __unused,
+    size_t len __unused, struct delivery *d __unused, void *arg __unused)
+{
+	ck_abort_msg("no message expected");
+}
+
+/* A listening socket on 127.0.0.1 (non-blocking); its port in *port. */
+static int
+listener(int *port)
+{
+	struct sockaddr_in sin;
+	socklen_t	 len = sizeof(sin);
+	int		 fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ne(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	ck_assert_int_ne(fcntl(fd, F_SETFL, O_NONBLOCK), -1);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* Run one connect attempt with stderr in a file; the log, malloc'd. */
+static char *
+attempt(struct stream_conf *sc)
+{
+	struct event_base *base;
+	struct stream	*st;
+	uint64_t	 ctr[SST_MAX] = { 0 };
+	char		 path[] = "/tmp/ampstream-test-stream.XXXXXX", *log;
+	int		 fd, saved;
+	FILE		*fp;
+	long		 n;
+
+	ck_assert_ptr_nonnull(base = event_base_new());
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	st = stream_new(base, sc, NULL, ctr, no_msg, NULL);
+	stream_start(st);
+	event_base_loop(base, EVLOOP_ONCE);	/* the first connect */
+	stream_close(st);
+	stream_free(st);
+	event_base_free(base);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ck_assert_uint_eq(ctr[SST_CONNECTS], 0);
+	ck_assert_ptr_nonnull(fp = fdopen(fd, "r"));
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	ck_assert_ptr_nonnull(log = calloc(1, (size_t)n + 1));
+	ck_assert_int_eq(fread(log, 1, (size_t)n, fp), n);
+	fclose(fp);
+	unlink(path);
+	fprintf(stderr, "%s", log);	/* keep the lines visible */
+	return log;
+}
+
+START_TEST(test_tls_floor_refused)
+{
+	struct stream_conf sc;
+	char		*log;
+	int		 lfd, port, cfd;
+
+	lfd = listener(&port);
+	memset(&sc, 0, sizeof(sc));
+	sc.name = "s1";
+	sc.tls = true;
+	sc.host = "127.0.0.1";
+	sc.port = port;
+	sc.vhost = "/";
+	sc.user = "u";
+	sc.password = "p";
+	sc.queue = "q";
+	sc.prefetch = 1;
+	versions_fail = true;
+	log = attempt(&sc);
+	versions_fail = false;
+	ck_assert_msg(strstr(log, "stream s1: cannot enforce TLS >= 1.2: "
+	    "not connecting to 127.0.0.1:") != NULL, "log: %s", log);
+	/* Nothing reached the broker's port. */
+	cfd = accept(lfd, NULL, NULL);
+	ck_assert_msg(cfd == -1, "the stream connected anyway");
+	free(log);
+	close(lfd);
+}
+END_TEST
+
+Suite *
+suite_stream(void)
+{
+	Suite	*s = suite_create("stream");
+	TCase	*tc = tcase_create("tls");
+
+	/* The old code tried a TLS handshake with the silent listener: 10 s. */
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_tls_floor_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
