@@ -25,7 +25,7 @@
 
 #include "api.h"
 #include "compat.h"
-#include "esc.h"
+#include "ctl_esc.h"
 #include "log.h"
 #include "xmalloc.h"
 

@@ -25,7 +25,7 @@
 #include "compat.h"
 #include "config.h"
 #include "ctl.h"
-#include "esc.h"
+#include "ctl_esc.h"
 #include "log.h"
 #include "xmalloc.h"
 

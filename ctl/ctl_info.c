@@ -12,7 +12,7 @@
 #include "api.h"
 #include "config.h"
 #include "ctl.h"
-#include "esc.h"
+#include "ctl_esc.h"
 
 static int	print_items(struct json_object *, const char *, const char *,
 		    int);

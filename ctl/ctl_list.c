@@ -18,7 +18,7 @@
 #include "api.h"
 #include "compat.h"
 #include "ctl.h"
-#include "esc.h"
+#include "ctl_esc.h"
 #include "log.h"
 
 static int	 any_listed(struct json_object *, const char *);

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "ctl.h"
-#include "esc.h"
+#include "ctl_esc.h"
 #include "log.h"
 #include "strdist.h"
 #include "xmalloc.h"

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "esc.h"
+#include "utf8.h"
 
 static size_t	esc_copy(char *, size_t, const unsigned char *, size_t);
-static size_t	esc_utf8(const unsigned char *, size_t);
 static size_t	esc_one(const unsigned char *, size_t, char *);
 
 char *
@@ -57,44 +57,11 @@ esc_one(const unsigned char *s, size_t len, char *piece)
 		strcpy(piece, "\\\\");
 		return 1;
 	}
-	if (*s >= 0x20 && *s < 0x7f) {
-		piece[0] = (char)*s;
-		piece[1] = '\0';
-		return 1;
-	}
-	/* C1 controls are U+0080..U+009F: 0xc2 0x80..0x9f in UTF-8. */
-	if (*s >= 0x80 && (n = esc_utf8(s, len)) > 0 &&
-	    !(s[0] == 0xc2 && s[1] < 0xa0)) {
+	if ((n = utf8_printable((const char *)s, len)) > 0) {
 		memcpy(piece, s, n);
 		piece[n] = '\0';
 		return n;
 	}
 	snprintf(piece, 8, "\\x%02x", *s);
 	return 1;
-}
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0. */
-static size_t
-esc_utf8(const unsigned char *s, size_t len)
-{
-	unsigned int	 cp;
-	size_t		 n, i;
-
-	if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
-	else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
-	else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }

@@ -8,6 +8,29 @@
 #define ONES	0x0101010101010101ULL
 #define HIGHS	0x8080808080808080ULL
 
+size_t
+utf8_printable(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n;
+
+	if (*p < 0x80)
+		return *p < 0x20 || *p == 0x7f ? 0 : 1;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if ((*p & 0xf0) == 0xe0)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > len || !utf8_valid(s, n))
+		return 0;
+	if (p[0] == 0xc2 && p[1] < 0xa0)
+		return 0;	/* C1: U+0080..U+009F */
+	return n;
+}
+
 int
 utf8_valid(const char *s, size_t len)
 {

@@ -22,7 +22,7 @@
 #include "api.h"
 #include "buf.h"
 #include "ctl.h"
-#include "esc.h"
+#include "ctl_esc.h"
 #include "fuzz_util.h"
 #include "utf8.h"
 

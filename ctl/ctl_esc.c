@@ -1,14 +1,13 @@
 /*
- * esc.c: server text made safe to print (see esc.h).
+ * ctl_esc.c: server text made safe to print (see ctl_esc.h).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
-#include "esc.h"
+#include "ctl_esc.h"
 #include "utf8.h"
 
-static size_t	 safe_len(const unsigned char *, size_t);
 static size_t	 esc_one(struct buf *, const unsigned char *, size_t,
 		    enum esc_mode);
 
@@ -19,7 +18,7 @@ esc_append(struct buf *b, const char *s, size_t len, enum esc_mode mode)
 	size_t			 n;
 
 	while (len > 0) {
-		if ((n = safe_len(p, len)) == 0)
+		if ((n = utf8_printable((const char *)p, len)) == 0)
 			n = esc_one(b, p, len, mode);
 		else {
 			if (mode == ESC_CONF && (*p == '"' || *p == '\\'))
@@ -42,32 +41,6 @@ esc(const char *s)
 	if (s != NULL)
 		esc_append(b, s, strlen(s), ESC_TEXT);
 	return b->data != NULL && b->len > 0 ? b->data : "";
-}
-
-/*
- * The length of the character at p when it may be printed as it is (1 to
- * 4 bytes of UTF-8, not a control), else 0.
- */
-static size_t
-safe_len(const unsigned char *p, size_t left)
-{
-	size_t	 n;
-
-	if (*p < 0x80)
-		return *p < 0x20 || *p == 0x7f ? 0 : 1;
-	if (*p >= 0xc2 && *p <= 0xdf)
-		n = 2;
-	else if ((*p & 0xf0) == 0xe0)
-		n = 3;
-	else if (*p >= 0xf0 && *p <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > left || !utf8_valid((const char *)p, n))
-		return 0;
-	if (p[0] == 0xc2 && p[1] < 0xa0)
-		return 0;	/* C1: U+0080..U+009F */
-	return n;
 }
 
 /* Escape the byte (or, in JSON, the C1 character) at p; its length. */

@@ -1,5 +1,6 @@
 /*
- * esc.h: text a server sent, made safe to print.
+ * ctl_esc.h: text a server sent, made safe to print (lib/esc.h does the
+ * same for the daemon's log, in one form; these are the CLI's three).
  *
  * A name, an error text or a URL from the API may hold terminal escape
  * sequences (ESC [ ..., or the C1 CSI U+009B), CR or newlines that would
@@ -8,8 +9,8 @@
  * message or printed: C0 controls, DEL, C1 controls (U+0080..U+009F) and
  * bytes that are not UTF-8 become visible escapes; other UTF-8 is kept.
  */
-#ifndef AMPSTREAM_ESC_H
-#define AMPSTREAM_ESC_H
+#ifndef AMPSTREAM_CTL_ESC_H
+#define AMPSTREAM_CTL_ESC_H
 
 #include <stddef.h>
 
