@@ -18,6 +18,7 @@ struct delivery {
 struct ack_queue {
 	TAILQ_HEAD(, delivery) list;	/* in arrival (= tag) order */
 	size_t		 held;
+	size_t		 released;	/* since the last flush */
 	const char	*name;
 	ack_send_fn	 send;
 	ack_kick_fn	 kick;
@@ -91,8 +92,9 @@ ack_release(struct delivery *d, bool accepted)
 		return;
 	/* Only a delivery no one holds can change what is sent. */
 	d->q->held--;
+	d->q->released++;
 	if (d->q->kick != NULL)
-		d->q->kick(d->q->arg);
+		d->q->kick(d->q->arg, d->q->released);
 }
 
 const char *
@@ -125,6 +127,7 @@ ack_flush(struct ack_queue *q, uint64_t gen)
 {
 	size_t	 n;
 
+	q->released = 0;
 	n = ack_flush_head(q, gen);
 	return n + ack_flush_rest(q, gen);
 }

@@ -22,8 +22,12 @@ struct delivery;
 
 typedef void (*ack_send_fn)(void *arg, uint64_t gen, uint64_t tag,
     bool multiple);
-/* A delivery's last hold was released: flush soon (kick may be NULL). */
-typedef void (*ack_kick_fn)(void *arg);
+/*
+ * A delivery's last hold was released: flush soon, or at once if enough
+ * are waiting (released: deliveries released since the last flush).  kick
+ * may be NULL.
+ */
+typedef void (*ack_kick_fn)(void *arg, size_t released);
 
 /* name: the stream's, for logs. */
 struct ack_queue *ack_queue_new(const char *name, ack_send_fn, ack_kick_fn,

@@ -39,6 +39,7 @@
 #define STREAM_BACKOFF_MAX_MS	30000
 #define STREAM_BACKOFF_PCT	150	/* each delay half again the last */
 #define STREAM_FRAME_MAX	131072
+#define STREAM_ACK_EVERY_MAX	250	/* acks sent at once past this many */
 #define STREAM_WHY_MAX		(ESC_SIZE(255) + 64)	/* a close reason */
 
 /* The message being assembled from its frames. */
@@ -100,7 +101,7 @@ static void	stream_teardown(struct stream *, bool);
 static void	stream_schedule(struct stream *);
 static void	stream_send_ack(void *, uint64_t, uint64_t, bool);
 static void	stream_ack_cb(int, short, void *);
-static void	stream_kick(void *);
+static void	stream_kick(void *, size_t);
 
 struct stream *
 stream_new(struct event_base *base, const struct stream_conf *conf,
@@ -550,13 +551,23 @@ stream_body_shrink(struct stream *st)
 		buf_reset(&st->in.body);
 }
 
-/* A delivery was released: send the acks once this loop turn ends. */
+/*
+ * A delivery was released: send the acks once this loop turn ends, or now
+ * once a quarter of the prefetch window (at most 250) waits for them, so
+ * that the broker never runs out of credit during a long turn.
+ */
 static void
-stream_kick(void *arg)
+stream_kick(void *arg, size_t released)
 {
 	struct stream	*st = arg;
+	size_t		 every = (size_t)st->conf->prefetch / 4;
 
-	event_active(st->ack_ev, EV_TIMEOUT, 0);
+	if (every > STREAM_ACK_EVERY_MAX)
+		every = STREAM_ACK_EVERY_MAX;
+	if (released >= every && st->connected)
+		stream_flush_acks(st);
+	else
+		event_active(st->ack_ev, EV_TIMEOUT, 0);
 }
 
 static void

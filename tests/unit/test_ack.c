@@ -30,6 +30,44 @@ setup(void)
 	nsent = 0;
 }
 
+static size_t	 kicks[16], nkicks;
+
+static void
+record_kick(void *arg, size_t released)
+{
+	(void)arg;
+	ck_assert_uint_lt(nkicks, 16);
+	kicks[nkicks++] = released;
+}
+
+/*
+ * The kick says how many deliveries wait for their ack since the last
+ * flush (the stream flushes at once past a quarter of its prefetch); a
+ * delivery still held by another record does not count.
+ */
+START_TEST(test_kick_counts)
+{
+	struct ack_queue *q = ack_queue_new("t", record_ack, record_kick, NULL);
+	struct delivery	*d[4];
+	int		 i;
+
+	nkicks = 0;
+	for (i = 0; i < 4; i++)
+		d[i] = ack_track(q, 0, (uint64_t)i + 1);
+	ack_hold(d[2]);
+	for (i = 0; i < 4; i++)
+		ack_release(d[i], true);
+	ck_assert_uint_eq(nkicks, 3);
+	ck_assert_uint_eq(kicks[2], 3);
+	ck_assert_uint_eq(ack_flush(q, 0), 3);	/* 1, 2 and 4 */
+	ack_release(d[2], true);
+	ck_assert_uint_eq(nkicks, 4);
+	ck_assert_uint_eq(kicks[3], 1);		/* counted again from 0 */
+	ck_assert_uint_eq(ack_flush(q, 0), 1);
+	ack_queue_free(q);
+}
+END_TEST
+
 /* Ten deliveries done in order: one multiple ack for the tenth. */
 START_TEST(test_batch_in_order)
 {
@@ -138,6 +176,7 @@ suite_ack(void)
 	tcase_add_test(tc, test_held_blocks_multiple);
 	tcase_add_test(tc, test_refused_is_barrier);
 	tcase_add_test(tc, test_old_generation_dropped);
+	tcase_add_test(tc, test_kick_counts);
 	suite_add_tcase(s, tc);
 	return s;
 }
