@@ -2,7 +2,8 @@
 """bench/e2e.py: the daemon end to end against the ceiling of this machine.
 
 usage: e2e.py BUILD_DIR BROKER_DIR WORK_DIR      (bench/run.sh starts the broker)
-env:   N (events per run, default 100000), ONLY="tcp-cef file-json ..." (some rows)
+env:   N (events per run, default 100000), ONLY="tcp-cef file-json ..." (some rows),
+       PREFETCH (the streams' prefetch; default: the daemon's)
 
 One private broker; for each row N fixture events (tests/fixtures/events/
 all.jsonl, round robin) are queued first, then the consumer is started and
@@ -265,7 +266,8 @@ def run_daemon(build, br, w, bodies, n, nstreams, outs):
     queues = ["q-%s-%d" % (os.path.basename(w), i) for i in range(nstreams)]
     for q in queues:
         br.fill(q, bodies, n // nstreams)
-    conf = config(w, br, queues, [s for s, _ in outs])
+    extra = ("prefetch = %s;" % os.environ["PREFETCH"]) if os.environ.get("PREFETCH") else ""
+    conf = config(w, br, queues, [s for s, _ in outs], extra)
     log = open(w + "/daemon.log", "w")
     p = start_daemon(build, conf, log)
     ok = wait(lambda: all(x.done() for _, x in outs) or p.poll() is not None, 600)

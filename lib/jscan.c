@@ -30,8 +30,8 @@ static const unsigned char str_stop[256] = {
 };
 
 static int	 chk_value(struct chk *, struct jscan_val *);
-static int	 chk_object(struct chk *);
-static int	 chk_array(struct chk *);
+static int	 chk_nest(struct chk *, char, bool);
+static int	 chk_key(struct chk *);
 static int	 chk_string(struct chk *);
 static int	 chk_number(struct chk *);
 static int	 chk_word(struct chk *, const char *, size_t);
@@ -84,11 +84,11 @@ chk_value(struct chk *c, struct jscan_val *v)
 	switch (*c->p) {
 	case '{':
 		t = JSCAN_OBJECT;
-		rv = chk_object(c);
+		rv = chk_nest(c, '}', true);
 		break;
 	case '[':
 		t = JSCAN_ARRAY;
-		rv = chk_array(c);
+		rv = chk_nest(c, ']', false);
 		break;
 	case '"':
 		t = JSCAN_STRING;
@@ -123,28 +123,24 @@ chk_value(struct chk *c, struct jscan_val *v)
 	return rv;
 }
 
+/* An object (keys) or an array, c->p at its opening bracket. */
 static int
-chk_object(struct chk *c)
+chk_nest(struct chk *c, char close, bool keys)
 {
 	c->depth++;
 	c->p++;
 	chk_ws(c);
-	if (c->p < c->end && *c->p == '}')
+	if (c->p < c->end && *c->p == close)
 		goto done;
 	for (;;) {
-		if (c->p == c->end || *c->p != '"' || chk_string(c) == -1)
+		if (keys && chk_key(c) == -1)
 			return -1;
-		chk_ws(c);
-		if (c->p == c->end || *c->p != ':')
-			return -1;
-		c->p++;
-		chk_ws(c);
 		if (chk_value(c, NULL) == -1)
 			return -1;
 		chk_ws(c);
 		if (c->p == c->end)
 			return -1;
-		if (*c->p == '}')
+		if (*c->p == close)
 			break;
 		if (*c->p++ != ',')
 			return -1;
@@ -156,29 +152,17 @@ done:
 	return 0;
 }
 
+/* A member's key and its colon, and the space up to its value. */
 static int
-chk_array(struct chk *c)
+chk_key(struct chk *c)
 {
-	c->depth++;
+	if (c->p == c->end || *c->p != '"' || chk_string(c) == -1)
+		return -1;
+	chk_ws(c);
+	if (c->p == c->end || *c->p != ':')
+		return -1;
 	c->p++;
 	chk_ws(c);
-	if (c->p < c->end && *c->p == ']')
-		goto done;
-	for (;;) {
-		if (chk_value(c, NULL) == -1)
-			return -1;
-		chk_ws(c);
-		if (c->p == c->end)
-			return -1;
-		if (*c->p == ']')
-			break;
-		if (*c->p++ != ',')
-			return -1;
-		chk_ws(c);
-	}
-done:
-	c->p++;
-	c->depth--;
 	return 0;
 }
 
