@@ -12,75 +12,64 @@
 #include "buf.h"
 #include "fmt_kv.h"
 
-static void	fmt_trim(struct buf *, size_t);
+static int	fmt_kv_write(const struct fmt_kv *, struct buf *);
+static int	fmt_kv_fit(const struct fmt_kv *, size_t, struct buf *);
+static int	fmt_kv_label(const struct fmt_kv *, const struct fmt_pair *,
+		    bool, struct buf *);
+static int	fmt_kv_capped(const struct fmt_kv *, const struct fmt_pair *,
+		    const struct buf *, size_t, struct buf *);
+static int	fmt_trim(struct buf *, size_t);
 static size_t	fmt_total(const struct fmt_span *, size_t, size_t, size_t,
 		    fmt_unit_fn);
-static size_t	fmt_kv_spans(const struct fmt_kv *, struct fmt_span *,
-		    size_t *);
-static int	fmt_kv_pair(const struct fmt_kv *, const struct fmt_pair *,
-		    size_t, struct buf *);
 
 void
 fmt_kv_init(struct fmt_kv *kv, const struct fmt_dialect *d)
 {
-	memset(kv, 0, sizeof(*kv));
 	kv->d = d;
+	kv->n = 0;
 	buf_init(&kv->hdr, 0);
 }
 
 void
 fmt_kv_free(struct fmt_kv *kv)
 {
-	size_t	 i;
-
-	for (i = 0; i < kv->n; i++)
-		buf_free(&kv->pairs[i].val);
 	buf_free(&kv->hdr);
 	kv->n = 0;
 }
 
-/* Add key=value with its label unless the encoded value is empty. */
 void
 fmt_kv_add(struct fmt_kv *kv, const char *key, const char *label_key,
     const char *label, const char *value, bool variable)
 {
 	struct fmt_pair	*p;
 
-	if (value == NULL || kv->n == FMT_KV_MAX)
+	if (value == NULL || *value == '\0' || kv->n == FMT_KV_MAX)
 		return;
-	p = &kv->pairs[kv->n];
-	buf_init(&p->val, 0);
-	fmt_encode(&p->val, value, kv->d->value_char);
-	if (p->val.len == 0) {
-		buf_free(&p->val);
-		return;
-	}
+	p = &kv->pairs[kv->n++];
 	p->key = key;
 	p->label_key = label_key;
 	p->label = label;
 	p->variable = variable;
-	kv->n++;
+	p->value = value;
 }
 
-/* Fit the pairs into max_len after the header and append the record. */
+/*
+ * Append the record to out within max_len bytes (0: no cap).  It is
+ * written once, as it comes; only if that is too long is it written again
+ * with the longest variable values cut.
+ */
 int
 fmt_kv_emit(const struct fmt_kv *kv, size_t max_len, struct buf *out)
 {
-	struct fmt_span	 spans[FMT_KV_MAX];
-	size_t		 i, n, fixed, cap, start = out->len;
-	int		 rv = 0;
+	size_t	 start = out->len;
 
-	fixed = kv->hdr.len + fmt_kv_spans(kv, spans, &n);
-	if (fmt_fit(spans, n, fixed, max_len == 0 ? SIZE_MAX : max_len,
-	    kv->d->unit, &cap) == -1)
-		return -1;
-	rv |= buf_append(out, kv->hdr.data, kv->hdr.len);
-	for (i = 0; i < kv->n && rv == 0; i++) {
-		if (i > 0)
-			rv |= buf_putc(out, kv->d->sep);
-		rv |= fmt_kv_pair(kv, &kv->pairs[i], cap, out);
-	}
-	if (rv != 0) {
+	if (fmt_kv_write(kv, out) == 0 &&
+	    (max_len == 0 || out->len - start <= max_len))
+		return 0;
+	out->len = start;
+	if (out->data != NULL)
+		out->data[start] = '\0';
+	if (max_len == 0 || fmt_kv_fit(kv, max_len, out) == -1) {
 		out->len = start;
 		if (out->data != NULL)
 			out->data[start] = '\0';
@@ -89,72 +78,146 @@ fmt_kv_emit(const struct fmt_kv *kv, size_t max_len, struct buf *out)
 	return 0;
 }
 
-/* Collect the variable values as spans; returns the length of the rest. */
-static size_t
-fmt_kv_spans(const struct fmt_kv *kv, struct fmt_span *spans, size_t *np)
+/* Header and every pair, values whole; a value empty once encoded goes. */
+static int
+fmt_kv_write(const struct fmt_kv *kv, struct buf *out)
 {
 	const struct fmt_pair	*p;
-	size_t			 i, fixed = 0;
+	size_t			 i, mark, val;
+	bool			 first = true;
 
-	*np = 0;
+	if (buf_append(out, kv->hdr.data, kv->hdr.len) == -1)
+		return -1;
 	for (i = 0; i < kv->n; i++) {
 		p = &kv->pairs[i];
-		fixed += (i > 0) + strlen(p->key) + 1;
-		if (p->label_key != NULL)
-			fixed += strlen(p->label_key) + 1 + strlen(p->label) + 1;
-		if (!p->variable) {
-			fixed += p->val.len;
-			continue;
-		}
-		spans[*np].s = p->val.data;
-		spans[(*np)++].len = p->val.len;
+		mark = out->len;
+		if (fmt_kv_label(kv, p, first, out) == -1)
+			return -1;
+		val = out->len;
+		if (fmt_encode(out, p->value, &kv->d->value) == -1)
+			return -1;
+		if (out->len == val)		/* nothing left: no pair */
+			out->len = mark;
+		else
+			first = false;
+		if (out->data != NULL)
+			out->data[out->len] = '\0';
 	}
-	return fixed;
+	return 0;
 }
 
-/* Append "[label_key=label<sep>]key=value", the value capped to cap. */
+/* "[sep][label_key=label<sep>]key=" */
 static int
-fmt_kv_pair(const struct fmt_kv *kv, const struct fmt_pair *p, size_t cap,
+fmt_kv_label(const struct fmt_kv *kv, const struct fmt_pair *p, bool first,
     struct buf *out)
 {
-	size_t	 n = p->val.len;
 	int	 rv = 0;
 
-	if (p->label_key != NULL)
-		rv |= buf_printf(out, "%s=%s%c", p->label_key, p->label,
-		    kv->d->sep);
-	rv |= buf_printf(out, "%s=", p->key);
-	if (!p->variable || n <= cap)
-		return rv | buf_append(out, p->val.data, n);
-	n = fmt_cut(p->val.data, n, cap - strlen(FMT_ELLIPSIS), kv->d->unit);
-	rv |= buf_append(out, p->val.data, n);
-	return rv | buf_puts(out, FMT_ELLIPSIS);
+	if (!first)
+		rv |= buf_putc(out, kv->d->sep);
+	if (p->label_key != NULL) {
+		rv |= buf_puts(out, p->label_key);
+		rv |= buf_putc(out, '=');
+		rv |= buf_puts(out, p->label);
+		rv |= buf_putc(out, kv->d->sep);
+	}
+	rv |= buf_puts(out, p->key);
+	return rv | buf_putc(out, '=');
 }
 
-/* Append s, each ASCII byte through fn, invalid UTF-8 as '?', trimmed. */
-void
-fmt_encode(struct buf *b, const char *s, fmt_char_fn fn)
+/*
+ * The record does not fit: encode each value apart, find the largest
+ * common cap for the variable ones (fmt_fit) and write it again.
+ */
+static int
+fmt_kv_fit(const struct fmt_kv *kv, size_t max_len, struct buf *out)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 start = b->len, n;
+	struct buf	 val[FMT_KV_MAX], label;
+	struct fmt_span	 spans[FMT_KV_MAX];
+	size_t		 i, n = 0, fixed = kv->hdr.len, cap;
+	bool		 first = true;
+	int		 rv = 0;
 
-	while (*p != '\0') {
-		if ((n = fmt_utf8_len(p)) == 0) {
-			buf_putc(b, '?');
-			p++;
-		} else if (n == 1)
-			fn(b, *p++);
+	buf_init(&label, 0);
+	for (i = 0; i < kv->n; i++) {
+		buf_init(&val[i], 0);
+		(void)fmt_encode(&val[i], kv->pairs[i].value, &kv->d->value);
+		if (val[i].len == 0)
+			continue;
+		buf_reset(&label);
+		(void)fmt_kv_label(kv, &kv->pairs[i], first, &label);
+		first = false;
+		fixed += label.len;
+		if (!kv->pairs[i].variable)
+			fixed += val[i].len;
 		else {
-			buf_append(b, p, n);
+			spans[n].s = val[i].data;
+			spans[n++].len = val[i].len;
+		}
+	}
+	if ((rv = fmt_fit(spans, n, fixed, max_len, kv->d->unit, &cap)) == 0)
+		rv = buf_append(out, kv->hdr.data, kv->hdr.len);
+	for (i = 0, first = true; i < kv->n && rv == 0; i++) {
+		if (val[i].len == 0)
+			continue;
+		rv = fmt_kv_label(kv, &kv->pairs[i], first, out);
+		rv |= fmt_kv_capped(kv, &kv->pairs[i], &val[i], cap, out);
+		first = false;
+	}
+	for (i = 0; i < kv->n; i++)
+		buf_free(&val[i]);
+	buf_free(&label);
+	return rv;
+}
+
+/* An encoded value, cut to cap if it is variable and longer. */
+static int
+fmt_kv_capped(const struct fmt_kv *kv, const struct fmt_pair *p,
+    const struct buf *v, size_t cap, struct buf *out)
+{
+	size_t	 n = v->len;
+
+	if (!p->variable || n <= cap)
+		return buf_append(out, v->data, n);
+	n = fmt_cut(v->data, n, cap - strlen(FMT_ELLIPSIS), kv->d->unit);
+	return buf_append(out, v->data, n) | buf_puts(out, FMT_ELLIPSIS);
+}
+
+/*
+ * Append s: runs of plain bytes copied at once, other ASCII bytes through
+ * the charset's fn, UTF-8 checked (an invalid byte becomes '?'); then
+ * trim spaces at both ends of what was appended.
+ */
+int
+fmt_encode(struct buf *b, const char *s, const struct fmt_charset *cs)
+{
+	const unsigned char	*p = (const unsigned char *)s, *run;
+	size_t			 start = b->len, n;
+	int			 rv = 0;
+
+	while (*p != '\0' && rv == 0) {
+		for (run = p; *p < 0x80 && *p != '\0' && cs->plain[*p]; p++)
+			;
+		if (p > run)
+			rv |= buf_append(b, run, (size_t)(p - run));
+		if (*p == '\0')
+			break;
+		if (*p < 0x80)
+			cs->fn(b, *p++);
+		else if ((n = fmt_utf8_len(p)) == 0) {
+			rv |= buf_putc(b, '?');
+			p++;
+		} else {
+			rv |= buf_append(b, p, n);
 			p += n;
 		}
 	}
-	fmt_trim(b, start);
+	return rv | fmt_trim(b, start);
 }
 
 /* Remove spaces at both ends of the bytes appended since start (no
  * encoding ends in a space, so none is broken). */
-static void
+static int
 fmt_trim(struct buf *b, size_t start)
 {
 	size_t	 lead = 0;
@@ -169,6 +232,7 @@ fmt_trim(struct buf *b, size_t start)
 	b->len -= lead;
 	if (b->data != NULL)
 		b->data[b->len] = '\0';
+	return 0;
 }
 
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */

@@ -1,10 +1,12 @@
 /*
  * fmt_kv.h: what the key=value formatters (CEF, LEEF) share: a record as a
- * header plus an ordered list of (key, encoded value) pairs, the encoding
- * of a value through a per-dialect character callback (UTF-8 checked,
- * trimmed), and fitting a record into a size cap by cutting the longest
- * values to a common cap, marked with "...".  The fitting (fmt_fit) is also
- * used by the JSON formatter for its string values.  Pure functions.
+ * header plus an ordered list of (key, value) pairs, the encoding of a
+ * value (UTF-8 checked, trimmed; plain bytes copied in runs, the others
+ * through a per-dialect callback), and fitting a record into a size cap by
+ * cutting the longest values to a common cap, marked with "...".  A record
+ * is written in one pass; only one that does not fit is encoded again,
+ * value by value, to be cut.  The fitting (fmt_fit) is also used by the
+ * JSON formatter for its string values.  Pure functions.
  */
 #ifndef AMPSTREAM_FMT_KV_H
 #define AMPSTREAM_FMT_KV_H
@@ -23,9 +25,19 @@ typedef void	(*fmt_char_fn)(struct buf *, unsigned char);
 /* Bytes of the unit (escape or character) that starts at p, at least 1. */
 typedef size_t	(*fmt_unit_fn)(const unsigned char *p);
 
+/*
+ * How a field's bytes are written: plain[c] (c < 0x80) is true for the
+ * ASCII bytes copied as they are; the others go through fn (escaped,
+ * replaced or dropped).  Bytes from 0x80 are UTF-8, checked.
+ */
+struct fmt_charset {
+	const bool	*plain;		/* [128] */
+	fmt_char_fn	 fn;
+};
+
 struct fmt_dialect {
 	char		 sep;		/* between pairs */
-	fmt_char_fn	 value_char;	/* encodes the ASCII bytes of a value */
+	struct fmt_charset value;	/* how a value is encoded */
 	fmt_unit_fn	 unit;		/* where an encoded value may be cut */
 };
 
@@ -34,7 +46,7 @@ struct fmt_pair {
 	const char	*label_key;	/* "cs1Label" ..., or NULL */
 	const char	*label;
 	bool		 variable;	/* from the event: may be truncated */
-	struct buf	 val;		/* encoded, trimmed, never empty */
+	const char	*value;		/* as the event has it */
 };
 
 struct fmt_kv {
@@ -52,16 +64,16 @@ struct fmt_span {
 
 void	fmt_kv_init(struct fmt_kv *, const struct fmt_dialect *);
 void	fmt_kv_free(struct fmt_kv *);
-/* Add key=value (label_key=label first if not NULL); an absent or empty
- * value is left out. */
+/* Add key=value (label_key=label first if not NULL); an absent value, or
+ * one empty once encoded, is left out.  value must live until emitted. */
 void	fmt_kv_add(struct fmt_kv *, const char *key, const char *label_key,
 	    const char *label, const char *value, bool variable);
 /* Append header and pairs to out within max_len bytes (0: no cap), cutting
  * the longest variable values first.  Returns 0, or -1 (out unchanged). */
 int	fmt_kv_emit(const struct fmt_kv *, size_t max_len, struct buf *out);
 
-/* Append s through fn (invalid UTF-8 bytes become '?'), then trim spaces. */
-void	fmt_encode(struct buf *, const char *, fmt_char_fn);
+/* Append s encoded (invalid UTF-8 bytes become '?'), then trim spaces. */
+int	fmt_encode(struct buf *, const char *, const struct fmt_charset *);
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
 size_t	fmt_utf8_len(const unsigned char *);
 /* A unit is a UTF-8 character (an invalid byte alone). */

@@ -38,9 +38,20 @@ const struct format_ops format_cef_ops = {
 	.format = cef_format,
 };
 
+/* Printable ASCII but '\\' and '=' (values), '\\' and '|' (header). */
+static const bool cef_value_plain[128] = {
+	[0x20 ... 0x3c] = true, [0x3e ... 0x5b] = true, [0x5d ... 0x7e] = true,
+};
+static const bool cef_header_plain[128] = {
+	[0x20 ... 0x5b] = true, [0x5d ... 0x7b] = true, [0x7d ... 0x7e] = true,
+};
+static const struct fmt_charset cef_header_cs = {
+	cef_header_plain, cef_header_char
+};
+
 static const struct fmt_dialect cef_dialect = {
 	.sep = ' ',
-	.value_char = cef_value_char,
+	.value = { cef_value_plain, cef_value_char },
 	.unit = cef_unit,
 };
 
@@ -112,7 +123,7 @@ cef_header(const struct amp_event *ev, int sev, struct buf *h)
 	int		 rv;
 
 	buf_init(&name, 0);
-	fmt_encode(&name, ev->event_type, cef_header_char);
+	(void)fmt_encode(&name, ev->event_type, &cef_header_cs);
 	if (name.len == 0)
 		buf_puts(&name, "unknown");
 	if (name.len > CEF_NAME_MAX) {
@@ -121,9 +132,9 @@ cef_header(const struct amp_event *ev, int sev, struct buf *h)
 		name.len = n;
 		buf_puts(&name, FMT_ELLIPSIS);
 	}
-	buf_puts(h, "CEF:0|Cisco|Secure Endpoint|");
-	fmt_encode(h, AMPSTREAM_VERSION, cef_header_char);
-	rv = buf_printf(h, "|%" PRId64 "|%s|%d|", ev->event_type_id,
+	rv = buf_puts(h, "CEF:0|Cisco|Secure Endpoint|");
+	rv |= fmt_encode(h, AMPSTREAM_VERSION, &cef_header_cs);
+	rv |= buf_printf(h, "|%" PRId64 "|%s|%d|", ev->event_type_id,
 	    name.data, sev);
 	buf_free(&name);
 	return rv;

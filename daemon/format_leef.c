@@ -36,9 +36,21 @@ const struct format_ops format_leef_ops = {
 	.format = leef_format,
 };
 
+/* Printable ASCII but the delimiter '^' (values) and '|' (header). */
+_Static_assert(LEEF_DELIM == 0x5e, "leef_value_plain must leave it out");
+static const bool leef_value_plain[128] = {
+	[0x20 ... 0x5d] = true, [0x5f ... 0x7e] = true,
+};
+static const bool leef_header_plain[128] = {
+	[0x20 ... 0x7b] = true, [0x7d ... 0x7e] = true,
+};
+static const struct fmt_charset leef_header_cs = {
+	leef_header_plain, leef_header_char
+};
+
 static const struct fmt_dialect leef_dialect = {
 	.sep = LEEF_DELIM,
-	.value_char = leef_value_char,
+	.value = { leef_value_plain, leef_value_char },
 	.unit = fmt_unit_char,
 };
 
@@ -90,7 +102,7 @@ leef_format(const struct amp_event *ev, const struct format_ctx *ctx,
 	fmt_facts(&f, ev, ctx);
 	fmt_kv_init(&kv, &leef_dialect);
 	buf_puts(&kv.hdr, "LEEF:2.0|Cisco|Secure Endpoint|");
-	fmt_encode(&kv.hdr, AMPSTREAM_VERSION, leef_header_char);
+	(void)fmt_encode(&kv.hdr, AMPSTREAM_VERSION, &leef_header_cs);
 	if (buf_printf(&kv.hdr, "|%" PRId64 "|%c|", ev->event_type_id,
 	    LEEF_DELIM) == -1)
 		goto done;
