@@ -63,25 +63,27 @@ record_make(const struct record_recipe *r, const struct amp_event *ev,
 {
 	struct format_ctx ctx = *in;
 	struct syslog_hdr h = r->hdr;
-	struct buf	 rec, out;
+	struct syslog_frame f;
+	struct buf	 out;
 	size_t		 hlen;
 	char		*res = NULL;
 
 	h.severity = record_syslog_severity(ev->severity);
 	h.time_ms = ctx.received_ms;
+	/* The record is written once, after its header, in one buffer. */
+	buf_init(&out, 0);
+	if (syslog_open(&f, &h, r->framing, &out, &hlen) == -1)
+		goto done;
 	/* max_record bounds the line: a trailing LF counts too. */
-	hlen = syslog_header_len(&h) + (r->framing == FRAMING_LF);
+	hlen += r->framing == FRAMING_LF;
 	if (r->max_record != 0 && hlen >= r->max_record)
-		return NULL;
+		goto done;
 	ctx.default_severity = r->default_severity;
 	/* 0: no limit (a file sink without max_record). */
 	ctx.max_len = r->max_record == 0 ? 0 : r->max_record - hlen;
-	buf_init(&rec, 0);
-	buf_init(&out, 0);
-	if (r->fmt->format(ev, &ctx, &rec) == 0 &&
-	    syslog_frame(&h, r->framing, rec.data, rec.len, &out) == 0)
+	if (r->fmt->format(ev, &ctx, &out) == 0 && syslog_close(&f, &out) == 0)
 		res = buf_release(&out, lenp);
-	buf_free(&rec);
+done:
 	buf_free(&out);
 	return res;
 }

@@ -25,6 +25,7 @@
 #define SYSLOG_APP_MAX		48
 #define SYSLOG_TAG_MAX		32	/* RFC 3164 4.1.3 */
 #define SYSLOG_HDR_MAX		512
+#define SYSLOG_OCTET_ROOM	21	/* "%zu " of any size_t */
 
 static size_t	syslog_header(const struct syslog_hdr *, char *, size_t);
 static size_t	syslog_5424(const struct syslog_hdr *, char *, size_t);
@@ -32,7 +33,7 @@ static size_t	syslog_3164(const struct syslog_hdr *, char *, size_t);
 static int	syslog_pri(const struct syslog_hdr *);
 static void	syslog_time(int64_t, struct tm *, int *);
 static void	syslog_name(char *, size_t, const char *);
-static int	syslog_append_lf(struct buf *, const char *, size_t);
+static void	syslog_no_lf(char *, size_t);
 
 size_t
 syslog_header_len(const struct syslog_hdr *h)
@@ -47,28 +48,69 @@ int
 syslog_frame(const struct syslog_hdr *h, enum framing framing,
     const char *rec, size_t len, struct buf *out)
 {
-	char	 hdr[SYSLOG_HDR_MAX];
-	size_t	 hlen, start = out->len;
+	struct syslog_frame	 f;
+	size_t			 hlen;
 
-	hlen = syslog_header(h, hdr, sizeof(hdr));
-	if (framing == FRAMING_OCTET) {
-		if (buf_printf(out, "%zu ", hlen + len) == -1 ||
-		    buf_append(out, hdr, hlen) == -1 ||
-		    buf_append(out, rec, len) == -1)
-			goto fail;
-	} else {
-		/* A datagram is the message: no LF after it. */
-		if (buf_append(out, hdr, hlen) == -1 ||
-		    syslog_append_lf(out, rec, len) == -1 ||
-		    (framing == FRAMING_LF && buf_putc(out, '\n') == -1))
-			goto fail;
+	if (syslog_open(&f, h, framing, out, &hlen) == -1)
+		return -1;
+	if (buf_append(out, rec, len) == -1) {
+		out->len = f.start;
+		if (out->data != NULL)
+			out->data[f.start] = '\0';
+		return -1;
+	}
+	return syslog_close(&f, out);
+}
+
+/* Room for "LEN " (octet counting: filled in by close), then the header. */
+int
+syslog_open(struct syslog_frame *f, const struct syslog_hdr *h,
+    enum framing framing, struct buf *out, size_t *hlenp)
+{
+	char	 hdr[SYSLOG_HDR_MAX];
+
+	f->start = out->len;
+	f->framing = framing;
+	*hlenp = syslog_header(h, hdr, sizeof(hdr));
+	static const char room[SYSLOG_OCTET_ROOM];
+
+	if ((framing == FRAMING_OCTET && buf_append(out, room,
+	    sizeof(room)) == -1) || buf_append(out, hdr, *hlenp) == -1) {
+		out->len = f->start;
+		if (out->data != NULL)
+			out->data[f->start] = '\0';
+		return -1;
+	}
+	f->body = out->len - *hlenp;
+	return 0;
+}
+
+/*
+ * Octet counting: the count goes right before the header and the message
+ * is moved back over the room left.  Otherwise raw CR and LF become spaces
+ * (a datagram is the message: no LF after it).  out is unchanged on -1.
+ */
+int
+syslog_close(const struct syslog_frame *f, struct buf *out)
+{
+	char	 num[SYSLOG_OCTET_ROOM + 1];
+	size_t	 n, len = out->len - f->body;
+
+	if (f->framing == FRAMING_OCTET) {
+		n = (size_t)snprintf(num, sizeof(num), "%zu ", len);
+		memcpy(out->data + f->start, num, n);
+		memmove(out->data + f->start + n, out->data + f->body, len);
+		out->len = f->start + n + len;
+		out->data[out->len] = '\0';
+		return 0;
+	}
+	syslog_no_lf(out->data + f->body, len);
+	if (f->framing == FRAMING_LF && buf_putc(out, '\n') == -1) {
+		out->len = f->start;
+		out->data[f->start] = '\0';
+		return -1;
 	}
 	return 0;
-fail:
-	out->len = start;
-	if (out->data != NULL)
-		out->data[start] = '\0';
-	return -1;
 }
 
 /* Write the header for h into dst (NUL-terminated); returns its length. */
@@ -158,18 +200,14 @@ syslog_name(char *dst, size_t dsize, const char *src)
 	dst[i] = '\0';
 }
 
-/* Append the record with raw CR and LF turned into spaces. */
-static int
-syslog_append_lf(struct buf *out, const char *rec, size_t len)
+/* Turn raw CR and LF into spaces (the formats never write any). */
+static void
+syslog_no_lf(char *s, size_t len)
 {
-	size_t	 i, j;
+	char	*p, *end = s + len;
 
-	for (i = 0; i <= len; i = j + 1) {
-		for (j = i; j < len && rec[j] != '\r' && rec[j] != '\n'; j++)
-			;
-		if (buf_append(out, rec + i, j - i) == -1 ||
-		    (j < len && buf_putc(out, ' ') == -1))
-			return -1;
-	}
-	return 0;
+	for (p = s; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		*p = ' ';
+	for (p = s; (p = memchr(p, '\r', (size_t)(end - p))) != NULL; p++)
+		*p = ' ';
 }

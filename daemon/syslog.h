@@ -28,4 +28,19 @@ size_t	syslog_header_len(const struct syslog_hdr *);
 int	syslog_frame(const struct syslog_hdr *, enum framing,
 	    const char *rec, size_t len, struct buf *out);
 
+/*
+ * The same in place, for a record written straight into out: open appends
+ * room for the octet count and the header (its length in *hlenp), the
+ * caller appends the record, close frames it.  start is out->len before
+ * open.  Both return 0 or -1 (bound passed).
+ */
+struct syslog_frame {
+	size_t		 start;
+	size_t		 body;		/* where the record begins */
+	enum framing	 framing;
+};
+int	syslog_open(struct syslog_frame *, const struct syslog_hdr *,
+	    enum framing, struct buf *out, size_t *hlenp);
+int	syslog_close(const struct syslog_frame *, struct buf *out);
+
 #endif
