@@ -3,7 +3,8 @@
 
 usage: e2e.py BUILD_DIR BROKER_DIR WORK_DIR      (bench/run.sh starts the broker)
 env:   N (events per run, default 100000), ONLY="tcp-cef file-json ..." (some rows),
-       PREFETCH (the streams' prefetch; default: the daemon's)
+       PREFETCH (the streams' prefetch; default: the daemon's), PERF=FILE (the
+       daemon runs under `perf record -o FILE`: its CPU figures are then perf's)
 
 One private broker; for each row N fixture events (tests/fixtures/events/
 all.jsonl, round robin) are queued first, then the consumer is started and
@@ -224,7 +225,8 @@ def proc_hwm(pid):
 
 
 def start_daemon(build, conf, log):
-    return subprocess.Popen([build + "/ampstream", "-f", "-c", conf],
+    pre = ["perf", "record", "-q", "-o", os.environ["PERF"], "--"] if os.environ.get("PERF") else []
+    return subprocess.Popen(pre + [build + "/ampstream", "-f", "-c", conf],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 

@@ -48,7 +48,7 @@ buf_reserve(struct buf *b, size_t extra)
 		return -1;
 	if (need + 1 <= b->cap)
 		return 0;
-	ncap = b->cap ? b->cap : 256;
+	ncap = b->cap ? b->cap : 1024;	/* a record fits the first */
 	while (ncap < need + 1)
 		ncap *= 2;
 	p = xreallocarray(b->data, ncap, 1);
@@ -72,7 +72,11 @@ buf_append(struct buf *b, const void *p, size_t n)
 int
 buf_putc(struct buf *b, char c)
 {
-	return buf_append(b, &c, 1);
+	if (b->len + 2 > b->cap || (b->max != 0 && b->len + 1 > b->max))
+		return buf_append(b, &c, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+	return 0;
 }
 
 int
@@ -85,16 +89,27 @@ int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list	 ap;
+	size_t	 room;
 	int	 n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || buf_reserve(b, (size_t)n) == -1)
+	/* Formatted once into the room there is; again only if it did not fit. */
+	if (buf_reserve(b, 0) == -1)
 		return -1;
+	room = b->cap - b->len;
 	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(b->data + b->len, room, fmt, ap);
 	va_end(ap);
+	if (n >= 0 && (size_t)n >= room && buf_reserve(b, (size_t)n) == 0) {
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		room = (size_t)n + 1;
+	}
+	if (n < 0 || (size_t)n >= room ||
+	    (b->max != 0 && b->len + (size_t)n > b->max)) {
+		b->data[b->len] = '\0';	/* unchanged */
+		return -1;
+	}
 	b->len += (size_t)n;
 	return 0;
 }
