@@ -867,7 +867,7 @@ http_error(struct api *api, const struct api_req *r, struct json_object *env,
 /*
  * "description: detail; detail" from the errors array, or NULL.  Only
  * strings are text: a null, a number or an object is left out.  The text is
- * the server's: escaped (esc.h).
+ * the server's: escaped (ctl_esc.h).
  */
 static char *
 error_details(struct json_object *env)
