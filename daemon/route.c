@@ -40,6 +40,7 @@ struct lane {
 	size_t			 noutlets;
 	uint64_t		*ctr;		/* the stream's SST_* row */
 	struct deadletter	*dl;
+	struct buf		 base, url, furl;	/* links, reused */
 };
 
 struct route {
@@ -52,8 +53,7 @@ struct route {
 static void	route_event(struct lane *, const struct amp_event *,
 		    struct delivery *, int64_t, const struct corr_info *);
 static void	route_links(struct lane *, const struct amp_event *,
-		    struct format_ctx *, struct buf *, struct buf *,
-		    struct buf *);
+		    struct format_ctx *);
 static void	route_record_done(void *, enum sink_result);
 static void	route_deadletter(struct lane *, const char *, size_t,
 		    const char *, struct delivery *, int64_t);
@@ -81,6 +81,9 @@ route_new(const struct config *cfg, struct sink **sinks,
 		l->cloud = sc->cloud ? config_cloud(cfg, sc->cloud) : NULL;
 		l->ctr = stats_stream_row(stats, i);
 		l->dl = dls[i];
+		buf_init(&l->base, 0);
+		buf_init(&l->url, 0);
+		buf_init(&l->furl, 0);
 		l->noutlets = sc->nsinks;
 		l->outlets = xcalloc(sc->nsinks, sizeof(*l->outlets));
 		for (k = 0; k < sc->nsinks; k++) {
@@ -98,8 +101,12 @@ route_free(struct route *r)
 
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->nlanes; i++)
+	for (i = 0; i < r->nlanes; i++) {
 		free(r->lanes[i].outlets);
+		buf_free(&r->lanes[i].base);
+		buf_free(&r->lanes[i].url);
+		buf_free(&r->lanes[i].furl);
+	}
 	free(r->lanes);
 	free(r);
 }
@@ -145,7 +152,6 @@ route_event(struct lane *l, const struct amp_event *ev, struct delivery *d,
 {
 	const struct outlet *o;
 	struct format_ctx ctx;
-	struct buf	 base, url, furl;
 	char		*rec;
 	size_t		 i, len;
 
@@ -154,12 +160,13 @@ route_event(struct lane *l, const struct amp_event *ev, struct delivery *d,
 	ctx.cloud = l->cloud ? l->cloud->name : NULL;
 	ctx.received_ms = received;
 	ctx.corr = info;
-	route_links(l, ev, &ctx, &base, &url, &furl);
+	route_links(l, ev, &ctx);
 	for (i = 0; i < l->noutlets; i++) {
 		o = &l->outlets[i];
 		if ((rec = record_make(o->recipe, ev, &ctx, &len)) == NULL) {
 			log_warnx("stream %s: event %s does not fit sink %s "
-			    "(max_record %zu)", l->conf->name, ev->id_str,
+			    "(max_record %zu)", l->conf->name,
+			    ev->has_id ? ev->id_str : "without id",
 			    sink_conf(o->sink)->name,
 			    sink_conf(o->sink)->max_record);
 			continue;
@@ -170,27 +177,23 @@ route_event(struct lane *l, const struct amp_event *ev, struct delivery *d,
 	}
 	if (d != NULL)
 		ack_release(d, true);
-	buf_free(&base);
-	buf_free(&url);
-	buf_free(&furl);
 }
 
 /* The event's console links, for every record made of it. */
 static void
 route_links(struct lane *l, const struct amp_event *ev,
-    struct format_ctx *ctx, struct buf *base, struct buf *url,
-    struct buf *furl)
+    struct format_ctx *ctx)
 {
-	buf_init(base, 0);
-	buf_init(url, 0);
-	buf_init(furl, 0);
+	buf_reset(&l->base);
+	buf_reset(&l->url);
+	buf_reset(&l->furl);
 	if (console_base_for(ev, l->cloud ? l->cloud->console_url : NULL,
-	    l->conf->host, base) == -1)
+	    l->conf->host, &l->base) == -1)
 		return;
-	if (console_url(ev, base->data, url) == 0)
-		ctx->console_url = url->data;
-	if (console_file_url(ev, base->data, furl) == 0)
-		ctx->file_console_url = furl->data;
+	if (console_url(ev, l->base.data, &l->url) == 0)
+		ctx->console_url = l->url.data;
+	if (console_file_url(ev, l->base.data, &l->furl) == 0)
+		ctx->file_console_url = l->furl.data;
 }
 
 /* A sink's verdict on one record goes straight to the message's delivery. */
