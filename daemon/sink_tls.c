@@ -8,12 +8,13 @@
  * A failed verification is logged with OpenSSL's reason and retried with
  * backoff; there is no fallback to plaintext or to no verification.
  *
- * Records are written one at a time with SSL_write.  When the one finishing
- * a record returns, its TLS bytes are in the socket: the socket BIO's byte
- * count at that moment is the record's end offset, and the record is
- * accepted once the peer's TCP has acknowledged that offset (SIOCOUTQ, as
- * for tcp, in sink_net.c).  Unconfirmed records are resent after a
- * reconnect.
+ * Pending records are gathered into batches of up to TLS_BATCH bytes (a
+ * TLS record holds 16 KiB), each written with one SSL_write: one write()
+ * for many records.  When it returns, the batch's TLS bytes are in the
+ * socket: the socket BIO's byte count at that moment is the end offset of
+ * every record in it, and a record is accepted once the peer's TCP has
+ * acknowledged that offset (SIOCOUTQ, as for tcp, in sink_net.c).
+ * Unconfirmed records are resent after a reconnect.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,16 +28,20 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "buf.h"
 #include "config.h"
 #include "log.h"
 #include "secret.h"
 #include "sink_net.h"
 
+#define TLS_BATCH	16384
+
 struct tls_sink {
 	struct net	 net;		/* first: this is the net's state */
 	SSL_CTX		*ctx;
 	SSL		*ssl;
-	size_t		 head_off;	/* pending head: written */
+	struct buf	 batch;		/* the first pending records, copied */
+	size_t		 nbatch;	/* how many (0: no batch) */
 	bool		 write_wants_read;
 	bool		 read_wants_write;
 };
@@ -57,6 +62,7 @@ static void	tls_writable(struct net *);
 static void	tls_dropped(struct net *);
 static void	tls_drain(struct tls_sink *);
 static void	tls_write(struct tls_sink *);
+static size_t	tls_batch(struct tls_sink *);
 static int	tls_want(struct tls_sink *, int, bool);
 static void	tls_fail(struct tls_sink *, const char *);
 
@@ -80,6 +86,7 @@ tls_setup(struct net *n, char **cause)
 {
 	struct tls_sink	*t = (struct tls_sink *)n;
 
+	buf_init(&t->batch, 0);
 	if ((t->ctx = tls_ctx_new(sink_conf(n->sink), cause)) == NULL)
 		return -1;
 	return 0;
@@ -298,33 +305,51 @@ tls_drain(struct tls_sink *t)
 	}
 }
 
-/* Write pending records one at a time; each done one waits for its ack. */
+/*
+ * Write pending records a batch at a time; each written one waits for its
+ * ack.  A batch SSL_write could not finish is written again as it is (the
+ * same bytes, at the same address, as OpenSSL asks).
+ */
 static void
 tls_write(struct tls_sink *t)
 {
-	struct sink_rec	*r;
-	BIO		*wbio = SSL_get_wbio(t->ssl);
-	int		 n;
+	BIO	*wbio = SSL_get_wbio(t->ssl);
+	size_t	 i;
+	int	 n;
 
-	while ((r = sink_first(t->net.sink)) != NULL) {
+	while (t->nbatch > 0 || tls_batch(t) > 0) {
 		ERR_clear_error();
 		errno = 0;
-		n = SSL_write(t->ssl, r->data + t->head_off,
-		    (int)(r->len - t->head_off));
+		n = SSL_write(t->ssl, t->batch.data, (int)t->batch.len);
 		if (n <= 0) {
 			if (tls_want(t, n, true) == 0)
 				break;
 			tls_fail(t, "TLS write");
 			return;
 		}
-		t->head_off += (size_t)n;
-		if (t->head_off == r->len) {
-			t->head_off = 0;
+		for (i = 0; i < t->nbatch; i++)
 			net_sent(&t->net, BIO_number_written(wbio));
-		}
+		buf_reset(&t->batch);
+		t->nbatch = 0;
 	}
 	t->net.written = BIO_number_written(wbio);
 	net_confirm(&t->net);
+}
+
+/* Copy the first pending records, up to TLS_BATCH bytes (one at least). */
+static size_t
+tls_batch(struct tls_sink *t)
+{
+	struct sink_rec	*r;
+
+	for (r = sink_first(t->net.sink); r != NULL; r = sink_next(r)) {
+		if (t->nbatch > 0 && t->batch.len + r->len > TLS_BATCH)
+			break;
+		if (buf_append(&t->batch, r->data, r->len) == -1)
+			fatalx("%s: out of memory", __func__);
+		t->nbatch++;
+	}
+	return t->nbatch;
 }
 
 /* Log why (with the certificate verdict when there is one) and retry. */
@@ -360,7 +385,8 @@ tls_dropped(struct net *n)
 
 	SSL_free(t->ssl);
 	t->ssl = NULL;
-	t->head_off = 0;
+	buf_reset(&t->batch);		/* its records are pending again */
+	t->nbatch = 0;
 	t->write_wants_read = t->read_wants_write = false;
 }
 
@@ -377,4 +403,5 @@ tls_teardown(struct net *n)
 	}
 	SSL_CTX_free(t->ctx);	/* each SSL holds its own reference */
 	t->ctx = NULL;
+	buf_free(&t->batch);
 }
