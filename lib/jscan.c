@@ -36,6 +36,7 @@ static int	 chk_string(struct chk *);
 static int	 chk_number(struct chk *);
 static int	 chk_word(struct chk *, const char *, size_t);
 static void	 chk_ws(struct chk *);
+static const char *iter_next(const struct jscan_iter *);
 static const char *walk_value(const char *, const char *,
 		    struct jscan_val *);
 static const char *walk_string(const char *, const char *);
@@ -302,12 +303,7 @@ jscan_member(struct jscan_iter *it, struct jscan_val *key,
 {
 	const char	*p;
 
-	if (it->p == NULL)
-		return false;
-	p = skip_ws(it->p, it->end);
-	if (p < it->end && *p == ',')
-		p = skip_ws(p + 1, it->end);
-	if (p >= it->end)
+	if ((p = iter_next(it)) == NULL)
 		return false;
 	p = walk_value(p, it->end, key);
 	p = skip_ws(p, it->end) + 1;		/* the ':' */
@@ -320,15 +316,24 @@ jscan_elem(struct jscan_iter *it, struct jscan_val *val)
 {
 	const char	*p;
 
-	if (it->p == NULL)
-		return false;
-	p = skip_ws(it->p, it->end);
-	if (p < it->end && *p == ',')
-		p = skip_ws(p + 1, it->end);
-	if (p >= it->end)
+	if ((p = iter_next(it)) == NULL)
 		return false;
 	it->p = walk_value(p, it->end, val);
 	return true;
+}
+
+/* Where the next member or element starts, past a comma; NULL at the end. */
+static const char *
+iter_next(const struct jscan_iter *it)
+{
+	const char	*p;
+
+	if (it->p == NULL)
+		return NULL;
+	p = skip_ws(it->p, it->end);
+	if (p < it->end && *p == ',')
+		p = skip_ws(p + 1, it->end);
+	return p < it->end ? p : NULL;
 }
 
 /* Fill v with the value at p; return where it ends. */
