@@ -44,7 +44,7 @@ objs	 = $(patsubst %.c,$(1)/obj/%.o,$(2))
 # libampbase.a: lib + conf; libampd.a: the daemon; libampctl.a: the CLI.
 ARCHIVES = libampd.a libampctl.a libampbase.a
 
-.PHONY: all deps demo check unit unit-asan integration install uninstall units deb \
+.PHONY: all deps demo check unit unit-asan integration install uninstall deb \
 	check-package clean bench
 all: $(B)/ampstream $(B)/ampstreamctl
 
@@ -102,26 +102,25 @@ demo: deps all
 bench: all
 	sh bench/run.sh $(B)
 
-# The units are generated with this prefix, so they run the binary `make install` installs.
-UNITS	 = $(B)/systemd/ampstream.service $(B)/systemd/ampstream@.service
-units: $(UNITS)
-$(B)/systemd/%: systemd/%.in Makefile
-	@mkdir -p $(dir $@)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+# The units are generated at install time with the prefix of this make, so they run the
+# binary `make install` installs (never a stale copy made with another prefix).
+UNITS	 = ampstream.service ampstream@.service
+UNIT_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
 # install/uninstall: with DESTDIR empty and as root, also what the package's maintainer
 # scripts do (packaging/make-install.sh): user, directories, /etc/ampstream's group, reload.
 # The configuration is installed only when there is none; uninstall keeps it.
 MANS	 = man/ampstreamctl.1 man/ampstream.conf.5 man/ampstream.8
 DOCS	 = README.md $(wildcard docs/*.md)
-install: all $(UNITS)
+install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/ampstream
 	install -m 0755 $(B)/ampstream $(DESTDIR)$(SBINDIR)/ampstream
 	install -m 0755 $(B)/ampstreamctl $(DESTDIR)$(BINDIR)/ampstreamctl
-	install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	for u in $(UNITS); do $(UNIT_SED) systemd/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 	install -m 0644 systemd/ampstream.sysusers $(DESTDIR)$(SYSUSERSDIR)/ampstream.conf
 	install -m 0644 systemd/ampstream.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ampstream.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ampstream/ampstream.conf ] || \

@@ -28,7 +28,10 @@ mkdir -p "$S"
 tar -cf - Makefile README.md lib conf daemon ctl systemd man docs | tar -xf - -C "$S"
 cp -R packaging/debian "$S/debian"
 log=$W/build.log
-if ! (cd "$S" && dpkg-buildpackage -b -us -uc --no-sign) >"$log" 2>&1; then
+# Not the calling make's variables: `make deb B=/abs/dir` would reach the package's own
+# make calls through MAKEFLAGS (and its `make clean` would remove /abs/dir).
+if ! (cd "$S" && unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES &&
+    dpkg-buildpackage -b -us -uc --no-sign) >"$log" 2>&1; then
 	tail -n 30 "$log" >&2
 	echo "build-deb: dpkg-buildpackage failed (log: $log)" >&2
 	exit 1

@@ -11,7 +11,8 @@
 # usage: systemd-box.sh root CACHE               make CACHE/root once (no-op when it exists)
 #        systemd-box.sh boot CACHE NAME [ARGS]   boot it as machine NAME (ARGS go to nspawn);
 #                                                status 1 if systemd did not come up in 60 s
-#        systemd-box.sh exec CACHE NAME CMD...   run CMD inside (PID 1's namespaces), clean env
+#        systemd-box.sh exec CACHE NAME CMD...   run CMD inside (PID 1's namespaces), clean env;
+#                                                its exit status is CMD's
 #        systemd-box.sh stop CACHE NAME          power off (bounded), unmount, remove cgroups
 #        systemd-box.sh path CACHE NAME          print the host path of the container's /
 # Without --private-network the container shares the host's network: a broker or a receiver on
@@ -98,7 +99,7 @@ exec)
 	name=$1; shift
 	init=$(init_pid "$name")
 	[ -n "$init" ] || die "$name is not running"
-	nsenter -t "$init" -m -u -i -n -p -- \
+	exec nsenter -t "$init" -m -u -i -n -p -- \
 	    /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
 	;;
 path)
