@@ -5,6 +5,9 @@ BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR	?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+DOCDIR	?= $(PREFIX)/share/doc/ampstream
 DESTDIR	?=
 B	?= build
 
@@ -41,7 +44,8 @@ objs	 = $(patsubst %.c,$(1)/obj/%.o,$(2))
 # libampbase.a: lib + conf; libampd.a: the daemon; libampctl.a: the CLI.
 ARCHIVES = libampd.a libampctl.a libampbase.a
 
-.PHONY: all deps demo check unit unit-asan integration install clean bench
+.PHONY: all deps demo check unit unit-asan integration install uninstall deb \
+	check-package clean bench
 all: $(B)/ampstream $(B)/ampstreamctl
 
 deps:
@@ -98,17 +102,59 @@ demo: deps all
 bench: all
 	sh bench/run.sh $(B)
 
+# The units are generated at install time with the prefix of this make, so they run the
+# binary `make install` installs (never a stale copy made with another prefix).
+UNITS	 = ampstream.service ampstream@.service
+UNIT_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+# install/uninstall: with DESTDIR empty and as root, also what the package's maintainer
+# scripts do (packaging/make-install.sh): user, directories, /etc/ampstream's group, reload.
+# The configuration is installed only when there is none; uninstall keeps it.
+MANS	 = man/ampstreamctl.1 man/ampstream.conf.5 man/ampstream.8
+DOCS	 = README.md $(wildcard docs/*.md)
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/ampstream $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man1
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/ampstream
 	install -m 0755 $(B)/ampstream $(DESTDIR)$(SBINDIR)/ampstream
 	install -m 0755 $(B)/ampstreamctl $(DESTDIR)$(BINDIR)/ampstreamctl
-	install -m 0644 systemd/ampstream.service $(DESTDIR)$(UNITDIR)/ampstream.service
+	for u in $(UNITS); do $(UNIT_SED) systemd/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	install -m 0644 systemd/ampstream.sysusers $(DESTDIR)$(SYSUSERSDIR)/ampstream.conf
+	install -m 0644 systemd/ampstream.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ampstream.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ampstream/ampstream.conf ] || \
 	    install -m 0640 conf/ampstream.conf $(DESTDIR)$(SYSCONFDIR)/ampstream/ampstream.conf
-	install -m 0644 man/ampstream.8 $(DESTDIR)$(MANDIR)/man8/ampstream.8
-	install -m 0644 man/ampstreamctl.1 $(DESTDIR)$(MANDIR)/man1/ampstreamctl.1
+	for m in $(MANS); do \
+	    install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; done
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/ampstream.conf $(DESTDIR)$(DOCDIR)/examples/ampstream.conf
+	@[ -n "$(DESTDIR)" ] || sh packaging/make-install.sh post-install $(SYSCONFDIR) \
+	    $(SYSUSERSDIR) $(TMPFILESDIR)
+
+uninstall:
+	@[ -n "$(DESTDIR)" ] || sh packaging/make-install.sh pre-uninstall
+	rm -f $(DESTDIR)$(SBINDIR)/ampstream $(DESTDIR)$(BINDIR)/ampstreamctl \
+	    $(DESTDIR)$(UNITDIR)/ampstream.service $(DESTDIR)$(UNITDIR)/ampstream@.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/ampstream.conf $(DESTDIR)$(TMPFILESDIR)/ampstream.conf \
+	    $(DESTDIR)$(MANDIR)/man1/ampstreamctl.1 $(DESTDIR)$(MANDIR)/man5/ampstream.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man8/ampstream.8
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@[ -n "$(DESTDIR)" ] || sh packaging/make-install.sh post-uninstall
+
+# The Debian package (packaging/debian/, built from a copy of the tree in $(B)/deb/) and its
+# checks: lintian (errors fail), the units (systemd-analyze verify and security <= 1.5, on
+# the package's files) and the man pages (mandoc -T lint).
+VERSION	:= $(shell sed -n 's/^\#define AMPSTREAM_VERSION[[:space:]]*"\(.*\)"/\1/p' lib/compat.h)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB	 = $(B)/ampstream_$(VERSION)_$(DEB_ARCH).deb
+DEB_INPUTS = Makefile README.md $(wildcard lib/* conf/* daemon/* ctl/* systemd/* man/* \
+	    docs/* packaging/*.sh packaging/debian/* packaging/debian/source/*)
+deb: $(DEB)
+$(DEB): $(DEB_INPUTS)
+	sh packaging/build-deb.sh $(B) $(VERSION)
+check-package: $(DEB)
+	sh packaging/check-package.sh $(DEB)
 
 clean:
 	rm -rf $(B)

@@ -1,11 +1,14 @@
 #!/bin/sh
 # Installs what building, the demo and the tests need, from Debian's packages.
 # Does nothing when everything is there; uses sudo when not root.
+# debhelper .. systemd-container: `make deb`, `make check-package` and tests/integration/package.sh
+# (debootstrap + systemd-nspawn boot a bookworm root with a real systemd).
 set -eu
 PKGS="build-essential pkg-config libevent-dev libcurl4-openssl-dev librabbitmq-dev
 libjson-c-dev libconfig-dev libsystemd-dev libssl-dev check rabbitmq-server rsyslog
 liblognorm-utils socat python3 python3-pika valgrind openssl iproute2 ca-certificates procps
-nftables clang libclang-rt-dev llvm"
+nftables clang libclang-rt-dev llvm
+debhelper fakeroot dpkg-dev lintian mandoc debootstrap systemd-container"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
