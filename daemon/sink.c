@@ -204,9 +204,9 @@ sink_set_up(struct sink *s, bool up)
 		return;
 	s->up = up;
 	if (up)
-		log_info("sink %s: up", s->conf->name);
+		log_state(LOG_LEVEL_INFO, "sink %s: up", s->conf->name);
 	else
-		log_warnx("sink %s: down", s->conf->name);
+		log_state(LOG_LEVEL_WARN, "sink %s: down", s->conf->name);
 	if (s->spool != NULL) {
 		if (!up)
 			sink_pending_to_spool(s);

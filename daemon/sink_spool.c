@@ -131,12 +131,14 @@ sink_set_blocked(struct sink *s, bool blocked, const char *why)
 	s->blocked = blocked;
 	s->blocked_since = clock_mono_s();
 	if (blocked)
-		log_warnx("sink %s: %s (%llu records, %llu bytes): holding "
+		log_state(LOG_LEVEL_WARN, "sink %s: %s (%llu records, "
+		    "%llu bytes): holding "
 		    "acknowledgements, consumption stops", s->conf->name, why,
 		    (unsigned long long)spool_records(s->spool),
 		    (unsigned long long)spool_bytes(s->spool));
 	else
-		log_info("sink %s: spool accepts records again", s->conf->name);
+		log_state(LOG_LEVEL_INFO, "sink %s: spool accepts records "
+		    "again", s->conf->name);
 }
 
 /* Hand the kind the next spooled records, in order, a batch at a time. */

@@ -22,6 +22,8 @@ static Suite *(*const suites[])(void) = {
 	suite_route,
 	suite_esc,
 	suite_stream,
+	suite_prom,
+	suite_log,
 };
 
 int

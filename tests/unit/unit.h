@@ -22,6 +22,8 @@ Suite	*suite_record(void);
 Suite	*suite_route(void);
 Suite	*suite_esc(void);
 Suite	*suite_stream(void);
+Suite	*suite_prom(void);
+Suite	*suite_log(void);
 
 /* Path of a fixture under tests/fixtures (tests run from tests/unit). */
 #define FIXTURE(p)	("../fixtures/" p)
