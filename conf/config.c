@@ -173,6 +173,7 @@ static int	 sink_index(const struct config *, const char *, size_t *);
 static void	 add_sink(struct ctx *, config_setting_t *, const char *,
 		    struct stream_conf *, size_t);
 static int	 read_file(struct ctx *, config_t *, const char *);
+static const char *check_listen(const char *);
 static void	 free_obj(const struct key *, size_t, void *);
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug",
@@ -275,6 +276,16 @@ static const struct key corr_keys[] = {
 };
 #undef CO
 
+#define ME(f)	offsetof(struct metrics_conf, f)
+static const struct key metrics_keys[] = {
+	{ KEY("listen", K_STR, ME(listen)), .check = check_listen },
+	{ KEY("max_clients", K_INT, ME(max_clients)), .min = 1, .max = 1024,
+	    .idef = 16 },
+	{ KEY("timeout", K_INT, ME(timeout)), .min = 1, .max = 300,
+	    .idef = 10 },
+};
+#undef ME
+
 #define CF(f)	offsetof(struct config, f)
 static const struct section sect_clouds = {
 	"clouds", cloud_keys, nitems(cloud_keys), sizeof(struct cloud_conf),
@@ -303,6 +314,8 @@ static const struct key root_keys[] = {
 	{ KEY("streams", K_LIST, 0), .sect = &sect_streams },
 	{ KEY("correlation", K_GROUP, CF(correlation)), .sub = corr_keys,
 	    .nsub = nitems(corr_keys), .post = corr_post },
+	{ KEY("metrics", K_GROUP, CF(metrics)), .sub = metrics_keys,
+	    .nsub = nitems(metrics_keys) },
 };
 #undef CF
 
@@ -780,6 +793,48 @@ check_fname(const char *s)
 	for (; *s != '\0'; s++)
 		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
 			return "may contain only A-Z a-z 0-9 . _ -";
+	return NULL;
+}
+
+int
+config_listen_split(const char *listen, char *hostbuf, size_t len, int *port)
+{
+	const char	*colon, *h = listen;
+	size_t		 hl;
+	char		*end;
+	long		 p;
+
+	if (*h == '[') {
+		if ((colon = strchr(h, ']')) == NULL || colon[1] != ':')
+			return -1;
+		h++;
+		hl = colon - h;
+		colon++;
+	} else {
+		if ((colon = strrchr(h, ':')) == NULL ||
+		    memchr(h, ':', colon - h) != NULL)
+			return -1;
+		hl = colon - h;
+	}
+	if (hl == 0 || hl >= len)
+		return -1;
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || p < 1 || p > 65535)
+		return -1;
+	memcpy(hostbuf, h, hl);
+	hostbuf[hl] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+static const char *
+check_listen(const char *s)
+{
+	char	 host[256];
+	int	 port;
+
+	if (config_listen_split(s, host, sizeof(host), &port) == -1)
+		return "must be HOST:PORT or [IPV6]:PORT (port 1-65535)";
 	return NULL;
 }
 
@@ -1270,6 +1325,7 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->nsinks; i++)
 		free_obj(sink_keys, nitems(sink_keys), &conf->sinks[i]);
 	free_obj(root_keys, nitems(root_keys), conf);
+	free_obj(metrics_keys, nitems(metrics_keys), &conf->metrics);
 	free(conf->clouds);
 	free(conf->streams);
 	free(conf->sinks);

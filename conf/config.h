@@ -87,6 +87,13 @@ struct corr_conf {
 	int	 unresolved_alert;	/* seconds, 0: off */
 };
 
+/* The metrics endpoint (metrics.h in the daemon); off without listen. */
+struct metrics_conf {
+	char	*listen;	/* "127.0.0.1:9469", "[::1]:9469"; NULL: off */
+	int	 max_clients;	/* connections at once, default 16 */
+	int	 timeout;	/* s to read a request / write an answer, 10 */
+};
+
 struct config {
 	char		*path;
 	char		*state_dir;	/* default "/var/lib/ampstream" */
@@ -98,6 +105,7 @@ struct config {
 	struct sink_conf *sinks;
 	size_t		 nsinks;
 	struct corr_conf correlation;
+	struct metrics_conf metrics;
 };
 
 /*
@@ -110,5 +118,12 @@ struct config	*config_load(const char *path, char **errors);
 void		 config_free(struct config *);
 
 const struct cloud_conf	*config_cloud(const struct config *, const char *name);
+
+/*
+ * Split a listen address "HOST:PORT" or "[IPV6]:PORT" into host (written
+ * to hostbuf, len bytes) and port; -1 when it is not one.
+ */
+int		 config_listen_split(const char *listen, char *hostbuf,
+		    size_t len, int *port);
 
 #endif

@@ -21,6 +21,10 @@ const struct status_counter status_stream_ctrs[SST_MAX] = {
 	[SST_DEADLETTERED] = { "deadlettered", "dead-lettered" },
 	[SST_CONNECTS] = { "connects", "connects" },
 	[SST_DL_BYTES] = { "deadletter_bytes", "dead-letter bytes held" },
+	[SST_BACKLOG] = { "backlog", "ready in the queue" },
+	[SST_LAST_EVENT] = { "last_event", "last event (unix time)" },
+	[SST_LAG_MS] = { "lag_ms", "last event's lag (ms)" },
+	[SST_CONNECT_FAILS] = { "connect_failures", "connect failures" },
 };
 const struct status_counter status_sink_ctrs[SSK_MAX] = {
 	[SSK_SENT] = { "sent", "sent" },
@@ -29,6 +33,8 @@ const struct status_counter status_sink_ctrs[SSK_MAX] = {
 	[SSK_SPOOLED] = { "spooled", "spooled" },
 	[SSK_REPLAYED] = { "replayed", "replayed" },
 	[SSK_IN_SPOOL] = { "in_spool", "in spool" },
+	[SSK_SPOOL_BYTES] = { "spool_bytes", "spool bytes" },
+	[SSK_SPOOL_AGE] = { "spool_age", "spooling for (s)" },
 };
 const struct status_counter status_corr_ctrs[SCO_MAX] = {
 	[SCO_ENTRIES] = { "entries", "pending" },

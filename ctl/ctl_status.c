@@ -2,12 +2,17 @@
  * ctl_status.c: `ampstreamctl status`: the running daemon's counters, read
  * from state_dir/status.json, which the daemon rewrites every few seconds.
  * Needs no API access.  Exit 0 when the daemon runs, 3 when it does not (its
- * last counters are still shown), 1 when there is no status to read.
+ * last counters are still shown, if any: no status.json means it never ran
+ * here), 1 when the status cannot be read.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "buf.h"
@@ -21,6 +26,20 @@ static void	status_print(struct json_object *, int);
 static void	status_streams(struct json_object *);
 static void	status_sinks(struct json_object *);
 static void	status_corr(struct json_object *);
+static void	status_flow(struct json_object *);
+
+/* No status.json at all: the daemon is not running (or never ran). */
+static int
+status_absent(const char *state_dir)
+{
+	char		 path[PATH_MAX];
+	struct stat	 sb;
+
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, STATUS_FILE) >=
+	    (int)sizeof(path))
+		return 0;
+	return stat(path, &sb) == -1 && errno == ENOENT;
+}
 
 int
 ctl_status(struct ctl *ctl, int argc, char **argv)
@@ -35,7 +54,8 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 		ctl_err(ctl, "no daemon status (%s); is ampstream running with "
 		    "this configuration?", cause ? cause : "unreadable");
 		free(cause);
-		return CTL_USAGE;
+		return status_absent(ctl->cfg->state_dir) ? CTL_NOT_RUNNING :
+		    CTL_USAGE;
 	}
 	running = status_running(o);
 	if (json)
@@ -133,7 +153,31 @@ status_streams(struct json_object *o)
 		    json_object_get_boolean(v) ? "connected" : "disconnected");
 		status_part(prefix, s, status_stream_ctrs, which,
 		    nitems(which), 0);
+		status_flow(s);
 	}
+}
+
+/* "  backlog 12, last event 2026-.. (3 s ago), lag 1.2 s" */
+static void
+status_flow(struct json_object *s)
+{
+	int64_t		 backlog = 0, last = 0, lag = 0;
+	char		 when[64] = "none yet";
+	struct tm	 tm;
+	time_t		 t;
+
+	ctl_int(s, "backlog", &backlog);
+	ctl_int(s, "last_event", &last);
+	ctl_int(s, "lag_ms", &lag);
+	t = (time_t)last;
+	if (last > 0 && localtime_r(&t, &tm) != NULL) {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(when + strlen(when), sizeof(when) - strlen(when),
+		    " (%lld s ago)", (long long)(time(NULL) - t));
+	}
+	printf("  backlog %lld, last event %s, its lag %lld.%01lld s\n",
+	    (long long)backlog, when, (long long)(lag / 1000),
+	    (long long)(lag % 1000 / 100));
 }
 
 static void

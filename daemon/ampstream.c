@@ -27,6 +27,7 @@
 #include "format.h"
 #include "hold.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "record.h"
 #include "route.h"
@@ -56,6 +57,7 @@ struct daemon {
 	struct stream		**streams;	/* cfg->streams[i] */
 	struct deadletter	**dls;		/* cfg->streams[i]'s */
 	struct hold		*hold;
+	struct metrics		*metrics;	/* NULL: off */
 	struct event		*sig_term, *sig_int, *sig_hup;
 	struct event		*drain_ev;
 	struct timespec		 drain_deadline;
@@ -71,6 +73,7 @@ static int	daemon_build(struct daemon *);
 static int	daemon_build_sinks(struct daemon *);
 static void	daemon_build_corr(struct daemon *);
 static void	daemon_build_streams(struct daemon *);
+static void	daemon_build_metrics(struct daemon *);
 static void	daemon_build_deadletters(struct daemon *);
 static void	daemon_teardown(struct daemon *);
 static void	daemon_free_corr(struct daemon *);
@@ -142,6 +145,7 @@ main(int argc, char *argv[])
 	apply_log_level(d.cfg, d.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	res = run(&d);
+	log_repeat_flush(1);	/* what repeated until the end */
 	config_free(d.cfg);
 	return res == RUN_FAIL ? 2 : 0;
 }
@@ -290,6 +294,7 @@ daemon_build(struct daemon *d)
 	daemon_build_streams(d);
 	d->hold = hold_new(d->base, d->cfg, d->streams, d->sinks);
 	stats_start(d->stats, d->streams, d->sinks, d->corr);
+	daemon_build_metrics(d);
 	d->drain_ev = event_new(d->base, -1, EV_PERSIST, on_drain_tick, d);
 	d->draining = false;
 	return 0;
@@ -322,6 +327,20 @@ daemon_build_sinks(struct daemon *d)
 }
 
 /* Each stream's store of messages that are not events. */
+/* Monitoring must not stop the events: a failure is only logged. */
+static void
+daemon_build_metrics(struct daemon *d)
+{
+	char	*cause;
+
+	d->metrics = metrics_new(d->base, &d->cfg->metrics, d->stats, &cause);
+	if (cause != NULL) {
+		log_warnx("%s: %s: the metrics endpoint is off", d->cfg->path,
+		    cause);
+		free(cause);
+	}
+}
+
 static void
 daemon_build_deadletters(struct daemon *d)
 {
@@ -381,6 +400,8 @@ daemon_teardown(struct daemon *d)
 {
 	size_t	 i;
 
+	metrics_free(d->metrics);
+	d->metrics = NULL;
 	if (d->stats != NULL)
 		stats_finish(d->stats, d->result != RUN_RELOAD);
 	for (i = 0; d->streams != NULL && i < d->cfg->nstreams; i++)

@@ -17,6 +17,7 @@
 #include "event.h"
 #include "format.h"
 #include "log.h"
+#include "prom.h"
 #include "record.h"
 #include "route.h"
 #include "sink.h"
@@ -55,6 +56,7 @@ static void	route_event(struct lane *, const struct amp_event *,
 static void	route_links(struct lane *, const struct amp_event *,
 		    struct format_ctx *);
 static void	route_record_done(void *, enum sink_result);
+static void	route_lag(struct lane *, const struct amp_event *, int64_t);
 static void	route_deadletter(struct lane *, const char *, size_t,
 		    const char *, struct delivery *, int64_t);
 
@@ -134,12 +136,29 @@ route_message(struct stream *st __unused, const char *body, size_t len,
 	int64_t		 received = clock_now_ms();
 
 	if (event_read(&ev, body, len, &reason) == 0) {
+		route_lag(l, &ev, received);
 		corr_observe(l->route->corr, &ev, l->index, received, &info);
 		route_event(l, &ev, d, received, &info);
 		event_clear(&ev);
 		return;
 	}
 	route_deadletter(l, body, len, reason, d, received);
+}
+
+/* When the event came and how late (its own time; clock skew counts 0). */
+static void
+route_lag(struct lane *l, const struct amp_event *ev, int64_t received)
+{
+	int64_t	 lag;
+
+	l->ctr[SST_LAST_EVENT] = (uint64_t)(received / 1000);
+	if (ev->timestamp <= 0)
+		return;
+	lag = received - (ev->timestamp * 1000 + ev->timestamp_ns / 1000000);
+	if (lag < 0)
+		lag = 0;
+	l->ctr[SST_LAG_MS] = (uint64_t)lag;
+	prom_hist_observe(l->ctr + STATS_LAG, lag);
 }
 
 /*

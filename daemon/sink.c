@@ -9,10 +9,12 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "sink_int.h"
 #include "spool.h"
+#include "stats.h"
 #include "xmalloc.h"
 
 static const struct sink_ops *const sink_table[] = {
@@ -131,6 +133,7 @@ sink_submit(struct sink *s, char *data, size_t len, sink_done_fn done,
 	r->len = len;
 	r->done = done;
 	r->arg = arg;
+	r->submitted_ms = clock_now_ms();
 	if (sink_should_spool(s))
 		TAILQ_INSERT_TAIL(&s->spooling, r, entry);
 	else
@@ -191,6 +194,10 @@ sink_finish(struct sink *s, struct sink_rec *r, enum sink_result res)
 {
 	if (res == SINK_OK && !r->replay && !r->spooled)
 		s->ctr[SSK_SENT]++;
+	/* The record's own time to acceptance (by the peer or the spool). */
+	if (res == SINK_OK && !r->replay)
+		prom_hist_observe(s->ctr + STATS_LATENCY,
+		    clock_now_ms() - r->submitted_ms);
 	r->done(r->arg, res);
 	free(r->data);
 	free(r);
@@ -287,4 +294,10 @@ uint64_t
 sink_spool_records(const struct sink *s)
 {
 	return s->spool != NULL ? spool_records(s->spool) : 0;
+}
+
+uint64_t
+sink_spool_bytes(const struct sink *s)
+{
+	return s->spool != NULL ? spool_bytes(s->spool) : 0;
 }

@@ -41,7 +41,8 @@ bool		 sink_type_known(const char *type);
 
 /*
  * state_dir holds the sink's spool (state_dir/spool/NAME), if it has one.
- * ctr is the sink's row of counters (status.h SSK_*), kept by the caller.
+ * ctr is the sink's row of counters (stats.h STATS_SINK_ROW), kept by the
+ * caller.
  */
 struct sink	*sink_new(struct event_base *, struct evdns_base *,
 		    const struct sink_conf *, const char *state_dir,
@@ -61,5 +62,6 @@ bool		 sink_blocked(const struct sink *, time_t *since);
 void		 sink_drop_spooling(struct sink *);
 /* Records in the spool now (0 without one). */
 uint64_t	 sink_spool_records(const struct sink *);
+uint64_t	 sink_spool_bytes(const struct sink *);
 
 #endif

@@ -25,6 +25,7 @@ struct sink_rec {
 	void		*arg;
 	bool		 replay;	/* read back from the spool */
 	bool		 spooled;	/* accepted by the spool, not the peer */
+	int64_t		 submitted_ms;	/* wall clock, for the latency */
 };
 TAILQ_HEAD(sink_recq, sink_rec);
 

@@ -7,6 +7,7 @@
 #include <json.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "deadletter.h"
 #include "corr.h"
@@ -14,20 +15,10 @@
 #include "notify.h"
 #include "sink.h"
 #include "stats.h"
+#include "stats_int.h"
 #include "status.h"
 #include "stream.h"
 #include "xmalloc.h"
-
-struct stats {
-	const struct config	*cfg;
-	uint64_t		(*stream)[SST_MAX];
-	uint64_t		(*sink)[SSK_MAX];
-	struct stream		**streams;
-	struct sink		**sinks;
-	const struct corr	*corr;
-	struct event		*ev;
-	time_t			 logged;
-};
 
 static void	stats_cb(int, short, void *);
 static json_object *stats_json(struct stats *, bool);
@@ -36,7 +27,6 @@ static json_object *stats_sink_json(struct stats *, size_t);
 static json_object *stats_corr_json(const struct corr *);
 static void	stats_add_ctrs(json_object *, const struct status_counter *,
 		    const uint64_t *, size_t);
-static void	stats_corr_row(const struct corr *, uint64_t *);
 static void	stats_log_row(const char *, const char *,
 		    const struct status_counter *, const uint64_t *, size_t);
 
@@ -47,8 +37,10 @@ stats_new(struct event_base *base, const struct config *cfg)
 
 	st = xcalloc(1, sizeof(*st));
 	st->cfg = cfg;
-	st->stream = xcalloc(cfg->nstreams, sizeof(*st->stream));
-	st->sink = xcalloc(cfg->nsinks, sizeof(*st->sink));
+	st->stream = xcalloc(cfg->nstreams, STATS_STREAM_ROW * sizeof(uint64_t));
+	st->sink = xcalloc(cfg->nsinks, STATS_SINK_ROW * sizeof(uint64_t));
+	st->spool_since = xcalloc(cfg->nsinks, sizeof(*st->spool_since));
+	st->started = time(NULL);
 	if ((st->ev = event_new(base, -1, EV_PERSIST, stats_cb, st)) == NULL)
 		fatalx("%s: event_new", __func__);
 	return st;
@@ -57,13 +49,13 @@ stats_new(struct event_base *base, const struct config *cfg)
 uint64_t *
 stats_stream_row(struct stats *st, size_t i)
 {
-	return st->stream[i];
+	return &st->stream[i * STATS_STREAM_ROW];
 }
 
 uint64_t *
 stats_sink_row(struct stats *st, size_t i)
 {
-	return st->sink[i];
+	return &st->sink[i * STATS_SINK_ROW];
 }
 
 void
@@ -86,6 +78,7 @@ stats_cb(int fd __unused, short ev __unused, void *arg)
 	json_object	*o = stats_json(st, false);
 	struct buf	 b;
 
+	log_repeat_flush(0);	/* the log's summaries of repeats are due */
 	buf_init(&b, 0);
 	status_line(o, &b);
 	notify_status("%s", b.data);
@@ -114,12 +107,12 @@ stats_finish(struct stats *st, bool stopped)
 	json_object_put(o);
 	for (i = 0; i < st->cfg->nstreams; i++)
 		stats_log_row("stream ", st->cfg->streams[i].name,
-		    status_stream_ctrs, st->stream[i], SST_MAX);
+		    status_stream_ctrs, stats_stream_row(st, i), SST_MAX);
 	stats_corr_row(st->corr, corr);
 	stats_log_row("", STATUS_CORR, status_corr_ctrs, corr, SCO_MAX);
 	for (i = 0; i < st->cfg->nsinks; i++)
 		stats_log_row("sink ", st->cfg->sinks[i].name,
-		    status_sink_ctrs, st->sink[i], SSK_MAX);
+		    status_sink_ctrs, stats_sink_row(st, i), SSK_MAX);
 }
 
 /* "KIND NAME: key=value ..." in table order. */
@@ -147,7 +140,14 @@ stats_free(struct stats *st)
 	event_free(st->ev);
 	free(st->stream);
 	free(st->sink);
+	free(st->spool_since);
 	free(st);
+}
+
+json_object *
+stats_status(struct stats *st)
+{
+	return stats_json(st, false);
 }
 
 /* The daemon's counters as JSON (status.h); stopped on the way out. */
@@ -194,6 +194,7 @@ stats_stream_json(struct stats *st, size_t i)
 {
 	struct stream	*s = st->streams[i];
 	json_object	*o = json_object_new_object();
+	uint64_t	*row = stats_stream_row(st, i);
 	bool		 dl_full;
 
 	json_object_object_add(o, "name",
@@ -201,14 +202,14 @@ stats_stream_json(struct stats *st, size_t i)
 	json_object_object_add(o, "connected",
 	    json_object_new_boolean(stream_connected(s)));
 	dl_full = deadletter_full(stream_deadletter(s), NULL);
-	st->stream[i][SST_DL_BYTES] = deadletter_bytes(stream_deadletter(s));
+	row[SST_DL_BYTES] = deadletter_bytes(stream_deadletter(s));
 	json_object_object_add(o, "state", json_object_new_string(
 	    stream_connected(s) ? "connected" : !stream_suspended(s) ?
 	    "disconnected" : dl_full ? "suspended (dead letters full)" :
 	    "suspended (sink full)"));
 	json_object_object_add(o, "deadletter_full",
 	    json_object_new_boolean(dl_full));
-	stats_add_ctrs(o, status_stream_ctrs, st->stream[i], SST_MAX);
+	stats_add_ctrs(o, status_stream_ctrs, row, SST_MAX);
 	return o;
 }
 
@@ -218,8 +219,9 @@ stats_sink_json(struct stats *st, size_t i)
 	const struct sink *s = st->sinks[i];
 	const struct sink_conf *sc = &st->cfg->sinks[i];
 	json_object	*o = json_object_new_object();
+	uint64_t	*row = stats_sink_row(st, i);
 
-	st->sink[i][SSK_IN_SPOOL] = sink_spool_records(s);
+	stats_sink_gauges(st, i);
 	json_object_object_add(o, "name", json_object_new_string(sc->name));
 	json_object_object_add(o, "type", json_object_new_string(sc->type));
 	json_object_object_add(o, "up", json_object_new_boolean(sink_up(s)));
@@ -227,7 +229,7 @@ stats_sink_json(struct stats *st, size_t i)
 	    json_object_new_boolean(sink_has_spool(s)));
 	json_object_object_add(o, "spool_full",
 	    json_object_new_boolean(sink_blocked(s, NULL)));
-	stats_add_ctrs(o, status_sink_ctrs, st->sink[i], SSK_MAX);
+	stats_add_ctrs(o, status_sink_ctrs, row, SSK_MAX);
 	return o;
 }
 
@@ -242,8 +244,29 @@ stats_corr_json(const struct corr *c)
 	return o;
 }
 
+/*
+ * The spool's gauges.  Its age is counted from when it was last seen empty
+ * (read at least every STATS_STATUS_SEC): the oldest record is at most that
+ * old.
+ */
+void
+stats_sink_gauges(struct stats *st, size_t i)
+{
+	uint64_t	*row = stats_sink_row(st, i);
+	time_t		 now = clock_mono_s();
+
+	row[SSK_IN_SPOOL] = sink_spool_records(st->sinks[i]);
+	row[SSK_SPOOL_BYTES] = sink_spool_bytes(st->sinks[i]);
+	if (row[SSK_IN_SPOOL] == 0)
+		st->spool_since[i] = 0;
+	else if (st->spool_since[i] == 0)
+		st->spool_since[i] = now;
+	row[SSK_SPOOL_AGE] = st->spool_since[i] != 0 ?
+	    (uint64_t)(now - st->spool_since[i]) : 0;
+}
+
 /* The correlation's counters as a row, in the table's order. */
-static void
+void
 stats_corr_row(const struct corr *c, uint64_t *v)
 {
 	const struct corr_stats *cs = corr_stats(c);

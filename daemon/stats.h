@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prom.h"
+#include "status.h"
+
 struct config;
 struct corr;
 struct event_base;
@@ -23,6 +26,16 @@ struct stream;
 
 #define STATS_STATUS_SEC	5	/* status.json and STATUS= */
 #define STATS_LOG_SEC		300	/* the same as a log line */
+
+/*
+ * A row is its counters (status.h), then a histogram (prom.h): a stream's
+ * event lag (received minus the event's own time), a sink's delivery
+ * latency (submitted, i.e. received, to accepted).
+ */
+#define STATS_LAG		SST_MAX
+#define STATS_STREAM_ROW	(SST_MAX + PROM_HIST_SLOTS)
+#define STATS_LATENCY		SSK_MAX
+#define STATS_SINK_ROW		(SSK_MAX + PROM_HIST_SLOTS)
 
 struct stats	*stats_new(struct event_base *, const struct config *);
 /* Row of counters (SST_* / SSK_*) for stream or sink i of the config. */
@@ -34,5 +47,14 @@ void		 stats_start(struct stats *, struct stream **, struct sink **,
 /* Publish once more (stopped: the daemon is going away) and log the counters. */
 void		 stats_finish(struct stats *, bool stopped);
 void		 stats_free(struct stats *);
+
+struct buf;
+struct json_object;
+/* What status.json holds now (the gauges read afresh); caller puts it. */
+struct json_object *stats_status(struct stats *);
+/* Everything in the Prometheus text format (stats_prom.c). */
+void		 stats_prom(struct stats *, struct buf *);
+/* 200 and "{}" when healthy, else 503 and one JSON line per failing part. */
+int		 stats_health(struct stats *, struct buf *);
 
 #endif

@@ -41,6 +41,7 @@
 #define STREAM_FRAME_MAX	131072
 #define STREAM_ACK_EVERY_MAX	250	/* acks sent at once past this many */
 #define STREAM_WHY_MAX		(ESC_SIZE(255) + 64)	/* a close reason */
+#define STREAM_BACKLOG_SEC	30	/* passive queue.declare at most this often */
 
 /* The message being assembled from its frames. */
 struct inbound {
@@ -75,6 +76,8 @@ struct stream {
 	uint64_t	*ctr;		/* SST_* counters, not ours */
 	stream_msg_fn	 msg_cb;
 	void		*arg;
+	time_t		 backlog_at;	/* last declare sent (monotonic) */
+	uint64_t	 backlog_gen;	/* its generation, while unanswered */
 };
 
 static int	stream_connect(struct stream *);
@@ -102,6 +105,7 @@ static void	stream_schedule(struct stream *);
 static void	stream_send_ack(void *, uint64_t, uint64_t, bool);
 static void	stream_ack_cb(int, short, void *);
 static void	stream_kick(void *, size_t);
+static void	stream_backlog_ask(struct stream *);
 
 struct stream *
 stream_new(struct event_base *base, const struct stream_conf *conf,
@@ -145,8 +149,10 @@ stream_retry_cb(int fd __unused, short ev __unused, void *arg)
 {
 	struct stream	*st = arg;
 
-	if (!st->paused && !st->suspended && stream_connect(st) == -1)
+	if (!st->paused && !st->suspended && stream_connect(st) == -1) {
+		st->ctr[SST_CONNECT_FAILS]++;
 		stream_schedule(st);
+	}
 }
 
 /* Reconnect later: backoff growing by half each time, with +-25% jitter. */
@@ -267,14 +273,17 @@ static int
 stream_setup(struct stream *st)
 {
 	amqp_bytes_t	 queue = amqp_cstring_bytes(st->conf->queue);
+	amqp_queue_declare_ok_t *ok;
 
 	amqp_channel_open(st->conn, STREAM_CHANNEL);
 	if (stream_rpc_ok(st, "channel.open") == -1)
 		return -1;
-	amqp_queue_declare(st->conn, STREAM_CHANNEL, queue, 1, 0, 0, 0,
+	ok = amqp_queue_declare(st->conn, STREAM_CHANNEL, queue, 1, 0, 0, 0,
 	    amqp_empty_table);
 	if (stream_rpc_ok(st, "queue.declare (passive)") == -1)
 		return -1;
+	st->ctr[SST_BACKLOG] = ok->message_count;
+	st->backlog_at = clock_mono_s();
 	amqp_basic_qos(st->conn, STREAM_CHANNEL, 0,
 	    (uint16_t)st->conf->prefetch, 0);
 	if (stream_rpc_ok(st, "basic.qos") == -1)
@@ -362,6 +371,36 @@ stream_tick_cb(int fd __unused, short ev __unused, void *arg)
 
 	if (st->connected)
 		stream_drain(st);
+	if (st->connected)
+		stream_backlog_ask(st);
+}
+
+/*
+ * The broker's backlog (messages ready in the queue): a passive
+ * queue.declare sent without waiting; stream_method takes the declare-ok
+ * from the frames like any other.  Not again while one is unanswered on
+ * this connection.
+ */
+static void
+stream_backlog_ask(struct stream *st)
+{
+	amqp_queue_declare_t req;
+	time_t		 now = clock_mono_s();
+
+	if (now - st->backlog_at < STREAM_BACKLOG_SEC ||
+	    st->backlog_gen == st->gen + 1)
+		return;
+	memset(&req, 0, sizeof(req));
+	req.queue = amqp_cstring_bytes(st->conf->queue);
+	req.passive = 1;
+	req.arguments = amqp_empty_table;
+	st->backlog_at = now;
+	if (amqp_send_method(st->conn, STREAM_CHANNEL,
+	    AMQP_QUEUE_DECLARE_METHOD, &req) != AMQP_STATUS_OK) {
+		stream_lost(st, "cannot send queue.declare");
+		return;
+	}
+	st->backlog_gen = st->gen + 1;	/* 0 stays "none pending" */
 }
 
 /* Read frames until the library would block, within a budget per turn. */
@@ -446,6 +485,12 @@ stream_method(struct stream *st, amqp_frame_t *f)
 	case AMQP_BASIC_CANCEL_METHOD:
 		snprintf(why, sizeof(why), "broker cancelled the consumer");
 		break;
+	case AMQP_QUEUE_DECLARE_OK_METHOD:
+		st->ctr[SST_BACKLOG] =
+		    ((amqp_queue_declare_ok_t *)f->payload.method.decoded)->
+		    message_count;
+		st->backlog_gen = 0;
+		return 0;
 	case AMQP_CONNECTION_BLOCKED_METHOD:
 		log_warnx("stream %s: broker blocked the connection",
 		    st->conf->name);

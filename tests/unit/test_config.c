@@ -342,6 +342,10 @@ static const struct {
 	{ "bad_scheme.conf",
 	  "7: streams.[0].url: scheme must be amqp:// or amqps://" },
 	{ "syntax.conf", "8: syntax error" },
+	{ "metrics_bad.conf",
+	  "13: metrics.listen: must be HOST:PORT or [IPV6]:PORT (port "
+	  "1-65535)\n"
+	  "14: metrics.max_clients: 0 is out of range 1..1024" },
 	{ "deadletter_small.conf",
 	  "11: streams.[0].deadletter_max_bytes: 4194304 is too small for "
 	  "max_message 8388608: at least 11250344 (a body above max_message "
@@ -393,6 +397,44 @@ START_TEST(test_errors)
 	free(want);
 	free(errs);
 	free(path);
+}
+END_TEST
+
+START_TEST(test_listen_split)
+{
+	char	 h[64];
+	int	 port;
+	struct config *c;
+	char	*errs;
+
+	ck_assert_int_eq(config_listen_split("127.0.0.1:9469", h, sizeof(h),
+	    &port), 0);
+	ck_assert_str_eq(h, "127.0.0.1");
+	ck_assert_int_eq(port, 9469);
+	ck_assert_int_eq(config_listen_split("[::1]:80", h, sizeof(h), &port),
+	    0);
+	ck_assert_str_eq(h, "::1");
+	ck_assert_int_eq(port, 80);
+	ck_assert_int_eq(config_listen_split("localhost:1", h, sizeof(h),
+	    &port), 0);
+	ck_assert_int_eq(config_listen_split("::1:80", h, sizeof(h), &port),
+	    -1);		/* IPv6 without brackets */
+	ck_assert_int_eq(config_listen_split("[::1]80", h, sizeof(h), &port),
+	    -1);
+	ck_assert_int_eq(config_listen_split(":80", h, sizeof(h), &port), -1);
+	ck_assert_int_eq(config_listen_split("h:0", h, sizeof(h), &port), -1);
+	ck_assert_int_eq(config_listen_split("h:65536", h, sizeof(h), &port),
+	    -1);
+	ck_assert_int_eq(config_listen_split("h:80x", h, sizeof(h), &port),
+	    -1);
+	ck_assert_int_eq(config_listen_split("h:", h, sizeof(h), &port), -1);
+	/* Off by default. */
+	c = config_load(CONF("minimal.conf"), &errs);
+	ck_assert_msg(c != NULL, "%s", errs);
+	ck_assert_ptr_null(c->metrics.listen);
+	ck_assert_int_eq(c->metrics.max_clients, 16);
+	ck_assert_int_eq(c->metrics.timeout, 10);
+	config_free(c);
 }
 END_TEST
 
@@ -650,6 +692,7 @@ suite_config(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_loop_test(tc, test_errors, 0, nitems(bad));
 	tcase_add_test(tc, test_plaintext_allowed);
+	tcase_add_test(tc, test_listen_split);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_world_writable);
 	tcase_add_test(tc, test_example);

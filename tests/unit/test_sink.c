@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "memsink.h"
+#include "stats.h"
 #include "status.h"
 #include "unit.h"
 
@@ -29,7 +30,7 @@ struct tag {
 
 static struct event_base *base;
 static char	 state_dir[64];
-static uint64_t	 ctr[SSK_MAX];
+static uint64_t	 ctr[STATS_SINK_ROW];
 static struct sink_conf conf;
 static struct done_log dl;
 static struct tag tags[64];

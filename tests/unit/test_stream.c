@@ -24,6 +24,7 @@
 
 #include "compat.h"
 #include "config.h"
+#include "stats.h"
 #include "status.h"
 #include "stream.h"
 #include "unit.h"

@@ -1,0 +1,275 @@
+/* metrics.c: the monitoring endpoint on evhttp (see metrics.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <json.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "stats.h"
+#include "xmalloc.h"
+
+#define METRICS_HEADERS_MAX	8192
+#define METRICS_BODY_MAX	0	/* a GET has none */
+#define METRICS_CONNS_MAX	256	/* accepted at once, requests or not */
+#define METRICS_PROM_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * Every connection, from its accept: one that has not sent a whole request
+ * within the timeout is shut down (evhttp's own timeout restarts with each
+ * byte, which a slowloris client sends just often enough).  We hold a
+ * reference on its bufferevent, so it stays valid until we let it go.
+ */
+struct mconn {
+	struct bufferevent	*bev;
+	time_t			 since;		/* monotonic */
+	bool			 asked;		/* a request came whole */
+};
+
+struct metrics {
+	struct evhttp		*http;
+	struct event		*sweep_ev;
+	struct event_base	*base;
+	struct mconn		*mc;		/* METRICS_CONNS_MAX */
+	size_t			 nmc;
+	struct stats		*stats;
+	const struct metrics_conf *conf;
+	struct evhttp_connection **conns;	/* max_clients, counted */
+};
+
+static void	metrics_cb(struct evhttp_request *, void *);
+static struct bufferevent *metrics_bev(struct event_base *, void *);
+static void	metrics_sweep(int, short, void *);
+static int	metrics_admit(struct metrics *, struct evhttp_request *);
+static void	metrics_closed(struct evhttp_connection *, void *);
+static void	metrics_reply(struct evhttp_request *, int, const char *,
+		    const char *, size_t);
+
+struct metrics *
+metrics_new(struct event_base *base, const struct metrics_conf *conf,
+    struct stats *stats, char **cause)
+{
+	struct metrics	*m;
+	struct timeval	 sweep_tv = { 1, 0 };
+	char		 host[256];
+	int		 port;
+
+	*cause = NULL;
+	if (conf->listen == NULL)
+		return NULL;
+	if (config_listen_split(conf->listen, host, sizeof(host), &port) ==
+	    -1) {
+		cause_printf(cause, "metrics: listen %s: not HOST:PORT",
+		    conf->listen);
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->stats = stats;
+	m->conf = conf;
+	m->conns = xcalloc(conf->max_clients, sizeof(*m->conns));
+	if ((m->http = evhttp_new(base)) == NULL)
+		fatalx("%s: evhttp_new", __func__);
+	evhttp_set_max_headers_size(m->http, METRICS_HEADERS_MAX);
+	evhttp_set_max_body_size(m->http, METRICS_BODY_MAX);
+	evhttp_set_timeout(m->http, conf->timeout);
+	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(m->http, metrics_cb, m);
+	evhttp_set_bevcb(m->http, metrics_bev, m);
+	m->base = base;
+	m->mc = xcalloc(METRICS_CONNS_MAX, sizeof(*m->mc));
+	if ((m->sweep_ev = event_new(base, -1, EV_PERSIST, metrics_sweep, m)) ==
+	    NULL)
+		fatalx("%s: event_new", __func__);
+	event_add(m->sweep_ev, &sweep_tv);
+	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port) == -1) {
+		cause_printf(cause, "metrics: cannot listen on %s",
+		    conf->listen);
+		metrics_free(m);
+		return NULL;
+	}
+	log_info("metrics: listening on %s", conf->listen);
+	return m;
+}
+
+void
+metrics_free(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	if (m->http != NULL)
+		evhttp_free(m->http);	/* frees its connections */
+	m->conf = NULL;
+	metrics_sweep(-1, 0, m);	/* lets every reference go */
+	if (m->sweep_ev != NULL)
+		event_free(m->sweep_ev);
+	free(m->mc);
+	free(m->conns);
+	free(m);
+}
+
+/* A new connection: tracked, or shut at once when too many are open. */
+static struct bufferevent *
+metrics_bev(struct event_base *base, void *arg)
+{
+	struct metrics	*m = arg;
+	struct bufferevent *bev;
+
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return NULL;
+	bufferevent_incref(bev);
+	if (m->nmc < METRICS_CONNS_MAX) {
+		m->mc[m->nmc].bev = bev;
+		m->mc[m->nmc].since = clock_mono_s();
+		m->mc[m->nmc].asked = false;
+		m->nmc++;
+	} else {
+		/*
+		 * Full: slot 0 goes untracked (evhttp still times it out)
+		 * and this one is shut in the next sweep, once evhttp gave
+		 * it its fd.
+		 */
+		bufferevent_decref(m->mc[0].bev);
+		m->mc[0].bev = bev;
+		m->mc[0].since = 0;
+		m->mc[0].asked = false;
+	}
+	return bev;
+}
+
+/*
+ * Every second: let go of the connections evhttp freed, shut those that never sent a whole request in time.  With
+ * m->conf NULL (metrics_free), let go of all.
+ */
+static void
+metrics_sweep(int fd __unused, short ev __unused, void *arg)
+{
+	struct metrics	*m = arg;
+	struct mconn	*c;
+	bufferevent_event_cb evcb;
+	time_t		 now = clock_mono_s();
+	size_t		 i = 0;
+
+	while (i < m->nmc) {
+		c = &m->mc[i];
+		/* evhttp keeps its error callback set until it frees. */
+		bufferevent_getcb(c->bev, NULL, NULL, &evcb, NULL);
+		if (m->conf == NULL || evcb == NULL) {
+			bufferevent_decref(c->bev);
+			*c = m->mc[--m->nmc];
+			continue;
+		}
+		if (!c->asked && now - c->since >= m->conf->timeout &&
+		    bufferevent_getfd(c->bev) != -1)
+			shutdown(bufferevent_getfd(c->bev), SHUT_RDWR);
+		i++;
+	}
+}
+
+/*
+ * A connection's first request counts it until it closes: at most
+ * max_clients at once, the rest are turned away.
+ */
+static int
+metrics_admit(struct metrics *m, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	int	 i, free_slot = -1;
+
+	if (evcon == NULL)
+		return -1;
+	for (i = 0; i < (int)m->nmc; i++)
+		if (m->mc[i].bev == evhttp_connection_get_bufferevent(evcon))
+			m->mc[i].asked = true;
+	for (i = 0; i < m->conf->max_clients; i++) {
+		if (m->conns[i] == evcon)
+			return 0;
+		if (m->conns[i] == NULL && free_slot == -1)
+			free_slot = i;
+	}
+	if (free_slot == -1)
+		return -1;
+	m->conns[free_slot] = evcon;
+	evhttp_connection_set_closecb(evcon, metrics_closed, m);
+	return 0;
+}
+
+static void
+metrics_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct metrics	*m = arg;
+	int		 i;
+
+	for (i = 0; i < m->conf->max_clients; i++)
+		if (m->conns[i] == evcon)
+			m->conns[i] = NULL;
+}
+
+static void
+metrics_cb(struct evhttp_request *req, void *arg)
+{
+	struct metrics	*m = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char	*path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	json_object	*o;
+	struct buf	 b;
+	int		 code = 200;
+
+	if (metrics_admit(m, req) == -1) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		metrics_reply(req, 503, "text/plain", "too many clients\n", 17);
+		return;
+	}
+	if (path == NULL)
+		path = "";
+	buf_init(&b, 0);
+	if (strcmp(path, "/metrics") == 0)
+		stats_prom(m->stats, &b);
+	else if (strcmp(path, "/health") == 0)
+		code = stats_health(m->stats, &b);
+	else if (strcmp(path, "/status") == 0) {
+		o = stats_status(m->stats);
+		buf_printf(&b, "%s\n", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		code = 404;
+		buf_puts(&b, "try /metrics, /health or /status\n");
+	}
+	metrics_reply(req, code, strcmp(path, "/metrics") == 0 ?
+	    METRICS_PROM_TYPE : code == 404 ? "text/plain" :
+	    "application/json", b.data != NULL ? b.data : "", b.len);
+	buf_free(&b);
+}
+
+static void
+metrics_reply(struct evhttp_request *req, int code, const char *type,
+    const char *body, size_t len)
+{
+	struct evbuffer	*out = evbuffer_new();
+	const char	*reason = code == 200 ? "OK" : code == 404 ?
+			    "Not Found" : "Service Unavailable";
+
+	if (out == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", type);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	evbuffer_add(out, body, len);
+	evhttp_send_reply(req, code, reason, out);
+	evbuffer_free(out);
+}

@@ -1,0 +1,31 @@
+/*
+ * stats_int.h: struct stats itself, shared by stats.c (status.json, the
+ * STATUS= line) and stats_prom.c (the Prometheus text, /health).  Nobody
+ * else includes it.
+ */
+#ifndef AMPSTREAM_STATS_INT_H
+#define AMPSTREAM_STATS_INT_H
+
+#include <time.h>
+
+struct stats {
+	const struct config	*cfg;
+	uint64_t		*stream;	/* STATS_STREAM_ROW per stream */
+	uint64_t		*sink;		/* STATS_SINK_ROW per sink */
+	time_t			*spool_since;	/* per sink, monotonic; 0: empty */
+	struct stream		**streams;
+	struct sink		**sinks;
+	const struct corr	*corr;
+	struct event		*ev;
+	time_t			 logged;
+	time_t			 started;	/* wall clock */
+};
+
+/* Refresh sink i's spool gauges in its row. */
+void	stats_sink_gauges(struct stats *, size_t i);
+/* The correlation's counters (SCO_*) into v. */
+void	stats_corr_row(const struct corr *, uint64_t *v);
+/* "consuming", "backing_off", "suspended" (stream.h). */
+const char *stats_stream_state(struct stats *, size_t i);
+
+#endif
