@@ -12,6 +12,10 @@ timed from the first record its receiver gets to the Nth:
   ceiling      bench/null_consumer (rabbitmq-c, prefetch 1000, an ack per 100)
   tcp-cef ...  ampstream (plain build, default prefetch), every safety on:
                acks after the sinks accepted, SIOCOUTQ on tcp, fsync on file
+  tcp-cef+scrape-1hz, tcp-cef+100-scrapers
+               tcp-cef with the metrics endpoint on and one client
+               scraping /metrics every second, or 100 clients back to back
+               (their Python threads share the machine's cores too)
 Receivers: a discard TCP (or TLS) listener that counts records, or the file
 sink's file.  Printed per row: msg/s, share of the ceiling, the daemon's CPU
 per event (utime + stime from /proc over its whole run), its peak RSS; then
@@ -31,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import pika
 
@@ -192,7 +197,7 @@ class Broker:
 
 # --- the daemon ------------------------------------------------------------
 
-def config(w, br, queues, sinks, extra=""):
+def config(w, br, queues, sinks, extra="", top=""):
     streams = ",\n".join(
         '{ name = "s%d"; url = "amqp://127.0.0.1:%d/"; user = "%s"; password_file = "%s"; '
         'queue = "%s"; %s }' % (i, br.port, br.user, br.pwfile, q, extra)
@@ -206,7 +211,8 @@ clouds = ( { name = "eu"; api_url = "https://api.eu.amp.cisco.com";
     client_id = "0123456789abcdef0123"; api_key_file = "%s/api_key"; } );
 streams = ( %s );
 sinks = ( %s );
-""" % (w, w, streams, ",\n".join(sinks))
+%s
+""" % (w, w, streams, ",\n".join(sinks), top)
     with open(w + "/ampstream.conf", "w") as f:
         f.write(text)
     os.chmod(w + "/ampstream.conf", 0o600)
@@ -263,17 +269,58 @@ def sink_file(name, path):
     return '{ name = "%s"; type = "file"; path = "%s"; format = "json"; }' % (name, path)
 
 
-def run_daemon(build, br, w, bodies, n, nstreams, outs):
-    """outs: [(sink text, watcher)]; returns (rate, us/event, rss MiB)."""
+class Scraper:
+    """GET /metrics from `clients` threads, each every `period` s (0: back to back)."""
+
+    def __init__(self, port, clients, period):
+        self.port, self.period, self.stop_ev, self.n = port, period, threading.Event(), 0
+        self.ts = [threading.Thread(target=self.run, daemon=True) for _ in range(clients)]
+        for t in self.ts:
+            t.start()
+
+    def run(self):
+        url = "http://127.0.0.1:%d/metrics" % self.port
+        while not self.stop_ev.is_set():
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    r.read()
+                self.n += 1
+            except Exception:
+                time.sleep(0.05)
+            if self.period:
+                self.stop_ev.wait(self.period)
+
+    def stop(self):
+        self.stop_ev.set()
+        for t in self.ts:
+            t.join()
+        return self.n
+
+
+def run_daemon(build, br, w, bodies, n, nstreams, outs, scrape=None):
+    """outs: [(sink text, watcher)]; scrape: (clients, period) with the metrics
+    endpoint on; returns (rate, us/event, rss MiB)."""
     os.makedirs(w + "/state", exist_ok=True)
     queues = ["q-%s-%d" % (os.path.basename(w), i) for i in range(nstreams)]
     for q in queues:
         br.fill(q, bodies, n // nstreams)
     extra = ("prefetch = %s;" % os.environ["PREFETCH"]) if os.environ.get("PREFETCH") else ""
-    conf = config(w, br, queues, [s for s, _ in outs], extra)
+    top, mport, sc = "", 0, None
+    if scrape:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        mport = s.getsockname()[1]
+        s.close()
+        top = 'metrics = { listen = "127.0.0.1:%d"; max_clients = 128; };' % mport
+    conf = config(w, br, queues, [s for s, _ in outs], extra, top)
     log = open(w + "/daemon.log", "w")
     p = start_daemon(build, conf, log)
+    if scrape:
+        wait(lambda: port_open(mport) or p.poll() is not None, 10)
+        sc = Scraper(mport, *scrape)
     ok = wait(lambda: all(x.done() for _, x in outs) or p.poll() is not None, 600)
+    if sc:
+        print("  (%d scrapes)" % sc.stop())
     time.sleep(0.2)		# the last acks
     cpu = proc_cpu(p.pid) if p.poll() is None else float("nan")
     rss = proc_hwm(p.pid) if p.poll() is None else float("nan")
@@ -284,6 +331,14 @@ def run_daemon(build, br, w, bodies, n, nstreams, outs):
     t0 = min(x.span()[0] for _, x in outs)
     t1 = max(x.span()[1] for _, x in outs)
     return (n - 1) / (t1 - t0), cpu / n * 1e6, rss
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def row(name, ceiling, res):
@@ -403,7 +458,7 @@ def main():
     print("  %-22s %9.0f msg/s  %14s  %6.2f us/msg (null consumer; measured again before"
           " each row, the share is of that)" % ("ceiling", ceil, "", ceil_us))
 
-    def daemon_row(name, nstreams, mk):
+    def daemon_row(name, nstreams, mk, scrape=None):
         if not want(name):
             return
         w = os.path.join(work, name)
@@ -412,7 +467,7 @@ def main():
         # The ceiling again right before: the machine's load drifts.
         c, _ = ceiling_row(build, br, work + "/ceiling", bodies, n)
         outs = mk(w)
-        row(name, c, run_daemon(build, br, w, bodies, n, nstreams, outs))
+        row(name, c, run_daemon(build, br, w, bodies, n, nstreams, outs, scrape))
         for _, x in outs:
             x.stop()
 
@@ -427,6 +482,9 @@ def main():
     daemon_row("tcp-json", 1, lambda w: [tcp("json")])
     daemon_row("file-json", 1, lambda w: [fil(w)])
     daemon_row("tcp-cef+file-json", 1, lambda w: [tcp("cef"), fil(w)])
+    # The metrics endpoint's cost: compare with tcp-cef (scrapes reach the loop between frames).
+    daemon_row("tcp-cef+scrape-1hz", 1, lambda w: [tcp("cef")], (1, 1.0))
+    daemon_row("tcp-cef+100-scrapers", 1, lambda w: [tcp("cef")], (100, 0))
     daemon_row("tls-cef", 1, lambda w: [tcp("cef", tls)])
     daemon_row("4-streams-tcp-cef", 4, lambda w: [tcp("cef")])
     daemon_row("16-streams-tcp-cef", 16, lambda w: [tcp("cef")])
