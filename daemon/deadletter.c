@@ -257,7 +257,8 @@ dl_room(struct deadletter *dl, uint64_t n)
 		dl->held = dl_count(dl);	/* files may have gone */
 	if (dl->held + n > dl->max_bytes) {
 		if (!dl->full)
-			log_warnx("stream %s: the dead-letter store is full "
+			log_state(LOG_LEVEL_WARN, "stream %s: the "
+			    "dead-letter store is full "
 			    "(%" PRIu64 " bytes held, deadletter_max_bytes "
 			    "%" PRIu64 "): malformed messages stay in the "
 			    "broker, unacked, until files are removed from "

@@ -82,7 +82,8 @@ hold_cb(int fd __unused, short ev __unused, void *arg)
 		if (stream_suspended(st)) {
 			if ((s == NULL && !dl_full) ||
 			    now - h->suspended_at[i] >= sc->hold_timeout) {
-				log_info("stream %s: resuming", sc->name);
+				log_state(LOG_LEVEL_INFO, "stream %s: resuming",
+				    sc->name);
 				stream_resume(st);
 			}
 		} else if (s != NULL && stream_connected(st) &&
@@ -117,7 +118,8 @@ hold_suspend(struct hold *h, size_t i, struct sink *blocked)
 	struct sink	*s;
 	size_t		 k;
 
-	log_warnx("stream %s: sink %s has not taken records for %d s (spool "
+	log_state(LOG_LEVEL_WARN, "stream %s: sink %s has not taken records "
+	    "for %d s (spool "
 	    "full); closing the connection so the broker requeues the "
 	    "messages, until the sink takes records again", sc->name,
 	    sink_conf(blocked)->name, sc->hold_timeout);
@@ -141,7 +143,8 @@ hold_redeliver(struct hold *h, size_t i)
 
 	if (!stream_connected(st) || stream_suspended(st))
 		return;		/* the next connection gets them anyway */
-	log_info("stream %s: reconnecting, so that the broker sends again "
+	log_state(LOG_LEVEL_INFO, "stream %s: reconnecting, so that the "
+	    "broker sends again "
 	    "what the full dead-letter store refused", h->cfg->streams[i].name);
 	stream_suspend(st);
 	stream_resume(st);
@@ -153,7 +156,8 @@ hold_suspend_dl(struct hold *h, size_t i)
 {
 	const struct stream_conf *sc = &h->cfg->streams[i];
 
-	log_warnx("stream %s: the dead-letter store has been full for %d s; "
+	log_state(LOG_LEVEL_WARN, "stream %s: the dead-letter store has been "
+	    "full for %d s; "
 	    "closing the connection so the broker requeues the messages, "
 	    "until there is room", sc->name, sc->hold_timeout);
 	h->suspended_at[i] = clock_mono_s();

@@ -1,10 +1,10 @@
 /* metrics.c: the monitoring endpoint on evhttp (see metrics.h). */
-#include <stdlib.h>
-#include <string.h>
-
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -24,6 +24,7 @@
 #define METRICS_HEADERS_MAX	8192
 #define METRICS_BODY_MAX	0	/* a GET has none */
 #define METRICS_CONNS_MAX	256	/* accepted at once, requests or not */
+#define METRICS_CACHE_MS	1000	/* an answer is reused this long */
 #define METRICS_PROM_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
 /*
@@ -38,10 +39,24 @@ struct mconn {
 	bool			 asked;		/* a request came whole */
 };
 
+/*
+ * The last answer of each path, reused for METRICS_CACHE_MS: a crowd of
+ * scrapers costs a copy each, not a walk of every counter and /proc.
+ */
+struct manswer {
+	const char	*path;
+	const char	*type;
+	int		 code;
+	int64_t		 made_ms;	/* wall clock; 0: never */
+	struct buf	 body;
+};
+
+enum { ANS_METRICS, ANS_HEALTH, ANS_STATUS, ANS_MAX };
+
 struct metrics {
 	struct evhttp		*http;
+	struct manswer		 ans[ANS_MAX];
 	struct event		*sweep_ev;
-	struct event_base	*base;
 	struct mconn		*mc;		/* METRICS_CONNS_MAX */
 	size_t			 nmc;
 	struct stats		*stats;
@@ -64,7 +79,7 @@ metrics_new(struct event_base *base, const struct metrics_conf *conf,
 	struct metrics	*m;
 	struct timeval	 sweep_tv = { 1, 0 };
 	char		 host[256];
-	int		 port;
+	int		 i, port;
 
 	*cause = NULL;
 	if (conf->listen == NULL)
@@ -79,6 +94,14 @@ metrics_new(struct event_base *base, const struct metrics_conf *conf,
 	m->stats = stats;
 	m->conf = conf;
 	m->conns = xcalloc(conf->max_clients, sizeof(*m->conns));
+	m->ans[ANS_METRICS].path = "/metrics";
+	m->ans[ANS_METRICS].type = METRICS_PROM_TYPE;
+	m->ans[ANS_HEALTH].path = "/health";
+	m->ans[ANS_HEALTH].type = "application/json";
+	m->ans[ANS_STATUS].path = "/status";
+	m->ans[ANS_STATUS].type = "application/json";
+	for (i = 0; i < ANS_MAX; i++)
+		buf_init(&m->ans[i].body, 0);
 	if ((m->http = evhttp_new(base)) == NULL)
 		fatalx("%s: evhttp_new", __func__);
 	evhttp_set_max_headers_size(m->http, METRICS_HEADERS_MAX);
@@ -87,15 +110,14 @@ metrics_new(struct event_base *base, const struct metrics_conf *conf,
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_gencb(m->http, metrics_cb, m);
 	evhttp_set_bevcb(m->http, metrics_bev, m);
-	m->base = base;
 	m->mc = xcalloc(METRICS_CONNS_MAX, sizeof(*m->mc));
 	if ((m->sweep_ev = event_new(base, -1, EV_PERSIST, metrics_sweep, m)) ==
 	    NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(m->sweep_ev, &sweep_tv);
 	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port) == -1) {
-		cause_printf(cause, "metrics: cannot listen on %s",
-		    conf->listen);
+		cause_printf(cause, "metrics: cannot listen on %s: %s",
+		    conf->listen, strerror(errno));
 		metrics_free(m);
 		return NULL;
 	}
@@ -106,6 +128,8 @@ metrics_new(struct event_base *base, const struct metrics_conf *conf,
 void
 metrics_free(struct metrics *m)
 {
+	int	 i;
+
 	if (m == NULL)
 		return;
 	if (m->http != NULL)
@@ -114,6 +138,8 @@ metrics_free(struct metrics *m)
 	metrics_sweep(-1, 0, m);	/* lets every reference go */
 	if (m->sweep_ev != NULL)
 		event_free(m->sweep_ev);
+	for (i = 0; i < ANS_MAX; i++)
+		buf_free(&m->ans[i].body);
 	free(m->mc);
 	free(m->conns);
 	free(m);
@@ -217,15 +243,40 @@ metrics_closed(struct evhttp_connection *evcon, void *arg)
 			m->conns[i] = NULL;
 }
 
+/* Make answer a afresh from the counters. */
+static void
+metrics_make(struct metrics *m, struct manswer *a, int which)
+{
+	json_object	*o;
+
+	buf_reset(&a->body);
+	a->code = 200;
+	switch (which) {
+	case ANS_METRICS:
+		stats_prom(m->stats, &a->body);
+		break;
+	case ANS_HEALTH:
+		a->code = stats_health(m->stats, &a->body);
+		break;
+	case ANS_STATUS:
+		o = stats_status(m->stats);
+		buf_printf(&a->body, "%s\n", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+		break;
+	}
+	a->made_ms = clock_now_ms();
+}
+
 static void
 metrics_cb(struct evhttp_request *req, void *arg)
 {
 	struct metrics	*m = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char	*path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	json_object	*o;
-	struct buf	 b;
-	int		 code = 200;
+	struct manswer	*a;
+	int64_t		 now = clock_now_ms();
+	int		 i;
 
 	if (metrics_admit(m, req) == -1) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -233,26 +284,20 @@ metrics_cb(struct evhttp_request *req, void *arg)
 		metrics_reply(req, 503, "text/plain", "too many clients\n", 17);
 		return;
 	}
-	if (path == NULL)
-		path = "";
-	buf_init(&b, 0);
-	if (strcmp(path, "/metrics") == 0)
-		stats_prom(m->stats, &b);
-	else if (strcmp(path, "/health") == 0)
-		code = stats_health(m->stats, &b);
-	else if (strcmp(path, "/status") == 0) {
-		o = stats_status(m->stats);
-		buf_printf(&b, "%s\n", json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
-	} else {
-		code = 404;
-		buf_puts(&b, "try /metrics, /health or /status\n");
+	for (i = 0; i < ANS_MAX; i++)
+		if (path != NULL && strcmp(path, m->ans[i].path) == 0)
+			break;
+	if (i == ANS_MAX) {
+		metrics_reply(req, 404, "text/plain",
+		    "try /metrics, /health or /status\n", 33);
+		return;
 	}
-	metrics_reply(req, code, strcmp(path, "/metrics") == 0 ?
-	    METRICS_PROM_TYPE : code == 404 ? "text/plain" :
-	    "application/json", b.data != NULL ? b.data : "", b.len);
-	buf_free(&b);
+	a = &m->ans[i];
+	if (a->made_ms == 0 || now - a->made_ms >= METRICS_CACHE_MS ||
+	    now < a->made_ms)
+		metrics_make(m, a, i);
+	metrics_reply(req, a->code, a->type, a->body.data != NULL ?
+	    a->body.data : "", a->body.len);
 }
 
 static void

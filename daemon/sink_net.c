@@ -282,7 +282,8 @@ net_ready(struct net *n)
 {
 	evtimer_del(n->timer);
 	net_enter_state(n, NET_READY);
-	log_info("sink %s: connected to %s", n->name, n->peer);
+	log_state(LOG_LEVEL_INFO, "sink %s: connected to %s", n->name,
+	    n->peer);
 	sink_set_up(n->sink, true);
 	n->kind->ops.write(n);
 }
@@ -441,7 +442,8 @@ net_disconnect(struct net *n, const char *why)
 	if (n->state == NET_READY && n->fd != -1)
 		(void)net_collect_acked(n);
 	if (n->state == NET_READY)
-		log_warnx("sink %s: connection to %s lost: %s", n->name,
+		log_state(LOG_LEVEL_WARN, "sink %s: connection to %s lost: %s",
+		    n->name,
 		    n->peer, why);
 	else
 		log_warnx("sink %s: cannot connect to %s: %s", n->name,

@@ -657,7 +657,8 @@ stream_send_ack(void *arg, uint64_t gen, uint64_t tag, bool multiple)
 static void
 stream_lost(struct stream *st, const char *why)
 {
-	log_warnx("stream %s: connection to %s:%d lost: %s", st->conf->name,
+	log_state(LOG_LEVEL_WARN, "stream %s: connection to %s:%d lost: %s",
+	    st->conf->name,
 	    st->conf->host, st->conf->port, why);
 	stream_teardown(st, false);
 	/* The next flush frees what is finished of the lost generation. */

@@ -10,8 +10,10 @@
 #     the daemon's log has a bounded number of lines about it
 #   3 hostile clients while events flow: slowloris connections, an oversized request, 100
 #     parallel scrapes; events keep arriving, the daemon answers afterwards
-#   4 promtool check metrics on a scrape, promtool check rules on contrib's alert rules; the
-#     backlog refreshed (passive queue.declare every 30 s) to 0; clean exit, nothing lost
+#   4 promtool check metrics on a scrape, promtool check rules on contrib's alert rules, the
+#     dashboard's queries on the live Prometheus, /status, no secret, 404/501/413, the
+#     backlog refreshed (passive queue.declare every 30 s) to 0, ampstreamctl status (backlog,
+#     last event, lag; exit 3 once stopped), SIGHUP keeps the endpoint; clean exit, nothing lost
 # usage: sh tests/integration/metrics.sh BUILD_DIR     (uses BUILD_DIR/asan/ampstream)
 # Prints `ok - NAME` / `not ok - NAME: reasons`, `# ` figure lines and `N passed, N failed`.
 set -u
@@ -223,6 +225,11 @@ sleep 5.5	# status.json is rewritten every 5 s
 t_eq "ampstreamctl status while running: exit" 0 "$RC"
 grep -q '^  backlog 0, last event 20[0-9-]* [0-9:]* ([0-9]* s ago), its lag [0-9.]* s$' "$T/ctl.out" ||
     t_fail "ampstreamctl status: no backlog/last event/lag line: $(tr '\n' '|' < "$T/ctl.out")"
+# a reload (SIGHUP) rebuilds the parts: the endpoint is there again, on the same address
+kill -HUP "$DPID"
+t_check "reloaded" wait_d 30 grep -q 'configuration reloaded' "$DLOG"
+t_check "the endpoint answers after the reload" wait_d 10 sh -c \
+    "curl -s --max-time 2 '$MURL/metrics' | grep -q '^ampstream_stream_up{stream=\"s1\",cloud=\"eu\"} 1\$'"
 daemon_stop 30
 check_daemon_exit
 "$CTL_BIN" -c "$W/ampstream.conf" status > "$T/ctl.out" 2>&1; RC=$?
