@@ -20,6 +20,7 @@ const struct status_counter status_stream_ctrs[SST_MAX] = {
 	[SST_REDELIVERED] = { "redelivered", "redelivered" },
 	[SST_DEADLETTERED] = { "deadlettered", "dead-lettered" },
 	[SST_CONNECTS] = { "connects", "connects" },
+	[SST_CONNECT_FAILURES] = { "connect_failures", "failed connects" },
 	[SST_DL_BYTES] = { "deadletter_bytes", "dead-letter bytes held" },
 };
 const struct status_counter status_sink_ctrs[SSK_MAX] = {
