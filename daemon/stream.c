@@ -34,7 +34,7 @@
 #define STREAM_DRAIN_MAX	512	/* frames per turn, then let others run */
 #define STREAM_TICK_SEC		1	/* heartbeats are sent from here */
 #define STREAM_BACKOFF_MIN_MS	1000
-#define STREAM_BACKOFF_MAX_MS	30000
+#define STREAM_BACKOFF_MAX_MS	10000	/* bounds the recovery after an outage */
 #define STREAM_BACKOFF_PCT	150	/* each delay half again the last */
 #define STREAM_ACK_EVERY_MAX	250	/* acks sent at once past this many */
 #define STREAM_WHY_MAX		(ESC_SIZE(255) + 64)	/* a close reason */

@@ -8,11 +8,17 @@
 #     the refused one backs off (no retry storm); SIGTERM exits within 2 s
 #   2 a reload (SIGHUP) while those handshakes hang is served at once, and the healthy stream
 #     consumes again within 5 s
+#   4 WAN: 50 amqps streams to a second broker through a relay that adds 100 ms of round trip:
+#     all consuming within 5 s of start; the broker restarted: all back within 15 s of it being
+#     up; a healthy stream on the first broker keeps p99 <= 50 ms throughout; SIGTERM with the
+#     50 consuming exits within 2 s
 #   3 1000 streams on one broker: all consuming within 10 s of start, then 10 events each, all
 #     delivered; RSS per stream reported
 # usage: sh tests/integration/streams.sh BUILD_DIR
 # Prints `ok - NAME` / `not ok - NAME: reason`, figures as `# ` lines, and `N passed, N failed`.
-# Env: KEEP_TMP=1 keeps the temp dir; STREAMS_ONLY="1" runs only those tests.
+# Env: KEEP_TMP=1 keeps the temp dir; STREAMS_ONLY="1" runs only those tests; STREAMS_N: how
+# many streams test 3 runs (1000; bench/streams.sh also runs 1 and 100); STREAMS_TLS=1: test 3's
+# streams are amqps.
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,12 +68,12 @@ for s in json.load(open(sys.argv[1]))["streams"]:
 }
 is_consuming() { [ "$(json_state "$1" "$2" state)" = connected ]; }
 
-NAMES="1-faults-beside-healthy 2-reload-while-hanging 3-thousand-streams"
+NAMES="1-faults-beside-healthy 2-reload-while-hanging 3-thousand-streams 4-wan-50-amqps"
 if [ ! -x "$ASAN_BIN" ]; then
 	t_fail_all "daemon binary missing ($ASAN_BIN)" $NAMES
 	summary; exit 1
 fi
-suite_broker_start
+suite_broker_start --tls
 
 # The faulty peers: a port whose SYNs are dropped, a silent TCP listener (plain and TLS streams
 # point at it), a closed port.
@@ -176,7 +182,7 @@ fi
 if want 3; then
 t_begin "3-thousand-streams"
 mkwork t3
-N=1000
+N=${STREAMS_N:-1000}
 # fill Q: declare the N queues (Q=0), or publish 10 events to each (Q=1)
 fill() {
 	"$PY" -c '
@@ -195,9 +201,13 @@ conn.close()' "$LIB" "$BR" "$N" "$1"
 fill 0 || t_fail "could not declare $N queues"
 bg sink3 $PROBE sink "$W/sink.port" "$W/received"
 SPORT=$(portfile "$W/sink.port")
+URL3="amqp://127.0.0.1:$BROKER_PORT/"; X3=""; KIND=plain
+if [ -n "${STREAMS_TLS:-}" ]; then
+	URL3="amqps://localhost:$BROKER_TLS_PORT/"; X3="ca_file = \"$BROKER_CA\";"; KIND=amqps
+fi
 i=0
 while [ $i -lt $N ]; do
-	stream_conf "m$i" "amqp://127.0.0.1:$BROKER_PORT/" "many$i" "prefetch = 20;"
+	stream_conf "m$i" "$URL3" "many$i" "prefetch = 20; $X3"
 	i=$((i + 1))
 done > "$W/streams"
 write_conf "$W" "$W/streams" "$SPORT"
@@ -213,7 +223,7 @@ t0=$DSTART
 wait_d 30 sh -c '[ "$(grep -c ": consuming many" "$1")" -ge "$2" ]' _ "$DLOG" "$N"
 t1=$(now_ms)
 nc=$(grep -c ": consuming many" "$DLOG")
-note "$nc of $N streams consuming $((t1 - t0)) ms after start"
+note "$nc of $N $KIND streams consuming $((t1 - t0)) ms after start"
 t_eq "streams consuming" "$N" "$nc"
 t_check "all $N consuming within 10 s ($((t1 - t0)) ms)" [ $((t1 - t0)) -le 10000 ]
 fill 1 || t_fail "could not publish to $N queues"
@@ -222,11 +232,84 @@ got=$(sort -u "$W/received" | wc -l)
 t_eq "distinct events delivered" $((N * 10)) "$got"
 sleep 2
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status")
-note "RSS with $N streams consuming (idle): $rss KiB, $((rss / N)) KiB per stream"
+note "RSS with $N $KIND streams consuming (idle): $rss KiB, $((rss / N)) KiB per stream"
 wait_d 20 all_consuming "$W" "$N" || t_fail "status.json does not show $N streams connected"
 daemon_stop 15
 t_eq "daemon exit code after SIGTERM" 0 "$DRC"
 note "SIGTERM with $N streams: exit after $DSTOP s"
+on_fail_show "$DLOG"
+t_end
+fi
+
+# --- 4. WAN: 50 amqps streams over 100 ms of round trip ----------------------------------------
+if want 4; then
+t_begin "4-wan-50-amqps"
+mkwork t4
+BR2=$T/broker2
+if ! sh "$LIB/broker.sh" start "$BR2" --tls > "$T/broker2-start.out" 2>&1; then
+	t_fail "second broker did not start: $(tail -n 3 "$T/broker2-start.out" | tr '\n' '|')"
+else
+	at_exit "sh '$LIB/broker.sh' stop '$BR2'"
+	B2_TLS=$(sed -n "s/^BROKER_TLS_PORT='*\([0-9]*\)'*/\1/p" "$BR2/broker.env")
+	B2_CA=$(sed -n "s/^BROKER_CA='*\([^']*\)'*/\1/p" "$BR2/broker.env")
+	bg relay4 "$PY" "$LIB/delayrelay.py" "$W/relay.port" 127.0.0.1 "$B2_TLS" 50
+	RELAY=$(portfile "$W/relay.port")
+	"$PY" -c '
+import sys; sys.path.insert(0, sys.argv[1])
+import amqp, pika
+conn = pika.BlockingConnection(amqp.params(sys.argv[2])); ch = conn.channel()
+for q in range(50):
+    ch.queue_declare("wan%d" % q, durable=True)
+conn.close()' "$LIB" "$BR2" || t_fail "could not declare the 50 queues"
+	$AMQP declare "$BR" healthy4
+	bg sink4 $PROBE sink "$W/sink.port" "$W/received"
+	SPORT=$(portfile "$W/sink.port")
+	{
+		stream_conf healthy "amqp://127.0.0.1:$BROKER_PORT/" healthy4
+		i=0
+		while [ $i -lt 50 ]; do
+			printf '  { name = "w%d"; url = "amqps://localhost:%s/"; user = "%s"; password_file = "%s"; queue = "wan%d"; ca_file = "%s"; },\n' \
+			    $i "$RELAY" "$(sed -n "s/^BROKER_USER='*\([^']*\)'*/\1/p" "$BR2/broker.env")" \
+			    "$(sed -n "s/^BROKER_PASSWORD_FILE='*\([^']*\)'*/\1/p" "$BR2/broker.env")" $i "$B2_CA"
+			i=$((i + 1))
+		done
+	} > "$W/streams"
+	write_conf "$W" "$W/streams" "$SPORT"
+	daemon_start "$W"
+	wait_d 20 sh -c '[ "$(grep -c ": consuming wan" "$1")" -ge 50 ]' _ "$DLOG"
+	t1=$(now_ms)
+	nc=$(grep -c ": consuming wan" "$DLOG")
+	note "WAN: $nc of 50 amqps streams consuming $((t1 - DSTART)) ms after start (100 ms RTT)"
+	t_eq "amqps streams consuming over the WAN" 50 "$nc"
+	t_check "all 50 consuming within 5 s of start ($((t1 - DSTART)) ms)" [ $((t1 - DSTART)) -le 5000 ]
+	wait_d 10 is_consuming "$W" healthy || t_fail "healthy stream not consuming"
+	# Events on the healthy stream through the whole restart: 50/s for 40 s.
+	$PROBE publish "$BR" healthy4 2000 50 1 "$W/published" 2>"$W/publish.err" &
+	PUBPID=$!
+	sleep 2
+	sh "$LIB/broker.sh" restart "$BR2" > "$T/broker2-restart.out" 2>&1 ||
+	    t_fail "second broker did not restart: $(tail -n 2 "$T/broker2-restart.out" | tr '\n' '|')"
+	tup=$(now_ms)
+	wait_d 30 sh -c '[ "$(grep -c ": consuming wan" "$1")" -ge 100 ]' _ "$DLOG"
+	t2=$(now_ms)
+	nc=$(( $(grep -c ": consuming wan" "$DLOG") - 50 ))
+	note "WAN: $nc of 50 back $((t2 - tup)) ms after the broker was up again"
+	t_eq "amqps streams back after the broker restart" 50 "$nc"
+	t_check "all 50 back within 15 s of the broker being up ($((t2 - tup)) ms)" \
+	    [ $((t2 - tup)) -le 15000 ]
+	wait "$PUBPID" || t_fail "publish to the healthy stream failed: $(tail -n 1 "$W/publish.err")"
+	wait_d 10 sh -c '[ "$(wc -l < "$1")" -ge 2000 ]' _ "$W/received"
+	lat=$($PROBE report "$W/published" "$W/received"); rc=$?
+	note "healthy stream through the WAN streams' start and reconnect storm: $lat"
+	t_eq "every event of the healthy stream arrived" 0 "$rc"
+	p99=$(echo "$lat" | sed -n 's/.*p99 \([0-9]*\) ms.*/\1/p')
+	t_check "healthy stream p99 <= 50 ms ($lat)" [ "${p99:-999999}" -le 50 ]
+	daemon_stop 15
+	note "SIGTERM with 50 amqps streams consuming over the WAN: exit after $DSTOP s"
+	t_check "SIGTERM exits within 2 s (took $DSTOP s)" sh -c '[ "${1%%.*}" -lt 2 ]' _ "$DSTOP"
+	check_daemon_exit
+	sh "$LIB/broker.sh" stop "$BR2" >/dev/null 2>&1
+fi
 on_fail_show "$DLOG"
 t_end
 fi
