@@ -439,6 +439,8 @@ conn_socket(struct conn_req *r)
 			return -1;
 		}
 		SSL_CTX_set1_cert_store(ctx, r->store);
+		/* An idle stream keeps no TLS record buffers (~34 KiB). */
+		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	}
 	if (sock == NULL) {
 		snprintf(r->error, sizeof(r->error), "cannot make a socket");
