@@ -2,7 +2,8 @@
 # bench/run.sh BUILD_DIR: compile the benches against BUILD_DIR's archives with the Makefile's
 # flags and run them from the top of the tree: the offline stages (parse, format, frame), the
 # spool, and the daemon end to end against the ceiling of this machine (bench/e2e.py, on a
-# private broker).  Prints figures; asserts nothing.  Env: N (events per end-to-end row).
+# private broker), then many streams (bench/streams.sh).  Prints figures; asserts nothing.
+# Env: N (events per end-to-end row).
 set -eu
 B=${1:-build}
 cd "$(dirname "$0")/.."
@@ -30,3 +31,5 @@ mk_tmpdir bench || exit 1
 sh "$LIB/broker.sh" start "$TMPD/broker" >/dev/null || { echo "bench: broker did not start" >&2; exit 1; }
 at_exit "sh '$LIB/broker.sh' stop '$TMPD/broker'"
 /usr/bin/python3 bench/e2e.py "$(cd "$B" && pwd)" "$TMPD/broker" "$TMPD"
+echo "== many streams"
+sh bench/streams.sh "$B"

@@ -309,6 +309,8 @@ static const struct key root_keys[] = {
 	    .check = check_abspath },
 	{ KEY("log_level", K_ENUM, CF(log_level)), .names = log_levels,
 	    .idef = LOG_LEVEL_INFO },
+	{ KEY("max_handshakes", K_INT, CF(max_handshakes)), .min = 1,
+	    .max = 256, .idef = 64 },
 	{ KEY("clouds", K_LIST, 0), .sect = &sect_clouds },
 	{ KEY("sinks", K_LIST, 0), .sect = &sect_sinks },
 	{ KEY("streams", K_LIST, 0), .sect = &sect_streams },

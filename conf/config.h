@@ -98,6 +98,7 @@ struct config {
 	char		*path;
 	char		*state_dir;	/* default "/var/lib/ampstream" */
 	int		 log_level;	/* enum log_level */
+	int		 max_handshakes;	/* stream connects at once */
 	struct cloud_conf *clouds;
 	size_t		 nclouds;
 	struct stream_conf *streams;

@@ -20,11 +20,11 @@ const struct status_counter status_stream_ctrs[SST_MAX] = {
 	[SST_REDELIVERED] = { "redelivered", "redelivered" },
 	[SST_DEADLETTERED] = { "deadlettered", "dead-lettered" },
 	[SST_CONNECTS] = { "connects", "connects" },
+	[SST_CONNECT_FAILURES] = { "connect_failures", "failed connects" },
 	[SST_DL_BYTES] = { "deadletter_bytes", "dead-letter bytes held" },
 	[SST_BACKLOG] = { "backlog", "ready in the queue" },
 	[SST_LAST_EVENT] = { "last_event", "last event (unix time)" },
 	[SST_LAG_MS] = { "lag_ms", "last event's lag (ms)" },
-	[SST_CONNECT_FAILS] = { "connect_failures", "connect failures" },
 };
 const struct status_counter status_sink_ctrs[SSK_MAX] = {
 	[SSK_SENT] = { "sent", "sent" },

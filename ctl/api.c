@@ -590,8 +590,13 @@ note_rate(struct api *api, const struct api_req *r, CURLcode rc)
 	time_t			 now = time(NULL);
 	long long		 reset = reset_in(rt, now);
 
+	/*
+	 * Reset counts whole seconds from a moment time() knows only to the
+	 * second: one second more, so the next request never lands just
+	 * before the window ends (and takes a 429).
+	 */
 	if (rt->has[R_REMAINING] && rt->v[R_REMAINING] == 0 && reset >= 0)
-		api->spent_until = now + (reset > 0 ? reset : 1);
+		api->spent_until = now + reset + 1;
 	if (rc != CURLE_OK) {
 		log_debug("%s %s -> %s", r->method, r->url,
 		    esc(api->errbuf[0] ? api->errbuf : curl_easy_strerror(rc)));

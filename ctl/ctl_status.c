@@ -18,12 +18,15 @@
 #include "buf.h"
 #include "config.h"
 #include "ctl.h"
+#include "ctl_esc.h"
 #include "status.h"
 
 
 static int	status_running(struct json_object *);
 static void	status_print(struct json_object *, int);
 static void	status_streams(struct json_object *);
+static const char *status_stream_state(struct json_object *);
+static void	status_stream_why(struct json_object *);
 static void	status_sinks(struct json_object *);
 static void	status_corr(struct json_object *);
 static void	status_flow(struct json_object *);
@@ -139,7 +142,7 @@ status_streams(struct json_object *o)
 		SST_DELIVERED, SST_ACKED, SST_REDELIVERED, SST_DEADLETTERED,
 		SST_DL_BYTES
 	};
-	struct json_object *a, *s, *v;
+	struct json_object *a, *s;
 	char		 prefix[512];
 	size_t		 i;
 
@@ -148,12 +151,40 @@ status_streams(struct json_object *o)
 	for (i = 0; i < json_object_array_length(a); i++) {
 		s = json_object_array_get_idx(a, i);
 		snprintf(prefix, sizeof(prefix), "stream %-16s %-12s ",
-		    ctl_str(s, "name") ? ctl_str(s, "name") : "?",
-		    json_object_object_get_ex(s, "connected", &v) &&
-		    json_object_get_boolean(v) ? "connected" : "disconnected");
+		    ctl_str(s, "name") ? esc(ctl_str(s, "name")) : "?",
+		    status_stream_state(s));
 		status_part(prefix, s, status_stream_ctrs, which,
 		    nitems(which), 0);
+		status_stream_why(s);
 		status_flow(s);
+	}
+}
+
+/* "connected", "connecting", "backing off", ... (older files: a flag). */
+static const char *
+status_stream_state(struct json_object *s)
+{
+	struct json_object *v;
+
+	if (ctl_str(s, "state") != NULL)
+		return esc(ctl_str(s, "state"));
+	return json_object_object_get_ex(s, "connected", &v) &&
+	    json_object_get_boolean(v) ? "connected" : "disconnected";
+}
+
+/* A stream that is not consuming: why, and when it tries again. */
+static void
+status_stream_why(struct json_object *s)
+{
+	int64_t		 next;
+	long long	 in;
+
+	if (ctl_str(s, "last_error") == NULL)
+		return;
+	printf("       last error: %s\n", esc(ctl_str(s, "last_error")));
+	if (ctl_int(s, "next_attempt", &next) == 0) {
+		in = (long long)(next - time(NULL));
+		printf("       next attempt in %lld s\n", in > 0 ? in : 0);
 	}
 }
 
@@ -175,7 +206,7 @@ status_flow(struct json_object *s)
 		snprintf(when + strlen(when), sizeof(when) - strlen(when),
 		    " (%lld s ago)", (long long)(time(NULL) - t));
 	}
-	printf("  backlog %lld, last event %s, its lag %lld.%01lld s\n",
+	printf("       backlog %lld, last event %s, its lag %lld.%01lld s\n",
 	    (long long)backlog, when, (long long)(lag / 1000),
 	    (long long)(lag % 1000 / 100));
 }

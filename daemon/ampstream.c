@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
+#include "connector.h"
 #include "corr.h"
 #include "deadletter.h"
 #include "format.h"
@@ -38,6 +40,7 @@
 
 #define DRAIN_SEC	10	/* longest wait for in-flight records on stop */
 #define DRAIN_POLL_MS	20
+#define CLOSE_WAIT_MS	1000	/* for graceful AMQP closes on stop/reload */
 #define CORR_FILE	"correlation.db"
 
 enum run_result { RUN_STOP, RUN_RELOAD, RUN_FAIL };
@@ -54,6 +57,7 @@ struct daemon {
 	struct route		*route;
 	struct corr		*corr;
 	char			*corr_path;	/* its snapshot, or NULL */
+	struct connector	*connector;	/* the streams' handshakes */
 	struct stream		**streams;	/* cfg->streams[i] */
 	struct deadletter	**dls;		/* cfg->streams[i]'s */
 	struct hold		*hold;
@@ -84,6 +88,7 @@ static void	begin_drain(struct daemon *, enum run_result);
 static void	on_drain_tick(int, short, void *);
 static bool	streams_idle(struct daemon *);
 static int	apply_log_level(const struct config *, int);
+static void	raise_fd_limit(void);
 static struct config *load_config(const char *, char **);
 static int	check_sinks(const struct config *, const char *, char **);
 
@@ -144,6 +149,7 @@ main(int argc, char *argv[])
 	}
 	apply_log_level(d.cfg, d.verbose);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	res = run(&d);
 	log_repeat_flush(1);	/* what repeated until the end */
 	config_free(d.cfg);
@@ -223,6 +229,22 @@ apply_log_level(const struct config *cfg, int verbose)
 		level = LOG_LEVEL_DEBUG;
 	log_setlevel(level);
 	return level;
+}
+
+/*
+ * One socket per stream and sink: systemd's soft limit of 1024 descriptors
+ * is too few for a thousand streams, its hard limit is not.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE");
+	}
 }
 
 /* Run configurations until told to stop; each reload is a fresh build. */
@@ -379,11 +401,12 @@ daemon_build_streams(struct daemon *d)
 {
 	size_t	 i;
 
+	d->connector = connector_new(d->base, d->cfg->max_handshakes);
 	d->streams = xcalloc(d->cfg->nstreams, sizeof(*d->streams));
 	for (i = 0; i < d->cfg->nstreams; i++)
-		d->streams[i] = stream_new(d->base, &d->cfg->streams[i],
-		    d->dls[i], stats_stream_row(d->stats, i), route_message,
-		    route_lane(d->route, i));
+		d->streams[i] = stream_new(d->base, d->connector,
+		    &d->cfg->streams[i], d->dls[i], stats_stream_row(d->stats,
+		    i), route_message, route_lane(d->route, i));
 	for (i = 0; i < d->cfg->nstreams; i++)
 		stream_start(d->streams[i]);
 }
@@ -410,6 +433,9 @@ daemon_teardown(struct daemon *d)
 		sink_free(d->sinks[i]);
 	for (i = 0; d->streams != NULL && i < d->cfg->nstreams; i++)
 		stream_free(d->streams[i]);
+	/* Closes were queued above; a hung handshake is not waited for. */
+	connector_free(d->connector, CLOSE_WAIT_MS);
+	d->connector = NULL;
 	for (i = 0; d->dls != NULL && i < d->cfg->nstreams; i++)
 		deadletter_free(d->dls[i]);
 	hold_free(d->hold);

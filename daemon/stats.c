@@ -189,6 +189,25 @@ stats_add_ctrs(json_object *o, const struct status_counter *tab,
 		    json_object_new_uint64(v[i]));
 }
 
+/* "connected" (consuming), "connecting", "backing off", "suspended (...)". */
+static const char *
+stats_stream_state(const struct stream *s, bool dl_full)
+{
+	if (stream_suspended(s))
+		return dl_full ? "suspended (dead letters full)" :
+		    "suspended (sink full)";
+	switch (stream_state(s)) {
+	case STREAM_CONSUMING:
+		return "connected";
+	case STREAM_CONNECTING:
+		return "connecting";
+	case STREAM_BACKOFF:
+		return "backing off";
+	default:
+		return "stopped";
+	}
+}
+
 static json_object *
 stats_stream_json(struct stats *st, size_t i)
 {
@@ -204,9 +223,13 @@ stats_stream_json(struct stats *st, size_t i)
 	dl_full = deadletter_full(stream_deadletter(s), NULL);
 	row[SST_DL_BYTES] = deadletter_bytes(stream_deadletter(s));
 	json_object_object_add(o, "state", json_object_new_string(
-	    stream_connected(s) ? "connected" : !stream_suspended(s) ?
-	    "disconnected" : dl_full ? "suspended (dead letters full)" :
-	    "suspended (sink full)"));
+	    stats_stream_state(s, dl_full)));
+	if (stream_last_error(s)[0] != '\0')
+		json_object_object_add(o, "last_error",
+		    json_object_new_string(stream_last_error(s)));
+	if (stream_state(s) == STREAM_BACKOFF)
+		json_object_object_add(o, "next_attempt", json_object_new_int64(
+		    stream_next_attempt_ms(s) / 1000));
 	json_object_object_add(o, "deadletter_full",
 	    json_object_new_boolean(dl_full));
 	stats_add_ctrs(o, status_stream_ctrs, row, SST_MAX);

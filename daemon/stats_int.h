@@ -25,7 +25,7 @@ struct stats {
 void	stats_sink_gauges(struct stats *, size_t i);
 /* The correlation's counters (SCO_*) into v. */
 void	stats_corr_row(const struct corr *, uint64_t *v);
-/* "consuming", "backing_off", "suspended" (stream.h). */
-const char *stats_stream_state(struct stats *, size_t i);
+/* "consuming", "connecting", "backing_off", "suspended", "stopped". */
+const char *stats_stream_label(struct stats *, size_t i);
 
 #endif

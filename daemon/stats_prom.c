@@ -46,7 +46,7 @@ static const struct family stream_fams[] = {
 	{ "ampstream_stream_connects_total", "counter",
 	    "Connections that reached consuming.", SST_CONNECTS },
 	{ "ampstream_stream_connect_failures_total", "counter",
-	    "Connection attempts that failed.", SST_CONNECT_FAILS },
+	    "Connection attempts that failed.", SST_CONNECT_FAILURES },
 	{ "ampstream_stream_backlog_messages", "gauge",
 	    "Messages ready in the AMP queue (passive queue.declare, "
 	    "at most 30 s old while connected).", SST_BACKLOG },
@@ -95,7 +95,7 @@ static const struct family corr_fams[] = {
 };
 
 static const char *const stream_states[] = {
-	"consuming", "backing_off", "suspended"
+	"consuming", "connecting", "backing_off", "suspended", "stopped"
 };
 
 static void	stats_prom_streams(struct stats *, struct buf *);
@@ -106,11 +106,22 @@ static void	stream_labels(struct stats *, size_t, struct buf *);
 static void	sink_labels(struct stats *, size_t, struct buf *);
 
 const char *
-stats_stream_state(struct stats *st, size_t i)
+stats_stream_label(struct stats *st, size_t i)
 {
-	if (stream_connected(st->streams[i]))
+	const struct stream *s = st->streams[i];
+
+	if (stream_suspended(s))
+		return "suspended";
+	switch (stream_state(s)) {
+	case STREAM_CONSUMING:
 		return "consuming";
-	return stream_suspended(st->streams[i]) ? "suspended" : "backing_off";
+	case STREAM_CONNECTING:
+		return "connecting";
+	case STREAM_BACKOFF:
+		return "backing_off";
+	default:
+		return "stopped";
+	}
 }
 
 static void
@@ -171,7 +182,7 @@ stats_prom_streams(struct stats *st, struct buf *b)
 			stream_labels(st, i, &l);
 			prom_label(&l, "state", stream_states[k]);
 			prom_sample_u64(b, "ampstream_stream_state", l.data,
-			    strcmp(stats_stream_state(st, i),
+			    strcmp(stats_stream_label(st, i),
 			    stream_states[k]) == 0);
 		}
 	for (f = 0; f < nitems(stream_fams); f++) {
@@ -378,7 +389,7 @@ stats_health(struct stats *st, struct buf *b)
 	for (i = 0; i < st->cfg->nstreams; i++)
 		if (!stream_connected(st->streams[i])) {
 			health_line(b, "stream", st->cfg->streams[i].name,
-			    "state", stats_stream_state(st, i));
+			    "state", stats_stream_label(st, i));
 			bad = 1;
 		}
 	for (i = 0; i < st->cfg->nsinks; i++) {

@@ -1,8 +1,9 @@
 /*
  * stream.c: one AMQP 0-9-1 consumer (rabbitmq-c) inside the libevent loop.
  *
- * Connecting and logging in are blocking calls bounded by a timeout; after
- * that the socket is watched by libevent and frames are read without
+ * Connecting and logging in happen off the loop (connector.c), so a broker
+ * that hangs never stops the other streams; once the connection is handed
+ * over, its socket is watched by libevent and frames are read without
  * blocking.  rabbitmq-c (and OpenSSL) read ahead into their own buffers, so
  * fd readiness is not enough: every wake-up drains frames until the library
  * reports it would block.  A message arrives as three kinds of frames
@@ -14,16 +15,14 @@
 #include <string.h>
 
 #include <amqp.h>
-#include <amqp_ssl_socket.h>
-#include <amqp_tcp_socket.h>
 #include <event2/event.h>
-#include <openssl/ssl.h>
 
 #include "ack.h"
 #include "backoff.h"
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
+#include "connector.h"
 #include "deadletter.h"
 #include "esc.h"
 #include "log.h"
@@ -32,13 +31,11 @@
 #include "xmalloc.h"
 
 #define STREAM_CHANNEL		1
-#define STREAM_TIMEOUT_SEC	10	/* connect, handshake, each RPC */
 #define STREAM_DRAIN_MAX	512	/* frames per turn, then let others run */
 #define STREAM_TICK_SEC		1	/* heartbeats are sent from here */
 #define STREAM_BACKOFF_MIN_MS	1000
-#define STREAM_BACKOFF_MAX_MS	30000
+#define STREAM_BACKOFF_MAX_MS	10000	/* bounds the recovery after an outage */
 #define STREAM_BACKOFF_PCT	150	/* each delay half again the last */
-#define STREAM_FRAME_MAX	131072
 #define STREAM_ACK_EVERY_MAX	250	/* acks sent at once past this many */
 #define STREAM_WHY_MAX		(ESC_SIZE(255) + 64)	/* a close reason */
 #define STREAM_BACKLOG_SEC	30	/* passive queue.declare at most this often */
@@ -60,6 +57,12 @@ struct stream {
 	const struct stream_conf *conf;
 	struct event_base *base;
 	amqp_connection_state_t conn;
+	struct connector *pool;		/* not ours */
+	struct conn_req	*req;		/* a handshake under way */
+	enum stream_state state;
+	char		 last_error[CONNECTOR_ERR_MAX];
+	int64_t		 next_ms;	/* the next attempt (epoch ms) */
+	uint32_t	 ready;		/* in the queue when we attached */
 	struct event	*rev;
 	struct event	*drain_ev;
 	struct event	*tick_ev;
@@ -80,14 +83,8 @@ struct stream {
 	uint64_t	 backlog_gen;	/* its generation, while unanswered */
 };
 
-static int	stream_connect(struct stream *);
-static amqp_socket_t *stream_socket(struct stream *);
-static int	stream_open_socket(struct stream *, amqp_socket_t *);
-static int	stream_setup(struct stream *);
-static int	stream_rpc_ok(struct stream *, const char *);
-static void	stream_reply_str(amqp_rpc_reply_t, char *, size_t);
-static void	stream_close_str(char *, size_t, const char *, uint16_t,
-		    amqp_bytes_t);
+static void	stream_opened(amqp_connection_state_t, uint32_t,
+		    const char *, void *);
 static void	stream_read_cb(int, short, void *);
 static void	stream_tick_cb(int, short, void *);
 static void	stream_retry_cb(int, short, void *);
@@ -108,14 +105,17 @@ static void	stream_kick(void *, size_t);
 static void	stream_backlog_ask(struct stream *);
 
 struct stream *
-stream_new(struct event_base *base, const struct stream_conf *conf,
-    struct deadletter *dl, uint64_t *ctr, stream_msg_fn msg_cb, void *arg)
+stream_new(struct event_base *base, struct connector *pool,
+    const struct stream_conf *conf, struct deadletter *dl, uint64_t *ctr,
+    stream_msg_fn msg_cb, void *arg)
 {
 	struct stream	*st;
 
 	st = xcalloc(1, sizeof(*st));
 	st->conf = conf;
 	st->base = base;
+	st->pool = pool;
+	st->state = STREAM_CONNECTING;
 	st->ctr = ctr;
 	st->msg_cb = msg_cb;
 	st->arg = arg;
@@ -149,212 +149,67 @@ stream_retry_cb(int fd __unused, short ev __unused, void *arg)
 {
 	struct stream	*st = arg;
 
-	if (!st->paused && !st->suspended && stream_connect(st) == -1) {
-		st->ctr[SST_CONNECT_FAILS]++;
-		stream_schedule(st);
-	}
+	if (st->paused || st->suspended || st->req != NULL || st->conn != NULL)
+		return;
+	st->state = STREAM_CONNECTING;
+	st->req = connector_open(st->pool, st->conf, stream_opened, st);
 }
 
-/* Reconnect later: backoff growing by half each time, with +-25% jitter. */
+/*
+ * Reconnect later: backoff growing by half each time, full jitter.  The
+ * loop's cached time may be a whole turn old: take the time afresh.
+ */
 static void
 stream_schedule(struct stream *st)
 {
 	struct timeval	 tv;
 	int		 ms;
 
-	ms = backoff_next(&st->backoff, &tv);
+	ms = backoff_next_full(&st->backoff, &tv);
+	st->state = STREAM_BACKOFF;
+	st->next_ms = clock_now_ms() + ms;
 	log_info("stream %s: reconnecting in %d.%01d s", st->conf->name,
 	    ms / 1000, (ms % 1000) / 100);
+	event_base_update_cache_time(st->base);
 	evtimer_add(st->retry_ev, &tv);
 }
 
-/* Connect, log in, and start consuming; -1 (logged) on any failure. */
-static int
-stream_connect(struct stream *st)
+/* The connector's answer: a connection consuming, or why there is none. */
+static void
+stream_opened(amqp_connection_state_t conn, uint32_t ready, const char *error,
+    void *arg)
 {
-	amqp_socket_t	*sock;
-	amqp_rpc_reply_t r;
-	char		 why[STREAM_WHY_MAX];
+	struct stream	*st = arg;
 
-	if ((st->conn = amqp_new_connection()) == NULL)
-		fatalx("%s: amqp_new_connection", __func__);
-	if ((sock = stream_socket(st)) == NULL ||
-	    stream_open_socket(st, sock) == -1)
-		goto fail;
-	r = amqp_login(st->conn, st->conf->vhost, 0, STREAM_FRAME_MAX,
-	    st->conf->heartbeat, AMQP_SASL_METHOD_PLAIN, st->conf->user,
-	    st->conf->password);
-	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		stream_reply_str(r, why, sizeof(why));
-		log_warnx("stream %s: login to %s:%d as %s failed: %s",
-		    st->conf->name, st->conf->host, st->conf->port,
-		    st->conf->user, why);
-		goto fail;
+	st->req = NULL;
+	if (conn == NULL) {
+		st->ctr[SST_CONNECT_FAILURES]++;
+		snprintf(st->last_error, sizeof(st->last_error), "%s", error);
+		log_warnx("stream %s: %s", st->conf->name, error);
+		if (!st->paused && !st->suspended)
+			stream_schedule(st);
+		return;
 	}
-	if (stream_setup(st) == -1)
-		goto fail;
-	return 0;
-fail:
-	stream_teardown(st, false);
-	return -1;
-}
-
-/* A TCP or TLS socket; TLS verifies the peer and its name, TLS >= 1.2. */
-static amqp_socket_t *
-stream_socket(struct stream *st)
-{
-	amqp_socket_t	*sock;
-
-	if (!st->conf->tls)
-		return amqp_tcp_socket_new(st->conn);
-	if ((sock = amqp_ssl_socket_new(st->conn)) == NULL)
-		return NULL;
-	amqp_ssl_socket_set_verify_peer(sock, 1);
-	amqp_ssl_socket_set_verify_hostname(sock, 1);
-	/*
-	 * Never below TLS 1.2: if that cannot be enforced, do not connect.
-	 * rabbitmq-c 0.11 sets it with SSL_OP_NO_* options only: also set
-	 * the context's floor ourselves.
-	 */
-	if (amqp_ssl_socket_set_ssl_versions(sock, AMQP_TLSv1_2,
-	    AMQP_TLSvLATEST) != AMQP_STATUS_OK ||
-	    SSL_CTX_set_min_proto_version(amqp_ssl_socket_get_context(sock),
-	    TLS1_2_VERSION) != 1) {
-		log_warnx("stream %s: cannot enforce TLS >= 1.2: not "
-		    "connecting to %s:%d", st->conf->name, st->conf->host,
-		    st->conf->port);
-		return NULL;
+	if (st->paused || st->suspended) {	/* no longer wanted */
+		connector_close(st->pool, conn);
+		return;
 	}
-	/* rabbitmq-c 0.11 loads no trust store by itself. */
-	if (SSL_CTX_set_default_verify_paths(amqp_ssl_socket_get_context(sock))
-	    != 1)
-		log_warnx("stream %s: no system trust store", st->conf->name);
-	if (st->conf->ca_file != NULL &&
-	    amqp_ssl_socket_set_cacert(sock, st->conf->ca_file) !=
-	    AMQP_STATUS_OK) {
-		log_warnx("stream %s: cannot load ca_file %s", st->conf->name,
-		    st->conf->ca_file);
-		return NULL;
-	}
-	return sock;
-}
-
-static int
-stream_open_socket(struct stream *st, amqp_socket_t *sock)
-{
-	struct timeval	 tv = { STREAM_TIMEOUT_SEC, 0 };
-	const char	*hint = "";
-	char		 sys[128] = "";
-	int		 status;
-
-	amqp_set_handshake_timeout(st->conn, &tv);
-	amqp_set_rpc_timeout(st->conn, &tv);
-	errno = 0;
-	status = amqp_socket_open_noblock(sock, st->conf->host,
-	    st->conf->port, &tv);
-	if (status == AMQP_STATUS_OK)
-		return 0;
-	if (status == AMQP_STATUS_SOCKET_ERROR && errno != 0)
-		snprintf(sys, sizeof(sys), " (%s)", strerror(errno));
-	if (status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED ||
-	    status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED ||
-	    status == AMQP_STATUS_SSL_CONNECTION_FAILED)
-		hint = " (TLS: is the broker's certificate signed by a CA in "
-		    "the system trust store or ca_file, and issued for this "
-		    "host name?)";
-	log_warnx("stream %s: cannot connect to %s:%d: %s%s%s",
-	    st->conf->name, st->conf->host, st->conf->port,
-	    amqp_error_string2(status), sys, hint);
-	return -1;
-}
-
-/* Channel, passive queue declare, prefetch, consume with manual acks. */
-static int
-stream_setup(struct stream *st)
-{
-	amqp_bytes_t	 queue = amqp_cstring_bytes(st->conf->queue);
-	amqp_queue_declare_ok_t *ok;
-
-	amqp_channel_open(st->conn, STREAM_CHANNEL);
-	if (stream_rpc_ok(st, "channel.open") == -1)
-		return -1;
-	ok = amqp_queue_declare(st->conn, STREAM_CHANNEL, queue, 1, 0, 0, 0,
-	    amqp_empty_table);
-	if (stream_rpc_ok(st, "queue.declare (passive)") == -1)
-		return -1;
-	st->ctr[SST_BACKLOG] = ok->message_count;
+	st->conn = conn;
+	st->ready = ready;
+	st->ctr[SST_BACKLOG] = ready;	/* the connector's passive declare */
 	st->backlog_at = clock_mono_s();
-	amqp_basic_qos(st->conn, STREAM_CHANNEL, 0,
-	    (uint16_t)st->conf->prefetch, 0);
-	if (stream_rpc_ok(st, "basic.qos") == -1)
-		return -1;
-	amqp_basic_consume(st->conn, STREAM_CHANNEL, queue, amqp_empty_bytes,
-	    0, 0, 0, amqp_empty_table);
-	if (stream_rpc_ok(st, "basic.consume") == -1)
-		return -1;
 	st->rev = event_new(st->base, amqp_get_sockfd(st->conn),
 	    EV_READ | EV_PERSIST, stream_read_cb, st);
 	event_add(st->rev, NULL);
 	st->connected = true;
+	st->state = STREAM_CONSUMING;
+	st->last_error[0] = '\0';
 	st->ctr[SST_CONNECTS]++;
-	log_info("stream %s: consuming %s on %s:%d (generation %llu)",
-	    st->conf->name, st->conf->queue, st->conf->host, st->conf->port,
-	    (unsigned long long)st->gen);
-	return 0;
-}
-
-static int
-stream_rpc_ok(struct stream *st, const char *what)
-{
-	amqp_rpc_reply_t r = amqp_get_rpc_reply(st->conn);
-	char		 why[STREAM_WHY_MAX];
-
-	if (r.reply_type == AMQP_RESPONSE_NORMAL)
-		return 0;
-	stream_reply_str(r, why, sizeof(why));
-	log_warnx("stream %s: %s %s: %s", st->conf->name, what,
-	    st->conf->queue, why);
-	return -1;
-}
-
-static void
-stream_reply_str(amqp_rpc_reply_t r, char *buf, size_t len)
-{
-	amqp_connection_close_t *cc;
-	amqp_channel_close_t *ch;
-
-	switch (r.reply_type) {
-	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-		snprintf(buf, len, "%s", amqp_error_string2(r.library_error));
-		break;
-	case AMQP_RESPONSE_SERVER_EXCEPTION:
-		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
-			cc = r.reply.decoded;
-			stream_close_str(buf, len, "connection",
-			    cc->reply_code, cc->reply_text);
-		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
-			ch = r.reply.decoded;
-			stream_close_str(buf, len, "channel", ch->reply_code,
-			    ch->reply_text);
-		} else
-			snprintf(buf, len, "unexpected broker method 0x%08x",
-			    r.reply.id);
-		break;
-	default:
-		snprintf(buf, len, "no reply");
-		break;
-	}
-}
-
-/* "broker closed the connection: 320 TEXT", the broker's text escaped. */
-static void
-stream_close_str(char *buf, size_t len, const char *what, uint16_t code,
-    amqp_bytes_t text)
-{
-	char	 esc[ESC_SIZE(255)];	/* reply-text is a shortstr */
-
-	snprintf(buf, len, "broker closed the %s: %u %s", what, code,
-	    esc_peer(esc, sizeof(esc), text.bytes, text.len));
+	log_state(LOG_LEVEL_INFO, "stream %s: consuming %s on %s:%d "
+	    "(generation %llu, %u ready)", st->conf->name, st->conf->queue, st->conf->host,
+	    st->conf->port, (unsigned long long)st->gen, ready);
+	/* The handshake may have read deliveries ahead. */
+	event_active(st->drain_ev, EV_TIMEOUT, 0);
 }
 
 static void
@@ -474,13 +329,13 @@ stream_method(struct stream *st, amqp_frame_t *f)
 		return 0;
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = f->payload.method.decoded;
-		stream_close_str(why, sizeof(why), "connection",
+		connector_close_str(why, sizeof(why), "connection",
 		    cc->reply_code, cc->reply_text);
 		break;
 	case AMQP_CHANNEL_CLOSE_METHOD:
 		ch = f->payload.method.decoded;
-		stream_close_str(why, sizeof(why), "channel", ch->reply_code,
-		    ch->reply_text);
+		connector_close_str(why, sizeof(why), "channel",
+		    ch->reply_code, ch->reply_text);
 		break;
 	case AMQP_BASIC_CANCEL_METHOD:
 		snprintf(why, sizeof(why), "broker cancelled the consumer");
@@ -657,9 +512,10 @@ stream_send_ack(void *arg, uint64_t gen, uint64_t tag, bool multiple)
 static void
 stream_lost(struct stream *st, const char *why)
 {
+	snprintf(st->last_error, sizeof(st->last_error), "connection lost: %s",
+	    why);
 	log_state(LOG_LEVEL_WARN, "stream %s: connection to %s:%d lost: %s",
-	    st->conf->name,
-	    st->conf->host, st->conf->port, why);
+	    st->conf->name, st->conf->host, st->conf->port, why);
 	stream_teardown(st, false);
 	/* The next flush frees what is finished of the lost generation. */
 	event_active(st->ack_ev, EV_TIMEOUT, 0);
@@ -667,10 +523,17 @@ stream_lost(struct stream *st, const char *why)
 		stream_schedule(st);
 }
 
-/* Free the connection; graceful closes the channel and connection first. */
+/*
+ * Let go of the connection: graceful hands it to the connector to close
+ * (connection.close, close-ok) off the loop.  A handshake under way is
+ * cancelled.
+ */
 static void
 stream_teardown(struct stream *st, bool graceful)
 {
+	if (st->req != NULL)
+		connector_cancel(st->req);
+	st->req = NULL;
 	if (st->rev != NULL)
 		event_free(st->rev);
 	st->rev = NULL;
@@ -680,18 +543,16 @@ stream_teardown(struct stream *st, bool graceful)
 		if (st->ctr[SST_DELIVERED] > 0)
 			backoff_reset(&st->backoff);
 	}
-	if (st->conn != NULL && graceful && st->connected) {
-		amqp_channel_close(st->conn, STREAM_CHANNEL,
-		    AMQP_REPLY_SUCCESS);
-		amqp_connection_close(st->conn, AMQP_REPLY_SUCCESS);
-	}
-	st->connected = false;
 	if (st->in.active && st->in.spill)	/* it will come again */
 		deadletter_abort(st->dl);
 	st->in.active = false;
-	if (st->conn != NULL)
+	if (st->conn != NULL && graceful && st->connected)
+		connector_close(st->pool, st->conn);
+	else if (st->conn != NULL)
 		amqp_destroy_connection(st->conn);
+	st->connected = false;
 	st->conn = NULL;
+	st->state = STREAM_STOPPED;
 }
 
 void
@@ -771,4 +632,22 @@ bool
 stream_connected(const struct stream *st)
 {
 	return st->connected;
+}
+
+enum stream_state
+stream_state(const struct stream *st)
+{
+	return st->state;
+}
+
+const char *
+stream_last_error(const struct stream *st)
+{
+	return st->last_error;
+}
+
+int64_t
+stream_next_attempt_ms(const struct stream *st)
+{
+	return st->next_ms;
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct connector;
 struct deadletter;
 struct event_base;
 struct stream_conf;
@@ -33,13 +34,21 @@ struct delivery;
 typedef void (*stream_msg_fn)(struct stream *, const char *body, size_t len,
     struct delivery *, void *arg);
 
+enum stream_state {
+	STREAM_CONNECTING,	/* a handshake is under way (or queued) */
+	STREAM_CONSUMING,
+	STREAM_BACKOFF,		/* waiting to try again */
+	STREAM_STOPPED		/* closed: suspended, or stopping */
+};
+
 /*
  * ctr is the stream's row of counters (status.h SST_*), dl its dead-letter
- * store (for bodies over max_message), both kept by the caller.
+ * store (for bodies over max_message), pool the connector that makes its
+ * connections off the loop: all kept by the caller.
  */
-struct stream	*stream_new(struct event_base *, const struct stream_conf *,
-		    struct deadletter *dl, uint64_t *ctr, stream_msg_fn,
-		    void *arg);
+struct stream	*stream_new(struct event_base *, struct connector *pool,
+		    const struct stream_conf *, struct deadletter *dl,
+		    uint64_t *ctr, stream_msg_fn, void *arg);
 void		 stream_start(struct stream *);
 /* Stop taking deliveries (for shutdown); acks still go out. */
 void		 stream_pause(struct stream *);
@@ -49,6 +58,11 @@ void		 stream_suspend(struct stream *);
 void		 stream_resume(struct stream *);
 bool		 stream_suspended(const struct stream *);
 bool		 stream_connected(const struct stream *);
+enum stream_state stream_state(const struct stream *);
+/* Why the last attempt or connection failed ("" if it did not). */
+const char	*stream_last_error(const struct stream *);
+/* When backing off: the next attempt, epoch ms. */
+int64_t		 stream_next_attempt_ms(const struct stream *);
 /* Send every ack that can be sent now. */
 void		 stream_flush_acks(struct stream *);
 /* True when no delivery is held. */

@@ -5,24 +5,44 @@
 
 #include "backoff.h"
 
-int
-backoff_next(struct backoff *b, struct timeval *tv)
+static void
+backoff_grow(struct backoff *b)
 {
-	int	 ms;
-
 	if (b->cur_ms == 0)
 		b->cur_ms = b->min_ms;
 	else
 		b->cur_ms = (int)((long long)b->cur_ms * b->growth_pct / 100);
 	if (b->cur_ms > b->max_ms)
 		b->cur_ms = b->max_ms;
-	ms = b->cur_ms - b->cur_ms / 4 +
-	    (int)arc4random_uniform((uint32_t)b->cur_ms / 2 + 1);
+}
+
+static int
+backoff_tv(int ms, struct timeval *tv)
+{
 	if (tv != NULL) {
 		tv->tv_sec = ms / 1000;
 		tv->tv_usec = (ms % 1000) * 1000;
 	}
 	return ms;
+}
+
+int
+backoff_next(struct backoff *b, struct timeval *tv)
+{
+	backoff_grow(b);
+	return backoff_tv(b->cur_ms - b->cur_ms / 4 +
+	    (int)arc4random_uniform((uint32_t)b->cur_ms / 2 + 1), tv);
+}
+
+int
+backoff_next_full(struct backoff *b, struct timeval *tv)
+{
+	int	 lo;
+
+	backoff_grow(b);
+	lo = b->min_ms / 10;
+	return backoff_tv(lo + (int)arc4random_uniform((uint32_t)(b->cur_ms -
+	    lo) + 1), tv);
 }
 
 void

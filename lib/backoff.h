@@ -18,6 +18,11 @@ struct backoff {
 
 /* The next delay, jittered, in ms (and in *tv when tv is not NULL). */
 int	backoff_next(struct backoff *, struct timeval *tv);
+/*
+ * The same growth with full jitter: uniform in [min_ms / 10, cur], so a
+ * thousand streams that lost one broker come back spread over the window.
+ */
+int	backoff_next_full(struct backoff *, struct timeval *tv);
 /* A success: the next delay starts from min_ms again. */
 void	backoff_reset(struct backoff *);
 

@@ -306,6 +306,7 @@ static const struct {
 	  "string\n"
 	  "13: correlation: expected a group, got a list" },
 	{ "range.conf",
+	  "15: max_handshakes: 0 is out of range 1..256\n"
 	  "5: sinks.[0].max_record: 100 is out of range 480..1048576\n"
 	  "5: sinks.[0].facility: 24 is out of range 0..23\n"
 	  "5: sinks.[0].default_severity: 11 is out of range 0..10\n"

@@ -23,7 +23,9 @@
 #include <event2/event.h>
 
 #include "compat.h"
+#include "clock.h"
 #include "config.h"
+#include "connector.h"
 #include "stats.h"
 #include "status.h"
 #include "stream.h"
@@ -80,8 +82,10 @@ static char *
 attempt(struct stream_conf *sc)
 {
 	struct event_base *base;
+	struct connector *pool;
 	struct stream	*st;
-	uint64_t	 ctr[SST_MAX] = { 0 };
+	int64_t		 t0;
+	uint64_t	 ctr[STATS_STREAM_ROW] = { 0 };
 	char		 path[] = "/tmp/ampstream-test-stream.XXXXXX", *log;
 	int		 fd, saved;
 	FILE		*fp;
@@ -92,16 +96,23 @@ attempt(struct stream_conf *sc)
 	fflush(stderr);
 	saved = dup(2);
 	dup2(fd, 2);
-	st = stream_new(base, sc, NULL, ctr, no_msg, NULL);
+	pool = connector_new(base, 2);
+	st = stream_new(base, pool, sc, NULL, ctr, no_msg, NULL);
 	stream_start(st);
-	event_base_loop(base, EVLOOP_ONCE);	/* the first connect */
+	/* The first connect, in a thread, until its failure comes back. */
+	t0 = clock_now_ms();
+	while (stream_state(st) != STREAM_BACKOFF &&
+	    clock_now_ms() - t0 < 20000)
+		event_base_loop(base, EVLOOP_ONCE);
 	stream_close(st);
 	stream_free(st);
+	connector_free(pool, 0);
 	event_base_free(base);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
 	ck_assert_uint_eq(ctr[SST_CONNECTS], 0);
+	ck_assert_uint_eq(ctr[SST_CONNECT_FAILURES], 1);
 	ck_assert_ptr_nonnull(fp = fdopen(fd, "r"));
 	fseek(fp, 0, SEEK_END);
 	n = ftell(fp);
@@ -144,6 +155,52 @@ START_TEST(test_tls_floor_refused)
 }
 END_TEST
 
+static void
+opened_never(amqp_connection_state_t conn __unused, uint32_t ready __unused,
+    const char *error __unused, void *arg __unused)
+{
+	ck_abort_msg("a cancelled handshake called back");
+}
+
+/*
+ * A broker that accepts TCP and never speaks AMQP: the handshake hangs in
+ * the pool's thread (10 s), never in the caller, and cancelling it and
+ * freeing the pool return at once.
+ */
+START_TEST(test_hung_handshake_abandoned)
+{
+	struct event_base *base;
+	struct connector *pool;
+	struct stream_conf sc;
+	struct conn_req	*r;
+	int64_t		 t0;
+	int		 lfd, port;
+
+	lfd = listener(&port);
+	memset(&sc, 0, sizeof(sc));
+	sc.name = "s1";
+	sc.host = "127.0.0.1";
+	sc.port = port;
+	sc.vhost = "/";
+	sc.user = "u";
+	sc.password = "p";
+	sc.queue = "q";
+	sc.prefetch = 1;
+	ck_assert_ptr_nonnull(base = event_base_new());
+	t0 = clock_now_ms();
+	pool = connector_new(base, 1);
+	r = connector_open(pool, &sc, opened_never, NULL);
+	usleep(200 * 1000);		/* the thread is in the handshake */
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	connector_cancel(r);
+	connector_free(pool, 0);
+	event_base_free(base);
+	ck_assert_msg(clock_now_ms() - t0 < 2000, "took %lld ms",
+	    (long long)(clock_now_ms() - t0));
+	close(lfd);
+}
+END_TEST
+
 Suite *
 suite_stream(void)
 {
@@ -153,6 +210,7 @@ suite_stream(void)
 	/* The old code tried a TLS handshake with the silent listener: 10 s. */
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_tls_floor_refused);
+	tcase_add_test(tc, test_hung_handshake_abandoned);
 	suite_add_tcase(s, tc);
 	return s;
 }
