@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@ connector_new(struct event_base *base, int nthreads)
 	struct connector *p;
 	pthread_attr_t	 attr;
 	pthread_t	 t;
+	sigset_t	 all, old;
 	int		 i;
 
 	p = xcalloc(1, sizeof(*p));
@@ -127,11 +129,15 @@ connector_new(struct event_base *base, int nthreads)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 512 * 1024);
+	/* Signals are the loop's: the threads start with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (i = 0; i < nthreads; i++) {
 		p->refs++;
 		if ((errno = pthread_create(&t, &attr, conn_thread, p)) != 0)
 			fatal("%s: pthread_create", __func__);
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	return p;
 }

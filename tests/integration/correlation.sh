@@ -5,22 +5,12 @@
 # usage: sh tests/integration/correlation.sh BUILD_DIR      (uses BUILD_DIR/asan/ampstream)
 # Ends with `N passed, N failed`; exits non-zero if anything failed.
 set -u
-[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$ROOT/tests/lib
 . "$LIB/common.sh"
-install_traps
-BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
-ASAN_BIN=$BUILD/asan/ampstream
+suite_init correlation "$@"
 CTL=$BUILD/asan/ampstreamctl
 EV=$ROOT/tests/fixtures/events
-AMQP="$PY $LIB/amqp.py"
-export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-SUITE_T0=$(now_ms)
-mk_tmpdir correlation || exit 2
-T=$TMPD
-BR=$T/broker
 . "$LIB/daemon.sh"
 NAMES="1-pair-combined 2-pair-across-restart 3-outcome-first-uncorrelated 4-unresolved-alert"
 

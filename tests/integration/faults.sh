@@ -25,24 +25,13 @@
 # Env: KEEP_TMP=1 keeps the temp dir; FAULTS_ONLY="1 5" runs only those scenarios;
 # FAULTS_NO_NETNS=1 makes scenario 5 use the socat fallback.
 set -u
-[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$ROOT/tests/lib
 . "$LIB/common.sh"
-install_traps
-BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
-ASAN_BIN=$BUILD/asan/ampstream
-PLAIN_BIN=$BUILD/ampstream
-AMQP="$PY $LIB/amqp.py"
-export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-SUITE_T0=$(now_ms)
+suite_init faults "$@"
 . "$LIB/daemon.sh"
 . "$LIB/seqtest.sh"
 
-mk_tmpdir faults || exit 2
-T=$TMPD
-BR=$T/broker
 RESULTS=""
 note "faults suite: temp dir $T, daemon $ASAN_BIN"
 

@@ -11,20 +11,10 @@
 # Prints `ok - NAME` / `not ok - NAME: reason`, and a closing `N passed, N failed`.
 # Env: KEEP_TMP=1 keeps the temp dir; HOSTILE_ONLY="2" runs only those tests.
 set -u
-[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$ROOT/tests/lib
 . "$LIB/common.sh"
-install_traps
-BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
-ASAN_BIN=$BUILD/asan/ampstream
-AMQP="$PY $LIB/amqp.py"
-export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-SUITE_T0=$(now_ms)
-mk_tmpdir hostile || exit 2
-T=$TMPD
-BR=$T/broker
+suite_init hostile "$@"
 note "hostile suite: temp dir $T, daemon $ASAN_BIN"
 want() { [ -z "${HOSTILE_ONLY:-}" ] || case " $HOSTILE_ONLY " in *" $1 "*) ;; *) return 1 ;; esac; }
 . "$LIB/daemon.sh"

@@ -22,24 +22,17 @@
 #      ~3 min, then reused), PACKAGE_TIME_LIMIT (default 600 s) bounds the whole suite,
 #      KEEP_TMP=1 keeps the temp dir.
 set -u
-[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$ROOT/tests/lib
 . "$LIB/common.sh"
-install_traps
-BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
+suite_init package "$@"
 CACHE=${BOX_CACHE:-/var/cache/ampstream-tests/systemd-box}
 BOXSH="bash $LIB/systemd-box.sh"
 FIX=$ROOT/tests/fixtures/events/all.jsonl
 NFIX=$(grep -c . "$FIX")
-AMQP="$PY $LIB/amqp.py"
 BOX=amps-pkg-$$
-SUITE_T0=$(now_ms)
 NAMES="deb lintian box install units run status reload stop broken template purge"
 
-mk_tmpdir package || exit 2
-T=$TMPD
-BR=$T/broker
 . "$LIB/daemon.sh"
 note "package suite: temp dir $T, box cache $CACHE"
 

@@ -10,23 +10,12 @@
 # (about 8 s to start); every test has its own queue, receiver, state dir and temp files.
 # Env: KEEP_TMP=1 keeps the temp dir; PIPELINE_ONLY="2 5" runs only those tests.
 set -u
-[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$ROOT/tests/lib
 . "$LIB/common.sh"
-install_traps
-BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
-ASAN_BIN=$BUILD/asan/ampstream
-PLAIN_BIN=$BUILD/ampstream
+suite_init pipeline "$@"
 FIX=$ROOT/tests/fixtures/events/all.jsonl
-AMQP="$PY $LIB/amqp.py"
-export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-SUITE_T0=$(now_ms)
 
-mk_tmpdir pipeline || exit 2
-T=$TMPD
-BR=$T/broker
 note "pipeline suite: temp dir $T, daemon $ASAN_BIN"
 
 want() { [ -z "${PIPELINE_ONLY:-}" ] || case " $PIPELINE_ONLY " in *" $1 "*) ;; *) return 1 ;; esac; }

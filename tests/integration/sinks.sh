@@ -18,25 +18,15 @@
 #      SINKS_TIME_LIMIT (default 170 s) bounds the whole suite;
 #      SYSLOG_NG_ROOT (default /var/cache/ampstream-tests/syslog-ng, see tests/lib/syslog-ng-setup.sh).
 set -u
-[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$ROOT/tests/lib
 . "$LIB/common.sh"
-install_traps
-BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
-ASAN_BIN=$BUILD/asan/ampstream
+suite_init sinks "$@"
 FIXDIR=$ROOT/tests/fixtures/events
 FIX=$FIXDIR/all.jsonl
 NFIX=$(grep -c . "$FIX")
-AMQP="$PY $LIB/amqp.py"
 export SYSLOG_NG_ROOT=${SYSLOG_NG_ROOT:-/var/cache/ampstream-tests/syslog-ng}
-export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-SUITE_T0=$(now_ms)
 
-mk_tmpdir sinks || exit 2
-T=$TMPD
-BR=$T/broker
 . "$LIB/daemon.sh"
 note "sinks suite: temp dir $T, daemon $ASAN_BIN"
 

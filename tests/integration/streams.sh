@@ -20,23 +20,12 @@
 # many streams test 3 runs (1000; bench/streams.sh also runs 1 and 100); STREAMS_TLS=1: test 3's
 # streams are amqps.
 set -u
-[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$ROOT/tests/lib
 . "$LIB/common.sh"
-install_traps
-BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
-ASAN_BIN=$BUILD/asan/ampstream
-PLAIN_BIN=$BUILD/ampstream
+suite_init streams "$@"
 CTL=$BUILD/ampstreamctl
-AMQP="$PY $LIB/amqp.py"
 PROBE="$PY $LIB/latprobe.py"
-export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-SUITE_T0=$(now_ms)
-mk_tmpdir streams || exit 2
-T=$TMPD
-BR=$T/broker
 note "streams suite: temp dir $T, daemon $ASAN_BIN"
 want() { [ -z "${STREAMS_ONLY:-}" ] || case " $STREAMS_ONLY " in *" $1 "*) ;; *) return 1 ;; esac; }
 . "$LIB/daemon.sh"

@@ -113,3 +113,22 @@ t_fail_all() {
 summary() { printf '%d passed, %d failed\n' "$PASSED" "$FAILED"; [ "$FAILED" -eq 0 ]; }
 # show_tail FILE [N]: last N lines of a log, as comments (for failure context).
 show_tail() { [ -f "$1" ] && tail -n "${2:-15}" "$1" | sed "s|^|#   $(basename "$1"): |"; return 0; }
+
+# suite_init NAME "$@": what every integration suite starts with, after sourcing this file:
+# traps, BUILD (from the suite's argument), the daemon binaries (ASAN_BIN, PLAIN_BIN), AMQP,
+# the sanitizers' options, SUITE_T0, the suite's temp dir T and its broker dir BR.
+suite_init() {
+	_sname=$1; shift
+	[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+	install_traps
+	BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
+	ASAN_BIN=$BUILD/asan/ampstream
+	PLAIN_BIN=$BUILD/ampstream
+	AMQP="$PY $LIB/amqp.py"
+	export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+	SUITE_T0=$(now_ms)
+	mk_tmpdir "$_sname" || exit 2
+	T=$TMPD
+	BR=$T/broker
+}
