@@ -17,22 +17,12 @@
 # usage: sh tests/integration/metrics.sh BUILD_DIR     (uses BUILD_DIR/asan/ampstream)
 # Prints `ok - NAME` / `not ok - NAME: reasons`, `# ` figure lines and `N passed, N failed`.
 set -u
-[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$ROOT/tests/lib
 . "$LIB/common.sh"
-install_traps
-BUILD=$(cd "$1" 2>/dev/null && pwd) || { echo "no build dir $1" >&2; exit 2; }
-ASAN_BIN=$BUILD/asan/ampstream
+suite_init metrics "$@"
 CTL_BIN=$BUILD/asan/ampstreamctl
-AMQP="$PY $LIB/amqp.py"
-export ASAN_OPTIONS="detect_leaks=1:exitcode=86:abort_on_error=0:print_summary=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-SUITE_T0=$(now_ms)
-mk_tmpdir metrics || exit 2
-T=$TMPD
 [ -n "$T" ] && [ -d "$T" ] || { echo "no temp dir" >&2; exit 2; }
-BR=$T/broker
 note "metrics suite: temp dir $T, daemon $ASAN_BIN"
 . "$LIB/daemon.sh"
 . "$LIB/seqtest.sh"
