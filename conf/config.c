@@ -84,12 +84,14 @@ struct section {
 	const struct key	*keys;
 	size_t			 nkeys;
 	size_t			 size;
-	size_t			 arr_off, n_off, name_off, line_off;
+	size_t			 arr_off, n_off, name_off, line_off, file_off;
 	post_fn			*pre, *post;
 };
 
 struct ctx {
 	const char	*file;
+	const char	*at_file;	/* set by at(): the setting's own file */
+	char		*incdir;	/* the main file's directory, or NULL */
 	struct buf	 errs;
 	struct config	*conf;
 	unsigned	 tmask;		/* type bits of the sink being read */
@@ -101,6 +103,10 @@ typedef void key_fn(struct ctx *, config_setting_t *, const char *,
 static void	 cerr(struct ctx *, int, const char *, const char *,
 		    const char *, ...) printflike(5, 6);
 static int	 line_of(const config_setting_t *);
+static int	 at(struct ctx *, const config_setting_t *);
+static void	 set_include_dir(struct ctx *, config_t *, const char *);
+static const char *file_of(struct ctx *, const config_setting_t *);
+static const char *file_name(struct ctx *, const char *);
 static config_setting_t *member(const config_setting_t *, const char *);
 static config_setting_t *fetch(struct ctx *, config_setting_t *,
 		    const char *, const struct key *);
@@ -153,9 +159,10 @@ static void	 cloud_post(struct ctx *, config_setting_t *, const char *,
 static char	*derive_console(const char *, const char *);
 static void	 stream_post(struct ctx *, config_setting_t *, const char *,
 		    void *);
-static int	 stream_url(struct ctx *, int, const char *,
+static int	 stream_url(struct ctx *, const config_setting_t *, const char *,
 		    struct stream_conf *);
-static int	 amqp_url_ok(struct ctx *, int, const char *, const char *);
+static int	 amqp_url_ok(struct ctx *, const config_setting_t *,
+		    const char *, const char *);
 static int	 is_loopback(const char *);
 static void	 sink_pre(struct ctx *, config_setting_t *, const char *,
 		    void *);
@@ -290,18 +297,20 @@ static const struct key metrics_keys[] = {
 static const struct section sect_clouds = {
 	"clouds", cloud_keys, nitems(cloud_keys), sizeof(struct cloud_conf),
 	CF(clouds), CF(nclouds), offsetof(struct cloud_conf, name),
-	offsetof(struct cloud_conf, line), NULL, cloud_post
+	offsetof(struct cloud_conf, line), offsetof(struct cloud_conf, file),
+	NULL, cloud_post
 };
 static const struct section sect_streams = {
 	"streams", stream_keys, nitems(stream_keys),
 	sizeof(struct stream_conf), CF(streams), CF(nstreams),
 	offsetof(struct stream_conf, name), offsetof(struct stream_conf, line),
-	NULL, stream_post
+	offsetof(struct stream_conf, file), NULL, stream_post
 };
 static const struct section sect_sinks = {
 	"sinks", sink_keys, nitems(sink_keys), sizeof(struct sink_conf),
 	CF(sinks), CF(nsinks), offsetof(struct sink_conf, name),
-	offsetof(struct sink_conf, line), sink_pre, sink_post
+	offsetof(struct sink_conf, line), offsetof(struct sink_conf, file),
+	sink_pre, sink_post
 };
 
 static const struct key root_keys[] = {
@@ -337,13 +346,60 @@ cerr(struct ctx *c, int line, const char *path, const char *key,
 	if (vasprintf(&msg, fmt, ap) == -1)
 		fatal("%s", __func__);
 	va_end(ap);
-	if (c->errs.len > 0)
-		buf_putc(&c->errs, '\n');
-	buf_printf(&c->errs, "%s:%d: ", c->file, line);
+	buf_printf(&c->errs, "%s:%d: ", c->at_file ? c->at_file : c->file,
+	    line);
+	c->at_file = NULL;
 	if (key != NULL)
 		buf_printf(&c->errs, "%s%s%s: ", path, *path ? "." : "", key);
 	buf_puts(&c->errs, msg);
+	buf_putc(&c->errs, '\n');
 	free(msg);
+}
+
+/*
+ * The line of s for cerr(), remembering the file s was read from: an
+ * @include'd file is named in the error, not the main one.
+ */
+/*
+ * The file s was read from, as the config keeps it (conf->files): NULL
+ * from libconfig is the main file; a relative @include is relative to the
+ * main file's directory.
+ */
+static const char *
+file_of(struct ctx *c, const config_setting_t *s)
+{
+	return file_name(c, s == NULL ? NULL : config_setting_source_file(s));
+}
+
+/* f as libconfig names it -> the path kept in conf->files (or conf->path). */
+static const char *
+file_name(struct ctx *c, const char *f)
+{
+	struct config	*cf = c->conf;
+	char		*full;
+	size_t		 i;
+
+	if (f == NULL || strcmp(f, cf->path) == 0)
+		return cf->path;
+	if (*f != '/' && c->incdir != NULL)
+		xasprintf(&full, "%s/%s", c->incdir, f);
+	else
+		full = xstrdup(f);
+	for (i = 0; i < cf->nfiles; i++)
+		if (strcmp(cf->files[i], full) == 0) {
+			free(full);
+			return cf->files[i];
+		}
+	cf->files = xreallocarray(cf->files, cf->nfiles + 1,
+	    sizeof(*cf->files));
+	return cf->files[cf->nfiles++] = full;
+}
+
+static int
+at(struct ctx *c, const config_setting_t *s)
+{
+	c->at_file = file_of(c, s);
+	return line_of(s);
 }
 
 static int
@@ -369,7 +425,7 @@ fetch(struct ctx *c, config_setting_t *grp, const char *path,
 
 	/* A key every type needs is missing even when the type is unknown. */
 	if (s == NULL && ((k->req & c->tmask) || k->req == T_ALL))
-		cerr(c, line_of(grp), path, k->name, "missing");
+		cerr(c, at(c, grp), path, k->name, "missing");
 	return s;
 }
 
@@ -382,7 +438,7 @@ want(struct ctx *c, config_setting_t *s, const char *path, const char *key,
 
 	if (t == t1 || t == t2)
 		return 1;
-	cerr(c, line_of(s), path, key, "expected %s, got %s", type_names[t1],
+	cerr(c, at(c, s), path, key, "expected %s, got %s", type_names[t1],
 	    type_names[t]);
 	return 0;
 }
@@ -439,14 +495,14 @@ check_unknown(struct ctx *c, config_setting_t *grp, const char *path,
 			    strcmp(tab[j].name, name) == 0)
 				break;
 		if (j < n)
-			cerr(c, line_of(s), path, name, "unknown key (secrets "
+			cerr(c, at(c, s), path, name, "unknown key (secrets "
 			    "are never inline: use %s_file or %s_credential)",
 			    name, name);
 		else if ((hint = suggest(tab, n, name)) != NULL)
-			cerr(c, line_of(s), path, name,
+			cerr(c, at(c, s), path, name,
 			    "unknown key (did you mean %s?)", hint);
 		else
-			cerr(c, line_of(s), path, name, "unknown key");
+			cerr(c, at(c, s), path, name, "unknown key");
 	}
 }
 
@@ -471,7 +527,7 @@ parse_key(struct ctx *c, config_setting_t *grp, const char *path,
 
 	if (s != NULL && k->only != 0 && c->tmask != 0 &&
 	    (k->only & c->tmask) == 0) {
-		cerr(c, line_of(s), path, k->name, "not used by type \"%s\"",
+		cerr(c, at(c, s), path, k->name, "not used by type \"%s\"",
 		    config_setting_get_string(member(grp, "type")));
 		return;
 	}
@@ -487,7 +543,7 @@ get_number(struct ctx *c, config_setting_t *s, const char *path,
 		return -1;
 	*v = config_setting_get_int64(s);
 	if (*v < k->min || *v > k->max) {
-		cerr(c, line_of(s), path, k->name, "%lld is out of range "
+		cerr(c, at(c, s), path, k->name, "%lld is out of range "
 		    "%lld..%lld", *v, k->min, k->max);
 		return -1;
 	}
@@ -534,11 +590,11 @@ h_str(struct ctx *c, config_setting_t *grp, const char *path,
 	if (why == NULL && k->check != NULL)
 		why = k->check(v);
 	if (why != NULL) {
-		cerr(c, line_of(s), path, k->name, "%s", why);
+		cerr(c, at(c, s), path, k->name, "%s", why);
 		return;
 	}
 	if (k->perms && secret_check_perms(v, &cause) == -1) {
-		cerr(c, line_of(s), path, k->name, "%s", cause);
+		cerr(c, at(c, s), path, k->name, "%s", cause);
 		free(cause);
 	}
 	*FIELD(obj, k->off, char *) = xstrdup(v);
@@ -553,7 +609,7 @@ bad_choice(struct ctx *c, config_setting_t *s, const char *path,
 
 	buf_init(&b, 0);
 	names_list(&b, k->names);
-	cerr(c, line_of(s), path, k->name, "\"%s\" is not one of %s", v,
+	cerr(c, at(c, s), path, k->name, "\"%s\" is not one of %s", v,
 	    b.data);
 	buf_free(&b);
 }
@@ -637,7 +693,7 @@ h_facility(struct ctx *c, config_setting_t *grp, const char *path,
 	if (s != NULL && config_setting_type(s) == CONFIG_TYPE_STRING) {
 		v = lookup_name(facilities, config_setting_get_string(s));
 		if (v == -1) {
-			cerr(c, line_of(s), path, k->name, "unknown facility "
+			cerr(c, at(c, s), path, k->name, "unknown facility "
 			    "\"%s\" (a number 0..23, or kern, user, ..., "
 			    "local0 .. local7)", config_setting_get_string(s));
 			return;
@@ -660,10 +716,10 @@ h_secret(struct ctx *c, config_setting_t *grp, const char *path,
 	f = member(grp, fk);
 	cr = member(grp, ck);
 	if (f != NULL && cr != NULL)
-		cerr(c, line_of(cr), path, ck, "give only one of %s and %s",
+		cerr(c, at(c, cr), path, ck, "give only one of %s and %s",
 		    fk, ck);
 	else if (f == NULL && cr == NULL)
-		cerr(c, line_of(grp), path, fk, "missing (or %s)", ck);
+		cerr(c, at(c, grp), path, fk, "missing (or %s)", ck);
 	else if (f != NULL)
 		*FIELD(obj, k->off, char *) = read_secret(c, f, path, fk, 0);
 	else
@@ -681,7 +737,7 @@ read_secret(struct ctx *c, config_setting_t *s, const char *path,
 		return NULL;
 	v = config_setting_get_string(s);
 	if (*v == '\0') {
-		cerr(c, line_of(s), path, key, "empty");
+		cerr(c, at(c, s), path, key, "empty");
 		return NULL;
 	}
 	if (credential)
@@ -689,7 +745,7 @@ read_secret(struct ctx *c, config_setting_t *s, const char *path,
 	else
 		secret = secret_read_file(v, &cause);
 	if (secret == NULL) {
-		cerr(c, line_of(s), path, key, "%s", cause);
+		cerr(c, at(c, s), path, key, "%s", cause);
 		free(cause);
 	}
 	return secret;
@@ -705,12 +761,12 @@ h_names(struct ctx *c, config_setting_t *grp, const char *path,
 	if (s == NULL || !want(c, s, path, k->name, CONFIG_TYPE_ARRAY, -1))
 		return;
 	if (config_setting_length(s) == 0) {
-		cerr(c, line_of(s), path, k->name, "empty");
+		cerr(c, at(c, s), path, k->name, "empty");
 		return;
 	}
 	if (config_setting_type(config_setting_get_elem(s, 0)) !=
 	    CONFIG_TYPE_STRING)
-		cerr(c, line_of(s), path, k->name, "expected an array of "
+		cerr(c, at(c, s), path, k->name, "expected an array of "
 		    "strings");
 }
 
@@ -734,6 +790,8 @@ h_list(struct ctx *c, config_setting_t *grp, const char *path,
 		e = config_setting_get_elem(s, i);
 		snprintf(ep, sizeof(ep), "%s.[%zu]", k->name, i);
 		*FIELD(arr + i * sc->size, sc->line_off, int) = line_of(e);
+		*FIELD(arr + i * sc->size, sc->file_off, const char *) =
+		    file_of(c, e);
 		if (!want(c, e, k->name, ep + strlen(k->name) + 1,
 		    CONFIG_TYPE_GROUP, -1))
 			continue;
@@ -908,22 +966,23 @@ cloud_post(struct ctx *c, config_setting_t *grp, const char *path, void *obj)
 	struct cloud_conf	*cl = obj;
 	const char		*auth = NULL, *port;
 	size_t			 len = 0;
-	int			 line = line_of(member(grp, "api_url"));
+	config_setting_t	*us = member(grp, "api_url");
 
 	if (cl->api_url == NULL)
 		return;
 	if (strncmp(cl->api_url, "https://", 8) != 0 ||
 	    url_authority(cl->api_url, &auth, &len) == -1) {
-		cerr(c, line, path, "api_url", "must start with https://");
+		cerr(c, at(c, us), path, "api_url", "must start with "
+		    "https://");
 		return;
 	}
 	if (memchr(auth, '@', len) != NULL) {
-		cerr(c, line, path, "api_url", "credentials in the URL are "
+		cerr(c, at(c, us), path, "api_url", "credentials in the URL are "
 		    "not allowed");
 		return;
 	}
 	if (split_host(auth, len, &cl->api_host, &port) == -1) {
-		cerr(c, line, path, "api_url", "no host name");
+		cerr(c, at(c, us), path, "api_url", "no host name");
 		return;
 	}
 	strip_slashes(cl->api_url);
@@ -952,35 +1011,36 @@ stream_post(struct ctx *c, config_setting_t *grp, const char *path,
     void *obj)
 {
 	struct stream_conf	*st = obj;
-	int			 line = line_of(member(grp, "url"));
+	config_setting_t	*us = member(grp, "url");
 	config_setting_t	*dl;
 
 	/* The biggest dead letter (base64) must fit an empty store. */
 	if (st->deadletter_max_bytes < st->max_message / 3 * 4 + 65536) {
 		dl = member(grp, "deadletter_max_bytes");
-		cerr(c, line_of(dl != NULL ? dl : member(grp, "max_message")),
+		cerr(c, at(c, dl != NULL ? dl : member(grp, "max_message")),
 		    path, "deadletter_max_bytes", "%zu is too small for "
 		    "max_message %zu: at least %zu (a body above max_message "
 		    "is kept in base64)", st->deadletter_max_bytes,
 		    st->max_message, st->max_message / 3 * 4 + 65536);
 	}
-	if (st->url == NULL || stream_url(c, line, path, st) == -1)
+	if (st->url == NULL || stream_url(c, us, path, st) == -1)
 		return;
 	if (!st->tls && !is_loopback(st->host)) {
 		if (!st->insecure_plaintext)
-			cerr(c, line, path, "url", "amqp:// (plaintext) to "
+			cerr(c, at(c, us), path, "url", "amqp:// (plaintext) to "
 			    "non-loopback host \"%s\" refused: use amqps://, "
 			    "or set insecure_plaintext = true", st->host);
 		else
 			log_warnx("%s:%d: %s.url: plaintext AMQP to %s "
-			    "(insecure_plaintext)", c->file, line, path,
-			    st->host);
+			    "(insecure_plaintext)", file_of(c, us), line_of(us),
+			    path, st->host);
 	}
 }
 
 /* Scheme amqp:// or amqps://, a host, and no credentials. */
 static int
-amqp_url_ok(struct ctx *c, int line, const char *path, const char *url)
+amqp_url_ok(struct ctx *c, const config_setting_t *us, const char *path,
+    const char *url)
 {
 	const char	*auth = NULL;
 	size_t		 len = 0;
@@ -988,17 +1048,17 @@ amqp_url_ok(struct ctx *c, int line, const char *path, const char *url)
 	if ((strncmp(url, "amqp://", 7) != 0 &&
 	    strncmp(url, "amqps://", 8) != 0) ||
 	    url_authority(url, &auth, &len) == -1) {
-		cerr(c, line, path, "url", "scheme must be amqp:// or "
+		cerr(c, at(c, us), path, "url", "scheme must be amqp:// or "
 		    "amqps://");
 		return 0;
 	}
 	if (memchr(auth, '@', len) != NULL) {
-		cerr(c, line, path, "url", "credentials in the URL are not "
+		cerr(c, at(c, us), path, "url", "credentials in the URL are not "
 		    "allowed (use user and password_file)");
 		return 0;
 	}
 	if (len == 0 || *auth == ':') {
-		cerr(c, line, path, "url", "no host name");
+		cerr(c, at(c, us), path, "url", "no host name");
 		return 0;
 	}
 	return 1;
@@ -1006,19 +1066,20 @@ amqp_url_ok(struct ctx *c, int line, const char *path, const char *url)
 
 /* Parse an amqp:// or amqps:// URL into host, port, vhost and tls. */
 static int
-stream_url(struct ctx *c, int line, const char *path, struct stream_conf *st)
+stream_url(struct ctx *c, const config_setting_t *us, const char *path,
+    struct stream_conf *st)
 {
 	struct amqp_connection_info	 ci;
 	char				*copy;
 	int				 rc;
 
-	if (!amqp_url_ok(c, line, path, st->url))
+	if (!amqp_url_ok(c, us, path, st->url))
 		return -1;
 	copy = xstrdup(st->url);
 	amqp_default_connection_info(&ci);
 	if ((rc = amqp_parse_url(copy, &ci)) != AMQP_STATUS_OK ||
 	    ci.port < 1 || ci.port > 65535) {
-		cerr(c, line, path, "url", "cannot parse: %s",
+		cerr(c, at(c, us), path, "url", "cannot parse: %s",
 		    rc ? amqp_error_string2(rc) : "bad port");
 		free(copy);
 		return -1;
@@ -1077,7 +1138,7 @@ sink_post(struct ctx *c, config_setting_t *grp, const char *path, void *obj)
 	/* RFC 5426, /dev/log: one message per datagram, nothing around it. */
 	if (c->tmask & (T_UDP | T_SYSLOG)) {
 		if (member(grp, "framing") != NULL)
-			cerr(c, line_of(member(grp, "framing")), path,
+			cerr(c, at(c, member(grp, "framing")), path,
 			    "framing", "not used by type \"%s\" (a datagram "
 			    "is one record, sent without framing)", sk->type);
 		sk->framing = FRAMING_NONE;
@@ -1097,7 +1158,7 @@ sink_post(struct ctx *c, config_setting_t *grp, const char *path, void *obj)
 		    (c->tmask & T_UDP) ? 2048 : 8192;
 	if ((sk->cert_file == NULL) != (sk->key_file == NULL) &&
 	    (c->tmask & T_TLS))
-		cerr(c, line_of(grp), path, sk->cert_file ? "key_file" :
+		cerr(c, at(c, grp), path, sk->cert_file ? "key_file" :
 		    "cert_file", "missing (cert_file and key_file go "
 		    "together)");
 }
@@ -1108,7 +1169,7 @@ corr_post(struct ctx *c, config_setting_t *grp, const char *path, void *obj)
 	struct corr_conf	*co = obj;
 
 	if (co->unresolved_alert > co->ttl)
-		cerr(c, line_of(member(grp, "unresolved_alert")), path,
+		cerr(c, at(c, member(grp, "unresolved_alert")), path,
 		    "unresolved_alert", "%d is longer than ttl (%d)",
 		    co->unresolved_alert, co->ttl);
 }
@@ -1128,6 +1189,8 @@ unique_names(struct ctx *c, const struct section *sc)
 			if (b == NULL || strcmp(a, b) != 0)
 				continue;
 			snprintf(ep, sizeof(ep), "%s.[%zu]", sc->name, i);
+			c->at_file = *FIELD(arr + i * sc->size, sc->file_off,
+			    const char *);
 			cerr(c, *FIELD(arr + i * sc->size, sc->line_off, int),
 			    ep, "name", "duplicate name \"%s\" (first at "
 			    "line %d)", a, *FIELD(arr + j * sc->size,
@@ -1166,7 +1229,7 @@ resolve_cloud(struct ctx *c, config_setting_t *grp, const char *path,
 		return;
 	}
 	if (config_cloud(c->conf, st->cloud) == NULL)
-		cerr(c, line_of(member(grp, "cloud")), path, "cloud",
+		cerr(c, at(c, member(grp, "cloud")), path, "cloud",
 		    "unknown cloud \"%s\"", st->cloud);
 }
 
@@ -1195,7 +1258,7 @@ resolve_sinks(struct ctx *c, config_setting_t *grp, const char *path,
 
 	n = s ? (size_t)config_setting_length(s) : c->conf->nsinks;
 	if (s == NULL && n == 0)
-		cerr(c, line_of(grp), path, "sinks", "no sinks are defined");
+		cerr(c, at(c, grp), path, "sinks", "no sinks are defined");
 	st->sinks = xcalloc(n ? n : 1, sizeof(size_t));
 	for (i = 0; i < n; i++) {
 		if (s == NULL)
@@ -1218,12 +1281,12 @@ add_sink(struct ctx *c, config_setting_t *s, const char *path,
 		return;		/* not a string: reported by h_names() */
 	snprintf(key, sizeof(key), "sinks.[%zu]", i);
 	if (sink_index(c->conf, name, &idx) == -1) {
-		cerr(c, line_of(s), path, key, "unknown sink \"%s\"", name);
+		cerr(c, at(c, s), path, key, "unknown sink \"%s\"", name);
 		return;
 	}
 	for (j = 0; j < st->nsinks; j++) {
 		if (st->sinks[j] == idx) {
-			cerr(c, line_of(s), path, key, "sink \"%s\" listed "
+			cerr(c, at(c, s), path, key, "sink \"%s\" listed "
 			    "twice", name);
 			return;
 		}
@@ -1251,16 +1314,31 @@ read_file(struct ctx *c, config_t *cf, const char *path)
 		cerr(c, 0, NULL, NULL, "world-writable config refused: %s "
 		    "(owner uid %u, mode %04o)", path, (unsigned)st.st_uid,
 		    (unsigned)(st.st_mode & 07777));
-	else if (config_read(cf, fp) != CONFIG_TRUE) {
-		if (config_error_file(cf) != NULL)
-			c->file = config_error_file(cf);
-		cerr(c, config_error_line(cf), NULL, NULL, "%s",
-		    config_error_text(cf));
-		c->file = path;
-	} else
-		rc = 0;
+	else {
+		set_include_dir(c, cf, path);
+		if (config_read(cf, fp) == CONFIG_TRUE)
+			rc = 0;
+		else {
+			c->at_file = file_name(c, config_error_file(cf));
+			cerr(c, config_error_line(cf), NULL, NULL, "%s",
+			    config_error_text(cf));
+		}
+	}
 	fclose(fp);
 	return rc;
+}
+
+/* A relative @include is found next to the main file, not in the cwd. */
+static void
+set_include_dir(struct ctx *c, config_t *cf, const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return;
+	c->incdir = xstrndup(path, slash == path ? 1 :
+	    (size_t)(slash - path));
+	config_set_include_dir(cf, c->incdir);
 }
 
 /* Free the strings (and secrets) tab describes in obj. */
@@ -1299,6 +1377,7 @@ config_load(const char *path, char **errors)
 		resolve_streams(&c, config_root_setting(&cf));
 	}
 	config_destroy(&cf);
+	free(c.incdir);
 	*errors = NULL;
 	if (c.errs.len == 0)
 		return c.conf;
@@ -1331,6 +1410,9 @@ config_free(struct config *conf)
 	free(conf->clouds);
 	free(conf->streams);
 	free(conf->sinks);
+	for (i = 0; i < conf->nfiles; i++)
+		free(conf->files[i]);
+	free(conf->files);
 	free(conf->path);
 	free(conf);
 }

@@ -36,6 +36,7 @@ struct cloud_conf {
 	char	*api_key;	/* the secret itself, from api_key_file or credential */
 	char	*ca_file;	/* NULL: system trust store only */
 	int	 line;
+	const char *file;	/* where it is: path or an @include'd file */
 };
 
 struct stream_conf {
@@ -59,6 +60,7 @@ struct stream_conf {
 	size_t	*sinks;		/* indexes into config.sinks */
 	size_t	 nsinks;
 	int	 line;
+	const char *file;	/* where it is: path or an @include'd file */
 };
 
 struct sink_conf {
@@ -79,6 +81,7 @@ struct sink_conf {
 	int	 default_severity;	/* CEF severity when the event has none */
 	size_t	 spool_max_bytes;	/* disk spool bound; 0: no spool */
 	int	 line;
+	const char *file;	/* where it is: path or an @include'd file */
 };
 
 struct corr_conf {
@@ -96,6 +99,8 @@ struct metrics_conf {
 
 struct config {
 	char		*path;
+	char		**files;	/* @include'd files, as errors name them */
+	size_t		 nfiles;
 	char		*state_dir;	/* default "/var/lib/ampstream" */
 	int		 log_level;	/* enum log_level */
 	int		 max_handshakes;	/* stream connects at once */

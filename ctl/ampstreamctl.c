@@ -45,12 +45,14 @@ static const struct command {
 "                          a stream with the event types and groups named\n"
 "                          (a name, an id or a GUID; without --group: all\n"
 "                          groups, without --type: all event types)\n"
-"      --password-file PATH  write the one-time AMQP password here (mode\n"
-"                          0600, never overwritten; default\n"
-"                          STATE_DIR/NAME.password)\n"
+"      --password-file PATH  write the one-time AMQP password here (never\n"
+"                          overwritten; default CONFIG_DIR/NAME.password),\n"
+"                          root:GROUP 0640 when GROUP exists, else 0600\n"
+"      --service-group GROUP the service's group (default ampstream)\n"
 "      --amqp-ca-file FILE   put ca_file = FILE in the printed streams entry\n" },
 	{ "delete", ctl_delete, 0,
-"  delete ID|NAME          delete an event stream\n" },
+"  delete [--yes] ID|NAME  delete an event stream, then its password file\n"
+"                          (CONFIG_DIR/NAME.password) if --yes or confirmed\n" },
 	{ "event-types", ctl_event_types, 0,
 "  event-types [--json]    every event type: id and name\n" },
 	{ "groups", ctl_groups, 0,

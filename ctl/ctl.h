@@ -39,6 +39,12 @@ int	ctl_event_types(struct ctl *, int, char **);
 int	ctl_groups(struct ctl *, int, char **);
 int	ctl_status(struct ctl *, int, char **);
 
+/* The group the service runs as: create shares password files with it. */
+#define CTL_SERVICE_GROUP	"ampstream"
+
+/* Where create writes stream's password by default (malloc'd). */
+char	*ctl_password_path(const struct ctl *, const char *stream);
+
 /* Print "PROGNAME: message" on stderr. */
 void	ctl_err(const struct ctl *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));

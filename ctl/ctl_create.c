@@ -2,9 +2,12 @@
  * ctl_create.c: ampstreamctl create.
  *
  * Resolves the names given (or takes every event type and every group for
- * --all), creates the password file (mode 0600, never overwriting) before
- * asking the API, POSTs /v1/event_streams, writes the one-time AMQP password
- * to the file and prints a streams block for the config.
+ * --all), creates the password file (never overwriting) before asking the
+ * API, POSTs /v1/event_streams, writes the one-time AMQP password to the
+ * file and prints a streams block for the config and the next steps.  The
+ * file goes next to the config (/etc/ampstream) as root:ampstream 0640, so
+ * the service (user ampstream) can read it; without that group (or as
+ * another user) it stays 0600 and the commands that fix it are printed.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +44,8 @@ struct create {
 	size_t		  ngroups;
 	const char	 *password_file;
 	const char	 *amqp_ca_file;
+	const char	 *service_group;	/* default CTL_SERVICE_GROUP */
+	int		  shared;	/* root:service_group 0640 done */
 };
 
 static int	 parse_args(struct ctl *, struct create *, int, char **);
@@ -50,7 +56,11 @@ static int	 add_ids(struct ctl *, struct json_object *, const char *,
 static void	 add_unique(struct json_object *, struct json_object *);
 static char	*conf_name(const char *);
 static char	*password_path(const struct ctl *, const struct create *);
-static int	 open_password(const struct ctl *, const char *);
+static int	 open_password(const struct ctl *, struct create *,
+		    const char *);
+static int	 share_password(struct create *, int);
+static void	 print_next(const struct ctl *, const struct create *,
+		    const char *);
 static int	 write_password(const struct ctl *, int, const char *,
 		    const char *);
 static int	 created(struct ctl *, const struct create *,
@@ -76,7 +86,7 @@ ctl_create(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	rv = CTL_USAGE;
 	if ((path = password_path(ctl, &c)) == NULL ||
-	    (fd = open_password(ctl, path)) == -1)
+	    (fd = open_password(ctl, &c, path)) == -1)
 		goto out;
 	rv = CTL_API;
 	if (api_post(ctl->api, "/v1/event_streams", body, &env, &cause) == -1) {
@@ -108,11 +118,13 @@ parse_args(struct ctl *ctl, struct create *c, int argc, char **argv)
 		{ "group",		required_argument,	NULL, 'g' },
 		{ "password-file",	required_argument,	NULL, 'p' },
 		{ "amqp-ca-file",	required_argument,	NULL, 'C' },
+		{ "service-group",	required_argument,	NULL, 'G' },
 		{ NULL,			0,			NULL, 0 }
 	};
 	int	 ch;
 
 	memset(c, 0, sizeof(*c));
+	c->service_group = CTL_SERVICE_GROUP;
 	c->types = xcalloc(argc, sizeof(char *));
 	c->groups = xcalloc(argc, sizeof(char *));
 	optind = 0;
@@ -132,6 +144,9 @@ parse_args(struct ctl *ctl, struct create *c, int argc, char **argv)
 			break;
 		case 'C':
 			c->amqp_ca_file = optarg;
+			break;
+		case 'G':
+			c->service_group = optarg;
 			break;
 		default:
 			return -1;
@@ -245,11 +260,11 @@ conf_name(const char *name)
 	return s;
 }
 
-/* --password-file (made absolute), or STATE_DIR/NAME.password. */
+/* --password-file (made absolute), or CONFIG_DIR/NAME.password. */
 static char *
 password_path(const struct ctl *ctl, const struct create *c)
 {
-	char	*path, *name, cwd[PATH_MAX];
+	char	*path, cwd[PATH_MAX];
 	int	 n;
 
 	if (c->password_file != NULL && c->password_file[0] == '/')
@@ -260,20 +275,35 @@ password_path(const struct ctl *ctl, const struct create *c)
 			return NULL;
 		}
 		n = asprintf(&path, "%s/%s", cwd, c->password_file);
-	} else {
-		name = conf_name(c->name);
-		n = asprintf(&path, "%s/%s.password", ctl->cfg->state_dir,
-		    name);
-		free(name);
-	}
+	} else
+		return ctl_password_path(ctl, c->name);
 	if (n == -1)
 		fatal("asprintf");
 	return path;
 }
 
-/* Create path, mode 0600; never an existing file or a symlink. */
+/* Where create puts NAME's password by default: next to the config. */
+char *
+ctl_password_path(const struct ctl *ctl, const char *stream)
+{
+	const char	*conf = ctl->cfg->path, *slash = strrchr(conf, '/');
+	char		*path, *name = conf_name(stream);
+
+	if (slash == NULL)
+		xasprintf(&path, "%s.password", name);
+	else
+		xasprintf(&path, "%.*s/%s.password", (int)(slash - conf), conf,
+		    name);
+	free(name);
+	return path;
+}
+
+/*
+ * Create path, mode 0600, then root:GROUP 0640 when it can; never an
+ * existing file or a symlink.
+ */
 static int
-open_password(const struct ctl *ctl, const char *path)
+open_password(const struct ctl *ctl, struct create *c, const char *path)
 {
 	int	 fd;
 
@@ -287,16 +317,33 @@ open_password(const struct ctl *ctl, const char *path)
 	if (fd == -1) {
 		ctl_err(ctl, "cannot create password file %s: %s%s", path,
 		    strerror(errno), errno == ENOENT ? " (give "
-		    "--password-file, or create state_dir)" : "");
+		    "--password-file, or create the directory)" : "");
 		return -1;
 	}
-	if (fchmod(fd, 0600) == -1) {
+	if (fchmod(fd, 0600) == -1 || share_password(c, fd) == -1) {
 		ctl_err(ctl, "chmod %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * root:GROUP 0640 (what the daemon accepts from root) if we are root and
+ * the group exists; else leave 0600 for print_next() to explain.
+ */
+static int
+share_password(struct create *c, int fd)
+{
+	struct group	*gr;
+
+	if (geteuid() != 0 || (gr = getgrnam(c->service_group)) == NULL)
+		return 0;
+	if (fchown(fd, 0, gr->gr_gid) == -1 || fchmod(fd, 0640) == -1)
+		return -1;
+	c->shared = 1;
+	return 0;
 }
 
 /* Write the password and a newline, sync, close. */
@@ -353,6 +400,7 @@ created(struct ctl *ctl, const struct create *c, struct json_object *env,
 		return CTL_API;
 	}
 	print_block(ctl, c, id, creds, url, path);
+	print_next(ctl, c, path);
 	free(url);
 	return CTL_OK;
 }
@@ -368,8 +416,12 @@ print_block(const struct ctl *ctl, const struct create *c, const char *id,
 	printf("  AMQP URL: %s\n", esc(url));
 	printf("  user:     %s\n", esc(ctl_str(creds, "user_name")));
 	printf("  queue:    %s\n", esc(ctl_str(creds, "queue_name")));
-	printf("  password: written to %s (mode 0600; shown only once)\n\n",
-	    path);
+	if (c->shared)
+		printf("  password: written to %s (root:%s 0640; shown only "
+		    "once)\n\n", path, c->service_group);
+	else
+		printf("  password: written to %s (mode 0600; shown only "
+		    "once)\n\n", path);
 	printf("# for %s (add the { ... } entry to an existing streams list):\n"
 	    "streams = (\n", ctl->cfg->path ? ctl->cfg->path : "the config");
 	print_conf_str("  { name", name);
@@ -382,6 +434,27 @@ print_block(const struct ctl *ctl, const struct create *c, const char *id,
 		print_conf_str("    ca_file", c->amqp_ca_file);
 	printf("  }\n);\n");
 	free(name);
+}
+
+/* What the service needs before it can use the stream. */
+static void
+print_next(const struct ctl *ctl, const struct create *c, const char *path)
+{
+	const char	*conf = ctl->cfg->path ? ctl->cfg->path :
+			    CONFIG_DEFAULT_PATH;
+	int		 n = 1;
+
+	printf("\nnext steps:\n");
+	if (!c->shared)
+		printf("  %d. let the service read the password (it runs as "
+		    "user %s):\n       chown root:%s %s && chmod 0640 %s\n",
+		    n++, c->service_group, c->service_group, path, path);
+	printf("  %d. add the streams entry above to %s (with its sinks)\n",
+	    n++, conf);
+	printf("  %d. check it as the service runs: ampstream -n -u %s -c "
+	    "%s\n", n++, c->service_group, conf);
+	printf("  %d. start it: systemctl enable --now ampstream (running: "
+	    "systemctl reload ampstream)\n", n);
 }
 
 /*

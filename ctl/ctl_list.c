@@ -6,12 +6,15 @@
  * names through /v1/event_types and /v1/groups (fetched only when needed).
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -31,6 +34,7 @@ static void	 add_str(struct json_object *, const char *,
 static void	 print_stream(struct json_object *);
 static void	 print_names(const char *, struct json_object *,
 		    const char *, const char *);
+static int	 remove_password(const struct ctl *, const char *, int);
 static struct json_object *resolve_stream(const struct ctl *,
 		    struct json_object *, const char *);
 
@@ -206,22 +210,26 @@ print_names(const char *what, struct json_object *list, const char *idkey,
 	}
 }
 
-/* Delete a stream given by id or by name. */
+/* Delete a stream given by id or by name, then what create wrote for it. */
 int
 ctl_delete(struct ctl *ctl, int argc, char **argv)
 {
 	struct json_object	*streams = NULL, *s, *env = NULL;
 	char			 path[64], *cause = NULL;
+	const char		*arg;
 	int64_t			 id;
-	int			 rv = CTL_API;
+	int			 rv = CTL_API, yes;
 
-	if (argc != 2) {
-		ctl_err(ctl, "usage: delete ID|NAME");
+	yes = argc == 3 && (strcmp(argv[1], "--yes") == 0 ||
+	    strcmp(argv[1], "-y") == 0);
+	if (argc != 2 + yes) {
+		ctl_err(ctl, "usage: delete [--yes] ID|NAME");
 		return CTL_USAGE;
 	}
+	arg = argv[1 + yes];
 	if (ctl_fetch_streams(ctl, &streams) == -1)
 		return CTL_API;
-	if ((s = resolve_stream(ctl, streams, argv[1])) == NULL ||
+	if ((s = resolve_stream(ctl, streams, arg)) == NULL ||
 	    ctl_int(s, "id", &id) == -1) {
 		rv = CTL_USAGE;
 		goto out;
@@ -235,10 +243,43 @@ ctl_delete(struct ctl *ctl, int argc, char **argv)
 	printf("deleted event stream %" PRId64 " \"%s\" on %s\n", id,
 	    esc(ctl_str(s, "name")), api_host(ctl->api));
 	rv = CTL_OK;
+	if (ctl_str(s, "name") != NULL)
+		rv = remove_password(ctl, ctl_str(s, "name"), yes);
 out:
 	free(cause);
 	json_object_put(env);
 	json_object_put(streams);
+	return rv;
+}
+
+/*
+ * The password file create wrote by default, now useless: removed with
+ * --yes or when the user at the terminal says so; else kept and named.
+ */
+static int
+remove_password(const struct ctl *ctl, const char *name, int yes)
+{
+	struct stat	 st;
+	char		*path = ctl_password_path(ctl, name), line[16];
+	int		 rv = CTL_OK;
+
+	if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode))
+		goto out;
+	if (!yes && isatty(STDIN_FILENO)) {
+		fprintf(stderr, "remove its password file %s? [y/N] ", path);
+		yes = fgets(line, sizeof(line), stdin) != NULL &&
+		    (line[0] == 'y' || line[0] == 'Y');
+	}
+	if (!yes)
+		printf("kept its password file %s (remove it, or delete with "
+		    "--yes)\n", path);
+	else if (unlink(path) == -1) {
+		ctl_err(ctl, "remove %s: %s", path, strerror(errno));
+		rv = CTL_USAGE;
+	} else
+		printf("removed its password file %s\n", path);
+out:
+	free(path);
 	return rv;
 }
 

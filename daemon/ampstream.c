@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "preflight.h"
 #include "clock.h"
 #include "config.h"
 #include "connector.h"
@@ -71,7 +72,7 @@ struct daemon {
 };
 
 static __dead void usage(int);
-static int	check_config(const char *);
+static int	check_config(const char *, const char *);
 static enum run_result run(struct daemon *);
 static int	daemon_build(struct daemon *);
 static int	daemon_build_sinks(struct daemon *);
@@ -90,15 +91,18 @@ static bool	streams_idle(struct daemon *);
 static int	apply_log_level(const struct config *, int);
 static void	raise_fd_limit(void);
 static struct config *load_config(const char *, char **);
-static int	check_sinks(const struct config *, const char *, char **);
+static int	check_sinks(const struct config *, char **);
 
 static __dead void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: ampstream [-fnvV] [-c file]\n"
+	    "usage: ampstream [-fnvV] [-c file] [-u user]\n"
 	    "  -c, --config FILE    configuration (default %s)\n"
-	    "  -n, --check-config   check the configuration and exit\n"
+	    "  -n, --check-config   check the configuration and the files "
+	    "it names, and exit\n"
+	    "  -u, --user USER      with -n: check as USER (the service's "
+	    "user)\n"
 	    "  -f, --foreground     stay in the foreground (always)\n"
 	    "  -v                   more logging (repeatable)\n"
 	    "  -V, --version        print the version and exit\n"
@@ -113,34 +117,36 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'n' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon	 d;
-	const char	*path = CONFIG_DEFAULT_PATH;
+	const char	*path = CONFIG_DEFAULT_PATH, *user = NULL;
 	char		*errors = NULL;
 	int		 ch, check = 0;
 	enum run_result	 res;
 
 	memset(&d, 0, sizeof(d));
 	log_init(LOG_LEVEL_INFO);
-	while ((ch = getopt_long(argc, argv, "c:fhnvV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhnu:vV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 'f': break;
 		case 'h': usage(0);
 		case 'n': check = 1; break;
+		case 'u': user = optarg; break;
 		case 'v': d.verbose++; break;
 		case 'V': printf("ampstream %s\n", AMPSTREAM_VERSION); exit(0);
 		default: usage(1);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (user != NULL && !check))
 		usage(1);
 	if (check)
-		return check_config(path);
+		return check_config(path, user);
 	if ((d.cfg = load_config(path, &errors)) == NULL) {
 		fprintf(stderr, "%s", errors);
 		fprintf(stderr, "%s: configuration not loaded\n", path);
@@ -156,18 +162,37 @@ main(int argc, char *argv[])
 	return res == RUN_FAIL ? 2 : 0;
 }
 
+/*
+ * -n: load the configuration and check the files it names, as user (the
+ * service's) if given: secrets, certificates, sink and state directories.
+ */
 static int
-check_config(const char *path)
+check_config(const char *path, const char *user)
 {
 	struct config	*cfg;
-	char		*errors = NULL;
+	char		*errors = NULL, *warnings = NULL;
+	const char	*cause = NULL;
+	int		 rc;
 
+	if (user != NULL && preflight_become(user, &cause) == -1) {
+		fprintf(stderr, "ampstream: -u %s: %s\n", user, cause);
+		return 1;
+	}
 	if ((cfg = load_config(path, &errors)) == NULL) {
 		fprintf(stderr, "%s", errors);
 		free(errors);
 		return 1;
 	}
+	rc = preflight_check(cfg, &errors, &warnings);
+	if (warnings != NULL)
+		fprintf(stderr, "%s", warnings);
 	config_free(cfg);
+	free(warnings);
+	if (rc == -1) {
+		fprintf(stderr, "%s", errors);
+		free(errors);
+		return 1;
+	}
 	printf("configuration OK\n");
 	return 0;
 }
@@ -187,7 +212,7 @@ load_config(const char *path, char **errors)
 		config_free(cfg);
 		return NULL;
 	}
-	if (check_sinks(cfg, path, errors) == -1) {
+	if (check_sinks(cfg, errors) == -1) {
 		config_free(cfg);
 		return NULL;
 	}
@@ -196,7 +221,7 @@ load_config(const char *path, char **errors)
 
 /* Kinds the config syntax knows but this build does not implement. */
 static int
-check_sinks(const struct config *cfg, const char *path, char **errors)
+check_sinks(const struct config *cfg, char **errors)
 {
 	const struct sink_conf *sc;
 	struct buf	 b;
@@ -207,11 +232,11 @@ check_sinks(const struct config *cfg, const char *path, char **errors)
 		sc = &cfg->sinks[i];
 		if (!sink_type_known(sc->type))
 			buf_printf(&b, "%s:%d: sinks.[%zu].type: %s sinks are "
-			    "not available in this version\n", path, sc->line,
+			    "not available in this version\n", sc->file, sc->line,
 			    i, sc->type);
 		if (format_lookup(sc->format) == NULL)
 			buf_printf(&b, "%s:%d: sinks.[%zu].format: %s is not "
-			    "available in this version\n", path, sc->line, i,
+			    "available in this version\n", sc->file, sc->line, i,
 			    sc->format);
 	}
 	if (b.len == 0)

@@ -145,7 +145,7 @@ rc_is 1 "create --type 'Threat Detcted'"
 err_has 'unknown event type "Threat Detcted"'
 err_has '"Threat Detected"'
 t_eq "POST requests" 0 "$(requests '^POST')"
-t_eq "password files" 0 "$(ls "$STATE" | wc -l)"
+t_eq "password files" 0 "$(ls "$T" | grep -c "\.password$")"
 done_test
 
 t_begin "create with an unknown group: close matches, exit 1"
@@ -155,14 +155,17 @@ err_has 'unknown group "Linux Server"'
 err_has '"Linux Servers"'
 done_test
 
-t_begin "create by name: password file 0600, streams block, names resolved"
+t_begin "create by name: password file next to the config, 0600 without the service group, streams block, next steps"
 : > "$EMU_LOG"
 ctl create "threats only" --type "Threat Detected" --type "threat quarantined" --type 2164260880 \
-    --group Audit --group "Group 1103"
+    --group Audit --group "Group 1103" --service-group no-such-group-ampstream
 rc_is 0 "create named"
-PW=$STATE/threats_only.password
+PW=$T/threats_only.password
 t_check "password file exists" test -f "$PW"
-t_eq "password file mode" 600 "$(stat -c %a "$PW" 2>/dev/null)"
+t_eq "password file mode" "600 root" "$(stat -c '%a %U' "$PW" 2>/dev/null)"
+out_has "chown root:no-such-group-ampstream $PW && chmod 0640 $PW"
+out_has "ampstream -n -u no-such-group-ampstream -c $CONF"
+out_has "systemctl enable --now ampstream"
 t_check "password is 40 hex" grep -qxE '[0-9a-f]{40}' "$PW"
 out_has "AMQP URL: amqps://export-streaming.amp.cisco.com:443/"
 out_has "queue:    event_stream_1474"
@@ -189,10 +192,15 @@ out_has "    Group 1103"
 out_has "queue event_stream_1474"
 done_test
 
-t_begin "create --all: every event type and every group (all pages)"
+t_begin "create --all: every event type and every group (all pages); root:GROUP 0640 when the group exists"
 : > "$EMU_LOG"
-ctl create everything --all
+SGRP=$(id -gn nobody)
+ctl create everything --all --service-group "$SGRP"
 rc_is 0 "create --all"
+t_eq "password file owner, group, mode" "root $SGRP 640" \
+    "$(stat -c '%U %G %a' "$T/everything.password" 2>/dev/null)"
+out_has "(root:$SGRP 0640; shown only once)"
+out_lacks "chown"
 t_eq "group pages fetched" 3 "$(requests '^GET /v1/groups')"
 ctl list --json
 rc_is 0 "list --json"
@@ -236,21 +244,25 @@ ctl create sixth --type "Threat Detected"
 rc_is 2 "create 6th"
 err_has "limit"
 err_has "HTTP 400"
-t_check "no password file for the 6th" test ! -e "$STATE/sixth.password"
+t_check "no password file for the 6th" test ! -e "$T/sixth.password"
 done_test
 
-t_begin "delete by id"
+t_begin "delete by id (not a terminal, no --yes: the password file is kept)"
 ctl delete 1474
 rc_is 0 "delete 1474"
 out_has 'deleted event stream 1474 "threats only"'
+out_has "kept its password file $T/threats_only.password"
+t_check "password file kept" test -f "$T/threats_only.password"
 ctl list
 out_lacks "threats only"
 done_test
 
-t_begin "delete by name"
-ctl delete everything
-rc_is 0 "delete everything"
+t_begin "delete --yes by name: the stream and its password file"
+ctl delete --yes everything
+rc_is 0 "delete --yes everything"
 out_has "deleted event stream 1475"
+out_has "removed its password file $T/everything.password"
+t_check "password file gone" test ! -e "$T/everything.password"
 ctl list
 out_lacks "everything"
 done_test
@@ -496,7 +508,7 @@ emu_stop
 variant_list() {
 	emu_start "items-$1" --stream-items "$1"
 	t_begin "list with stream items '$1'"
-	ctl create one-type --type "Threat Detected"
+	ctl create one-type --type "Threat Detected" --password-file "$T/one-type-$1.pw"
 	rc_is 0 "create one-type"
 	ctl list
 	rc_is 0 list
@@ -545,7 +557,7 @@ t_begin "a 201 without the password: clear error, exit 2, no password file left"
 ctl create lost --group Audit
 rc_is 2 "create with no password in the answer"
 err_has "lacks usable amqp_credentials"
-t_check "no password file" test ! -e "$STATE/lost.password"
+t_check "no password file" test ! -e "$T/lost.password"
 done_test
 emu_stop
 
@@ -585,7 +597,7 @@ rc_is 2 "event-types"
 ctl create x --type "Threat Detected"
 rc_is 2 "create --type"
 t_eq "POST requests" 0 "$(requests '^POST')"
-t_check "no password file" test ! -e "$STATE/x.password"
+t_check "no password file" test ! -e "$T/x.password"
 done_test
 emu_stop
 
@@ -608,7 +620,7 @@ rc_is 2 "groups"
 err_has 'item 1 of the answer has a "guid" of type array, not a string'
 ctl create x --group Audit
 rc_is 2 "create --group"
-t_check "no password file" test ! -e "$STATE/x.password"
+t_check "no password file" test ! -e "$T/x.password"
 done_test
 emu_stop
 
@@ -659,7 +671,7 @@ t_begin "a 201 whose amqp_credentials is an array: exit 2, no password file left
 ctl create badc --group Audit
 rc_is 2 "create badc"
 err_has "event stream 1474 was created, but the answer lacks usable amqp_credentials"
-t_check "no password file" test ! -e "$STATE/badc.password"
+t_check "no password file" test ! -e "$T/badc.password"
 done_test
 emu_stop
 

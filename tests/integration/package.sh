@@ -198,6 +198,9 @@ bxq chown root:ampstream /etc/ampstream/test.password; bxq chmod 0640 /etc/ampst
 write_conf ampstream /var/lib/ampstream "$Q" "$SINKS"
 bx ampstream -n > "$T/check.out" 2>&1
 t_check "ampstream -n: $(tr '\n' '|' < "$T/check.out")" grep -q 'configuration OK' "$T/check.out"
+bx ampstream -n -u ampstream > "$T/check-u.out" 2>&1
+t_check "ampstream -n -u ampstream: $(tr '\n' '|' < "$T/check-u.out")" \
+    grep -q 'configuration OK' "$T/check-u.out"
 t0=$(now_ms)
 bx systemctl enable --now ampstream.service > "$T/start.out" 2>&1 ||
     t_fail "systemctl enable --now: $(tr '\n' '|' < "$T/start.out")"

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "preflight.h"
 #include "secret.h"
 #include "unit.h"
 
@@ -33,6 +34,7 @@ static char	*make_tmpdir(void);
 static void	 setup(void);
 static void	 teardown(void);
 static char	*expected(const char *, const char *);
+static char	*include_conf(const char *, const char *);
 
 /* Create dir/name holding content with mode; returns the path. */
 static char *
@@ -99,7 +101,7 @@ teardown(void)
 	unsetenv("CREDENTIALS_DIRECTORY");
 }
 
-/* "LINE: msg\nLINE: msg" -> "FILE:LINE: msg\nFILE:LINE: msg". */
+/* "LINE: msg\nLINE: msg" -> "FILE:LINE: msg\nFILE:LINE: msg\n". */
 static char *
 expected(const char *file, const char *lines)
 {
@@ -109,8 +111,7 @@ expected(const char *file, const char *lines)
 	buf_init(&b, 0);
 	for (p = lines; *p != '\0'; p = nl + (*nl == '\n')) {
 		nl = p + strcspn(p, "\n");
-		buf_printf(&b, "%s%s:%.*s", b.len ? "\n" : "", file,
-		    (int)(nl - p), p);
+		buf_printf(&b, "%s:%.*s\n", file, (int)(nl - p), p);
 	}
 	return buf_release(&b, NULL);
 }
@@ -463,7 +464,7 @@ START_TEST(test_missing_file)
 
 	ck_assert_ptr_null(config_load("/nonexistent/x.conf", &errs));
 	ck_assert_str_eq(errs, "/nonexistent/x.conf:0: No such file or "
-	    "directory");
+	    "directory\n");
 	free(errs);
 }
 END_TEST
@@ -483,7 +484,7 @@ START_TEST(test_world_writable)
 	path = write_file(dir, "ww.conf", text, 0666);
 	ck_assert_ptr_null(config_load(path, &errs));
 	ck_assert_int_ne(asprintf(&want, "%s:0: world-writable config "
-	    "refused: %s (owner uid %u, mode 0666)", path, path,
+	    "refused: %s (owner uid %u, mode 0666)\n", path, path,
 	    (unsigned)geteuid()), -1);
 	ck_assert_str_eq(errs, want);
 	free(want);
@@ -676,9 +677,144 @@ START_TEST(test_config_secret_perms)
 	    CONF("minimal.conf"), CONF("secrets/stream.password"),
 	    (unsigned)geteuid()), -1);
 	ck_assert_msg(strncmp(errs, want, strlen(want)) == 0, "%s", errs);
-	ck_assert_ptr_null(strchr(errs, '\n'));
+	/* One error, one line, ending in a newline. */
+	ck_assert_ptr_eq(strchr(errs, '\n'), errs + strlen(errs) - 1);
 	free(want);
 	free(errs);
+}
+END_TEST
+
+/* A main file in dir that @includes inc/sinks.conf holding sinks. */
+static char *
+include_conf(const char *dir, const char *sinks)
+{
+	char	*pw, *main_text, *path, *incdir;
+
+	ck_assert_ptr_nonnull(pw = realpath(CONF("secrets/stream.password"),
+	    NULL));
+	ck_assert_int_ne(asprintf(&main_text,
+	    "state_dir = \"%s\";\n"
+	    "@include \"inc/sinks.conf\"\n"
+	    "streams = ( { name = \"s1\"; url = \"amqp://127.0.0.1\";\n"
+	    "  user = \"u\"; password_file = \"%s\"; queue = \"q\"; } );\n",
+	    dir, pw), -1);
+	ck_assert_int_ne(asprintf(&incdir, "%s/inc", dir), -1);
+	mkdir(dir, 0700);	/* again, after rm_rf() */
+	ck_assert_int_eq(mkdir(incdir, 0755), 0);
+	free(write_file(incdir, "sinks.conf", sinks, 0644));
+	path = write_file(dir, "main.conf", main_text, 0644);
+	free(incdir);
+	free(main_text);
+	free(pw);
+	return path;
+}
+
+/*
+ * A relative @include is found next to the main file whatever the cwd, and
+ * what it defines (or gets wrong) is named by its own file and line.
+ */
+START_TEST(test_include)
+{
+	struct config	*c;
+	char		*dir, *path, *errs, *want;
+
+	dir = make_tmpdir();
+	path = include_conf(dir, "# sinks\n"
+	    "sinks = ( { name = \"t\"; type = \"tcp\"; host = \"127.0.0.1\";"
+	    " port = 6514; } );\n");
+	c = config_load(path, &errs);
+	ck_assert_msg(c != NULL, "%s", errs);
+	ck_assert_uint_eq(c->nsinks, 1);
+	ck_assert_int_eq(c->sinks[0].line, 2);
+	ck_assert_int_ne(asprintf(&want, "%s/inc/sinks.conf", dir), -1);
+	ck_assert_str_eq(c->sinks[0].file, want);
+	ck_assert_str_eq(c->streams[0].file, path);
+	config_free(c);
+	free(want);
+	rm_rf(dir);
+	free(path);
+
+	path = include_conf(dir, "sinks = (\n"
+	    "  { name = \"t\"; type = \"tcp\"; host = \"127.0.0.1\";\n"
+	    "    port = 6514; bogus = 1; } );\n");
+	ck_assert_ptr_null(config_load(path, &errs));
+	ck_assert_int_ne(asprintf(&want, "%s/inc/sinks.conf:3: "
+	    "sinks.[0].bogus: unknown key\n", dir), -1);
+	ck_assert_str_eq(errs, want);
+	free(want);
+	free(errs);
+	rm_rf(dir);
+	free(path);
+
+	path = include_conf(dir, "sinks = ( { name = = \"t\"; } );\n");
+	ck_assert_ptr_null(config_load(path, &errs));
+	ck_assert_int_ne(asprintf(&want, "%s/inc/sinks.conf:", dir), -1);
+	ck_assert_msg(strncmp(errs, want, strlen(want)) == 0, "%s", errs);
+	ck_assert_int_eq(errs[strlen(errs) - 1], '\n');
+	free(want);
+	free(errs);
+	rm_rf(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* preflight: certificates parsed, sink and state directories writable. */
+START_TEST(test_preflight)
+{
+	struct config	*c;
+	char		*dir, *path, *errs, *warns, *sinks, *cmd, *want;
+
+	dir = make_tmpdir();
+	ck_assert_int_ne(asprintf(&cmd, "cd %s && openssl req -x509 -newkey "
+	    "ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem "
+	    "-out cert.pem -subj /CN=t -days 2 2>/dev/null", dir), -1);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(write_file(dir, "junk.pem", "not a certificate\n", 0644));
+	ck_assert_int_ne(asprintf(&sinks, "sinks = (\n"
+	    "  { name = \"t\"; type = \"tls\"; host = \"127.0.0.1\";"
+	    " port = 6514;\n"
+	    "    ca_file = \"%s/cert.pem\"; cert_file = \"%s/cert.pem\";"
+	    " key_file = \"%s/key.pem\"; },\n"
+	    "  { name = \"f\"; type = \"file\"; path = \"%s/out.jsonl\"; }"
+	    " );\n", dir, dir, dir, dir), -1);
+	path = include_conf(dir, sinks);
+	free(sinks);
+	c = config_load(path, &errs);
+	ck_assert_msg(c != NULL, "%s", errs);
+	ck_assert_int_eq(preflight_check(c, &errs, &warns), 0);
+	ck_assert_ptr_null(errs);
+	/* Outside /var/log/ampstream and state_dir?  No: under state_dir. */
+	ck_assert_ptr_null(warns);
+
+	/* Now break each: a bad CA, a missing sink directory, state_dir. */
+	free(c->sinks[0].ca_file);
+	ck_assert_int_ne(asprintf(&c->sinks[0].ca_file, "%s/junk.pem", dir),
+	    -1);
+	free(c->sinks[1].path);
+	c->sinks[1].path = strdup("/nonexistent-dir/out.jsonl");
+	free(c->state_dir);
+	c->state_dir = strdup("/proc/no/such");
+	ck_assert_int_eq(preflight_check(c, &errs, &warns), -1);
+	ck_assert_int_ne(asprintf(&want, "%s/inc/sinks.conf:2: "
+	    "sinks.[0].ca_file: %s/junk.pem: no PEM certificate found", dir,
+	    dir), -1);
+	ck_assert_msg(strstr(errs, want) != NULL, "%s", errs);
+	free(want);
+	ck_assert_msg(strstr(errs, "sinks.[1].path: /nonexistent-dir: No such "
+	    "file or directory\n") != NULL, "%s", errs);
+	ck_assert_msg(strstr(errs, "state_dir: /proc/no/such does not exist "
+	    "and cannot be created") != NULL, "%s", errs);
+	ck_assert_msg(warns != NULL && strstr(warns, "sinks.[1].path: "
+	    "warning: /nonexistent-dir/out.jsonl is outside "
+	    "/var/log/ampstream") != NULL, "%s", warns);
+	free(errs);
+	free(warns);
+	config_free(c);
+	rm_rf(dir);
+	free(path);
+	free(dir);
 }
 END_TEST
 
@@ -702,6 +838,8 @@ suite_config(void)
 	tcase_add_test(tc, test_secret_content);
 	tcase_add_test(tc, test_credential);
 	tcase_add_test(tc, test_config_secret_perms);
+	tcase_add_test(tc, test_include);
+	tcase_add_test(tc, test_preflight);
 	suite_add_tcase(s, tc);
 	return s;
 }
