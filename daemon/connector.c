@@ -63,11 +63,16 @@ struct conn_req {
 	amqp_connection_state_t conn;
 	uint32_t	 ready;
 	bool		 failed;
+	enum connector_reason reason;
 	char		 error[CONNECTOR_ERR_MAX];
 	connector_fn	 fn;
 	void		*arg;
 };
 TAILQ_HEAD(req_list, conn_req);
+
+const char *const connector_reasons[CONN_R_MAX] = {
+	"config", "connect", "tls", "login", "queue"
+};
 
 struct tls_store {
 	char		*ca_file;	/* NULL: the system store alone */
@@ -238,8 +243,10 @@ connector_open(struct connector *p, const struct stream_conf *sc,
 	r->fn = fn;
 	r->arg = arg;
 	if (sc->tls && (r->store = store_get(p, sc->ca_file, r->error,
-	    sizeof(r->error))) == NULL)
+	    sizeof(r->error))) == NULL) {
 		r->failed = true;	/* straight to the loop */
+		r->reason = CONN_R_CONFIG;
+	}
 	pthread_mutex_lock(&p->mtx);
 	if (r->failed) {
 		r->where = IN_DONE;
@@ -357,9 +364,9 @@ conn_done_cb(int fd, short ev __unused, void *arg)
 				r->conn = NULL;
 			}
 		} else if (r->failed)
-			r->fn(NULL, 0, r->error, r->arg);
+			r->fn(NULL, 0, r->error, r->reason, r->arg);
 		else {
-			r->fn(r->conn, r->ready, NULL, r->arg);
+			r->fn(r->conn, r->ready, NULL, r->reason, r->arg);
 			r->conn = NULL;		/* the stream's now */
 		}
 		req_free(r);
@@ -390,12 +397,14 @@ conn_open(struct conn_req *r)
 	amqp_rpc_reply_t rr;
 	char		 why[CONN_WHY_MAX];
 
+	r->reason = CONN_R_CONNECT;
 	if ((r->conn = amqp_new_connection()) == NULL) {
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		goto fail;
 	}
 	if (conn_socket(r) == -1)
 		goto fail;
+	r->reason = CONN_R_LOGIN;
 	rr = amqp_login(r->conn, r->vhost, 0, CONN_FRAME_MAX, r->heartbeat,
 	    AMQP_SASL_METHOD_PLAIN, r->user, r->password);
 	if (rr.reply_type != AMQP_RESPONSE_NORMAL) {
@@ -404,6 +413,7 @@ conn_open(struct conn_req *r)
 		    "failed: %s", r->host, r->port, r->user, why);
 		goto fail;
 	}
+	r->reason = CONN_R_QUEUE;
 	if (conn_setup(r) == -1)
 		goto fail;
 	return;
@@ -442,6 +452,7 @@ conn_socket(struct conn_req *r)
 			snprintf(r->error, sizeof(r->error), "cannot enforce "
 			    "TLS >= 1.2: not connecting to %s:%d", r->host,
 			    r->port);
+			r->reason = CONN_R_TLS;
 			return -1;
 		}
 		SSL_CTX_set1_cert_store(ctx, r->store);
@@ -465,10 +476,13 @@ conn_socket(struct conn_req *r)
 		snprintf(sys, sizeof(sys), " (%s)", strerror(errno));
 	if (status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED ||
 	    status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED ||
-	    status == AMQP_STATUS_SSL_CONNECTION_FAILED)
+	    status == AMQP_STATUS_SSL_CONNECTION_FAILED) {
 		hint = " (TLS: is the broker's certificate signed by a CA in "
 		    "the system trust store or ca_file, and issued for this "
 		    "host name?)";
+		r->reason = CONN_R_TLS;
+	} else if (status == AMQP_STATUS_SSL_ERROR)
+		r->reason = CONN_R_TLS;
 	snprintf(r->error, sizeof(r->error), "cannot connect to %s:%d: %s%s%s",
 	    r->host, r->port, amqp_error_string2(status), sys, hint);
 	return -1;

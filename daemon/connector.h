@@ -30,13 +30,25 @@ struct conn_req;
 
 #define CONNECTOR_ERR_MAX	2048
 
+/* Why a handshake failed, for counting (the text says more). */
+enum connector_reason {
+	CONN_R_CONFIG,		/* the stream's ca_file cannot be loaded */
+	CONN_R_CONNECT,		/* resolve, TCP: refused, unreachable, timeout */
+	CONN_R_TLS,		/* handshake, peer or name verification */
+	CONN_R_LOGIN,		/* AMQP start/tune/open: refused, no answer */
+	CONN_R_QUEUE,		/* channel, declare, qos, consume */
+	CONN_R_MAX
+};
+/* "config", "connect", "tls", "login", "queue" */
+extern const char *const connector_reasons[CONN_R_MAX];
+
 /*
  * In the loop: conn is ready and consuming (error NULL), or NULL with
- * error saying what failed (peer text escaped).  ready is the queue's
- * message count at declare time.
+ * error saying what failed (peer text escaped) and reason its kind.
+ * ready is the queue's message count at declare time.
  */
 typedef void (*connector_fn)(amqp_connection_state_t conn, uint32_t ready,
-    const char *error, void *arg);
+    const char *error, enum connector_reason reason, void *arg);
 
 struct connector *connector_new(struct event_base *, int nthreads);
 /*

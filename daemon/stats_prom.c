@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "connector.h"
 #include "corr.h"
 #include "deadletter.h"
 #include "prom.h"
@@ -45,8 +46,6 @@ static const struct family stream_fams[] = {
 	    "Bytes held in the stream's dead letters.", SST_DL_BYTES },
 	{ "ampstream_stream_connects_total", "counter",
 	    "Connections that reached consuming.", SST_CONNECTS },
-	{ "ampstream_stream_connect_failures_total", "counter",
-	    "Connection attempts that failed.", SST_CONNECT_FAILURES },
 	{ "ampstream_stream_backlog_messages", "gauge",
 	    "Messages ready in the AMP queue (passive queue.declare, "
 	    "at most 30 s old while connected).", SST_BACKLOG },
@@ -195,6 +194,17 @@ stats_prom_streams(struct stats *st, struct buf *b)
 			    row[stream_fams[f].ctr]);
 		}
 	}
+	prom_family(b, "ampstream_stream_connect_failures_total", "counter",
+	    "Connection attempts that failed, by reason (config, connect, "
+	    "tls, login, queue).");
+	for (i = 0; i < st->cfg->nstreams; i++)
+		for (k = 0; k < CONN_R_MAX; k++) {
+			stream_labels(st, i, &l);
+			prom_label(&l, "reason", connector_reasons[k]);
+			prom_sample_u64(b, "ampstream_stream_connect_failures_total",
+			    l.data, stream_connect_failures(st->streams[i],
+			    (int)k));
+		}
 	prom_family(b, "ampstream_stream_event_lag_seconds", "histogram",
 	    "Receive time minus the event's own timestamp.");
 	for (i = 0; i < st->cfg->nstreams; i++) {

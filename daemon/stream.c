@@ -63,6 +63,7 @@ struct stream {
 	char		 last_error[CONNECTOR_ERR_MAX];
 	int64_t		 next_ms;	/* the next attempt (epoch ms) */
 	uint32_t	 ready;		/* in the queue when we attached */
+	uint64_t	 failures[CONN_R_MAX];	/* failed attempts, by reason */
 	struct event	*rev;
 	struct event	*drain_ev;
 	struct event	*tick_ev;
@@ -84,7 +85,7 @@ struct stream {
 };
 
 static void	stream_opened(amqp_connection_state_t, uint32_t,
-		    const char *, void *);
+		    const char *, enum connector_reason, void *);
 static void	stream_read_cb(int, short, void *);
 static void	stream_tick_cb(int, short, void *);
 static void	stream_retry_cb(int, short, void *);
@@ -177,13 +178,14 @@ stream_schedule(struct stream *st)
 /* The connector's answer: a connection consuming, or why there is none. */
 static void
 stream_opened(amqp_connection_state_t conn, uint32_t ready, const char *error,
-    void *arg)
+    enum connector_reason reason, void *arg)
 {
 	struct stream	*st = arg;
 
 	st->req = NULL;
 	if (conn == NULL) {
 		st->ctr[SST_CONNECT_FAILURES]++;
+		st->failures[reason]++;
 		snprintf(st->last_error, sizeof(st->last_error), "%s", error);
 		log_warnx("stream %s: %s", st->conf->name, error);
 		if (!st->paused && !st->suspended)
@@ -650,4 +652,10 @@ int64_t
 stream_next_attempt_ms(const struct stream *st)
 {
 	return st->next_ms;
+}
+
+uint64_t
+stream_connect_failures(const struct stream *st, int reason)
+{
+	return reason >= 0 && reason < CONN_R_MAX ? st->failures[reason] : 0;
 }

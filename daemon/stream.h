@@ -63,6 +63,8 @@ enum stream_state stream_state(const struct stream *);
 const char	*stream_last_error(const struct stream *);
 /* When backing off: the next attempt, epoch ms. */
 int64_t		 stream_next_attempt_ms(const struct stream *);
+/* Failed attempts of one kind (enum connector_reason, connector.h). */
+uint64_t	 stream_connect_failures(const struct stream *, int reason);
 /* Send every ack that can be sent now. */
 void		 stream_flush_acks(struct stream *);
 /* True when no delivery is held. */

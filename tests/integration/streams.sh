@@ -5,7 +5,8 @@
 #     loopback port), one accepts TCP and never speaks AMQP, one accepts TLS and stalls in the
 #     handshake, one refuses connections; the healthy stream's events (50/s) reach the sink with
 #     p99 <= 50 ms; status.json and ampstreamctl status say why the others are not consuming;
-#     the refused one backs off (no retry storm); SIGTERM exits within 2 s
+#     the refused one backs off (no retry storm); the metrics count failures by reason; SIGTERM
+#     exits within 2 s
 #   2 a reload (SIGHUP) while those handshakes hang is served at once, and the healthy stream
 #     consumes again within 5 s
 #   4 WAN: 50 amqps streams to a second broker through a relay that adds 100 ms of round trip:
@@ -93,7 +94,8 @@ SPORT=$(portfile "$W/sink.port")
 	stream_conf tls-stall "amqps://localhost:$SILENT_PORT/" q
 	stream_conf refused "amqp://127.0.0.1:$REFUSED_PORT/" q
 } > "$W/streams"
-write_conf "$W" "$W/streams" "$SPORT"
+MPORT=$(freeport)
+GLOBAL_EXTRA="metrics = { listen = \"127.0.0.1:$MPORT\"; };" write_conf "$W" "$W/streams" "$SPORT"
 daemon_start "$W"
 wait_d 20 is_consuming "$W" healthy || t_fail "healthy stream not consuming within 20 s"
 # 25 s of events at 50/s: every hung handshake times out (10 s) and starts again meanwhile.
@@ -117,6 +119,16 @@ fails=$(json_state "$W" refused connect_failures)
 note "refused: $fails failed connects in ~30 s"
 t_check "refused backs off (2..40 failed connects in ~30 s, got $fails)" \
     sh -c '[ "$1" -ge 2 ] && [ "$1" -le 40 ]' _ "${fails:-0}"
+curl -s "http://127.0.0.1:$MPORT/metrics" > "$W/metrics.txt"
+failures() {
+	sed -n "s/^ampstream_stream_connect_failures_total{stream=\"$1\",reason=\"$2\"} //p" \
+	    "$W/metrics.txt"
+}
+note "failed connects by reason: refused/connect $(failures refused connect), silent/login" \
+    "$(failures silent login), syn-drop/connect $(failures syn-drop connect)"
+t_check "metrics: refused counted as reason connect" [ "$(failures refused connect)" -ge 2 ]
+t_check "metrics: silent (no AMQP) counted as reason login" [ "$(failures silent login)" -ge 1 ]
+t_check "metrics: syn-drop counted as reason connect" [ "$(failures syn-drop connect)" -ge 1 ]
 "$CTL" -c "$W/ampstream.conf" status > "$W/ctl.out" 2>&1
 t_check "ampstreamctl status shows the last error and the next attempt" \
     sh -c 'grep -q "last error: .*refused" "$1" && grep -q "next attempt in" "$1"' _ "$W/ctl.out"

@@ -32,6 +32,7 @@
 #include "unit.h"
 
 static bool	 versions_fail;	/* the interposed call reports an error */
+static uint64_t	 tls_failures;	/* the last attempt's, by reason "tls" */
 
 typedef int (*versions_fn)(amqp_socket_t *, amqp_tls_version_t,
     amqp_tls_version_t);
@@ -104,6 +105,7 @@ attempt(struct stream_conf *sc)
 	while (stream_state(st) != STREAM_BACKOFF &&
 	    clock_now_ms() - t0 < 20000)
 		event_base_loop(base, EVLOOP_ONCE);
+	tls_failures = stream_connect_failures(st, CONN_R_TLS);
 	stream_close(st);
 	stream_free(st);
 	connector_free(pool, 0);
@@ -147,6 +149,7 @@ START_TEST(test_tls_floor_refused)
 	versions_fail = false;
 	ck_assert_msg(strstr(log, "stream s1: cannot enforce TLS >= 1.2: "
 	    "not connecting to 127.0.0.1:") != NULL, "log: %s", log);
+	ck_assert_uint_eq(tls_failures, 1);	/* counted as "tls" */
 	/* Nothing reached the broker's port. */
 	cfd = accept(lfd, NULL, NULL);
 	ck_assert_msg(cfd == -1, "the stream connected anyway");
@@ -157,7 +160,8 @@ END_TEST
 
 static void
 opened_never(amqp_connection_state_t conn __unused, uint32_t ready __unused,
-    const char *error __unused, void *arg __unused)
+    const char *error __unused, enum connector_reason reason __unused,
+    void *arg __unused)
 {
 	ck_abort_msg("a cancelled handshake called back");
 }
