@@ -80,6 +80,8 @@ struct sink_conf {
 	char	*key_file;
 	int	 default_severity;	/* CEF severity when the event has none */
 	size_t	 spool_max_bytes;	/* disk spool bound; 0: no spool */
+	size_t	 rotate_bytes;	/* file: rotate past this size; 0: never */
+	int	 rotate_keep;	/* file: rotated files kept, path.1..N */
 	int	 line;
 	const char *file;	/* where it is: path or an @include'd file */
 };

@@ -63,7 +63,7 @@ struct daemon {
 	struct deadletter	**dls;		/* cfg->streams[i]'s */
 	struct hold		*hold;
 	struct metrics		*metrics;	/* NULL: off */
-	struct event		*sig_term, *sig_int, *sig_hup;
+	struct event		*sig_term, *sig_int, *sig_hup, *sig_usr1;
 	struct event		*drain_ev;
 	struct timespec		 drain_deadline;
 	enum run_result		 result;
@@ -304,6 +304,7 @@ run(struct daemon *d)
 	event_free(d->sig_term);
 	event_free(d->sig_int);
 	event_free(d->sig_hup);
+	event_free(d->sig_usr1);
 	event_base_free(d->base);
 	return d->result;
 }
@@ -314,9 +315,11 @@ daemon_signals(struct daemon *d)
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+	d->sig_usr1 = evsignal_new(d->base, SIGUSR1, on_signal, d);
 	evsignal_add(d->sig_term, NULL);
 	evsignal_add(d->sig_int, NULL);
 	evsignal_add(d->sig_hup, NULL);
+	evsignal_add(d->sig_usr1, NULL);
 }
 
 /*
@@ -504,9 +507,16 @@ static void
 on_signal(int sig, short ev __unused, void *arg)
 {
 	struct daemon	*d = arg;
+	size_t		 i;
 
 	if (sig == SIGHUP) {
 		on_reload(d);
+		return;
+	}
+	if (sig == SIGUSR1) {
+		log_info("SIGUSR1: reopening files");
+		for (i = 0; d->sinks != NULL && i < d->cfg->nsinks; i++)
+			sink_reopen(d->sinks[i]);
 		return;
 	}
 	if (d->draining && d->result == RUN_STOP) {

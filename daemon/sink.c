@@ -112,6 +112,13 @@ sink_free(struct sink *s)
 }
 
 void
+sink_reopen(struct sink *s)
+{
+	if (s->ops->reopen != NULL)
+		s->ops->reopen(s);
+}
+
+void
 sink_cancel_queue(struct sink *s, struct sink_recq *q)
 {
 	struct sink_rec	*r;

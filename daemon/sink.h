@@ -49,6 +49,8 @@ struct sink	*sink_new(struct event_base *, struct evdns_base *,
 		    uint64_t *ctr, char **cause);
 /* Close; whatever was not accepted is finished as SINK_CANCELLED. */
 void		 sink_free(struct sink *);
+/* Reopen what the sink writes by path (a file sink after logrotate). */
+void		 sink_reopen(struct sink *);
 /* Queue a record (data is taken over); done is called exactly once. */
 void		 sink_submit(struct sink *, char *data, size_t len,
 		    sink_done_fn done, void *arg);

@@ -3,9 +3,16 @@
  * pending record and then fsyncs once: only after the fsync are the records
  * accepted.  On a write error the file is cut back to where the batch
  * started, so a retry never leaves half a line behind.
+ *
+ * Rotation happens between batches, after the fsync: past rotate_bytes the
+ * file becomes path.1 (path.1 becomes path.2 ..., path.N goes) and a new
+ * one is opened, so no accepted record is ever in a file being moved.
+ * SIGUSR1 (sink_reopen) reopens the path, for logrotate's "create".
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +37,8 @@ struct file_sink {
 static int	file_open(struct sink *, char **);
 static void	file_flush(struct sink *);
 static void	file_close(struct sink *);
+static void	file_reopen(struct sink *);
+static void	file_rotate(struct sink *);
 static int	file_write_all(int, struct sink_rec *);
 static void	file_retry_cb(int, short, void *);
 
@@ -38,6 +47,7 @@ const struct sink_ops sink_file_ops = {
 	.open = file_open,
 	.flush = file_flush,
 	.close = file_close,
+	.reopen = file_reopen,
 };
 
 static int
@@ -90,6 +100,49 @@ file_flush(struct sink *s)
 	sink_set_up(s, true);
 	while (sink_first(s) != NULL)
 		sink_done_first(s, SINK_OK);
+	if (sc->rotate_bytes > 0 && lseek(f->fd, 0, SEEK_END) >=
+	    (off_t)sc->rotate_bytes)
+		file_rotate(s);
+}
+
+/* path.N-1 -> path.N ... path -> path.1, then a new path. */
+static void
+file_rotate(struct sink *s)
+{
+	const struct sink_conf *sc = sink_conf(s);
+	char		 from[PATH_MAX], to[PATH_MAX];
+	int		 i;
+
+	for (i = sc->rotate_keep; i >= 1; i--) {
+		if (i == 1)
+			snprintf(from, sizeof(from), "%s", sc->path);
+		else
+			snprintf(from, sizeof(from), "%s.%d", sc->path, i - 1);
+		snprintf(to, sizeof(to), "%s.%d", sc->path, i);
+		if (rename(from, to) == -1 && errno != ENOENT) {
+			log_warn("sink %s: rotate %s", sc->name, from);
+			return;		/* go on appending to the same file */
+		}
+	}
+	log_info("sink %s: rotated %s", sc->name, sc->path);
+	file_reopen(s);
+}
+
+/* Open the path again; until that works the sink is down and retries. */
+static void
+file_reopen(struct sink *s)
+{
+	const struct sink_conf *sc = sink_conf(s);
+	struct file_sink *f = sink_priv(s);
+	int		 fd;
+
+	fd = open(sc->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		log_warn("sink %s: reopen %s", sc->name, sc->path);
+		return;		/* keep writing to the file we have */
+	}
+	close(f->fd);
+	f->fd = fd;
 }
 
 /* writev r and the records after it in groups, coping with short writes. */

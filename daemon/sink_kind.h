@@ -36,6 +36,8 @@ struct sink_ops {
 	void		(*flush)(struct sink *);
 	/* Stop, giving back what is not accepted (sink_putback). */
 	void		(*close)(struct sink *);
+	/* Reopen files by their path (SIGUSR1); NULL: nothing to reopen. */
+	void		(*reopen)(struct sink *);
 	const void	*arg;		/* the kind's description, if any */
 };
 

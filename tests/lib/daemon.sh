@@ -38,7 +38,8 @@ mkwork() {
 }
 # mkconf W QUEUE RPORT [URL [CA_FILE]]: the test config (SPEC section 2) in W/ampstream.conf;
 # $EXTRA_CONF, if set, is appended (e.g. a correlation block); $SIEM_EXTRA goes into the
-# tcp sink's block (e.g. "spool_max_bytes = 0;"), $STREAM_EXTRA into the stream's block
+# tcp sink's block (e.g. "spool_max_bytes = 0;"), $STREAM_EXTRA into the stream's block,
+# $FILE_EXTRA into the file sink's block
 mkconf() {
 	_url=${4:-amqp://127.0.0.1:$BROKER_PORT/}
 	_ca=""; [ -n "${5:-}" ] && _ca="ca_file = \"$5\";"
@@ -58,7 +59,7 @@ streams = (
 sinks = (
   { name = "siem"; type = "tcp"; host = "127.0.0.1"; port = $3; format = "cef";
     syslog = "rfc5424"; framing = "octet"; ${SIEM_EXTRA:-} },
-  { name = "archive"; type = "file"; path = "$1/events.jsonl"; format = "json"; }
+  { name = "archive"; type = "file"; path = "$1/events.jsonl"; format = "json"; ${FILE_EXTRA:-} }
 );
 ${EXTRA_CONF:-}
 EOF

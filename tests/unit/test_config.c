@@ -307,15 +307,16 @@ static const struct {
 	  "string\n"
 	  "13: correlation: expected a group, got a list" },
 	{ "range.conf",
-	  "15: max_handshakes: 0 is out of range 1..256\n"
+	  "16: max_handshakes: 0 is out of range 1..256\n"
 	  "5: sinks.[0].max_record: 100 is out of range 480..1048576\n"
 	  "5: sinks.[0].facility: 24 is out of range 0..23\n"
 	  "5: sinks.[0].default_severity: 11 is out of range 0..10\n"
-	  "11: streams.[0].prefetch: 0 is out of range 1..65535\n"
-	  "11: streams.[0].heartbeat: 601 is out of range 0..600\n"
-	  "14: correlation.max_entries: 10000001 is out of range "
+	  "6: sinks.[0].rotate_keep: not used by type \"tcp\"\n"
+	  "12: streams.[0].prefetch: 0 is out of range 1..65535\n"
+	  "12: streams.[0].heartbeat: 601 is out of range 0..600\n"
+	  "15: correlation.max_entries: 10000001 is out of range "
 	  "1..10000000\n"
-	  "14: correlation.ttl: 0 is out of range 1..2592000" },
+	  "15: correlation.ttl: 0 is out of range 1..2592000" },
 	{ "bad_enum.conf",
 	  "14: log_level: \"verbose\" is not one of error, warn, info, debug\n"
 	  "5: sinks.[0].format: \"xml\" is not one of cef, json, leef\n"
