@@ -78,6 +78,22 @@ listener(int *port)
 	return fd;
 }
 
+/* A stream "s1" to 127.0.0.1:port. */
+static void
+stream_conf_at(struct stream_conf *sc, int port, bool tls)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->name = "s1";
+	sc->tls = tls;
+	sc->host = "127.0.0.1";
+	sc->port = port;
+	sc->vhost = "/";
+	sc->user = "u";
+	sc->password = "p";
+	sc->queue = "q";
+	sc->prefetch = 1;
+}
+
 /* Run one connect attempt with stderr in a file; the log, malloc'd. */
 static char *
 attempt(struct stream_conf *sc)
@@ -134,16 +150,7 @@ START_TEST(test_tls_floor_refused)
 	int		 lfd, port, cfd;
 
 	lfd = listener(&port);
-	memset(&sc, 0, sizeof(sc));
-	sc.name = "s1";
-	sc.tls = true;
-	sc.host = "127.0.0.1";
-	sc.port = port;
-	sc.vhost = "/";
-	sc.user = "u";
-	sc.password = "p";
-	sc.queue = "q";
-	sc.prefetch = 1;
+	stream_conf_at(&sc, port, true);
 	versions_fail = true;
 	log = attempt(&sc);
 	versions_fail = false;
@@ -181,15 +188,7 @@ START_TEST(test_hung_handshake_abandoned)
 	int		 lfd, port;
 
 	lfd = listener(&port);
-	memset(&sc, 0, sizeof(sc));
-	sc.name = "s1";
-	sc.host = "127.0.0.1";
-	sc.port = port;
-	sc.vhost = "/";
-	sc.user = "u";
-	sc.password = "p";
-	sc.queue = "q";
-	sc.prefetch = 1;
+	stream_conf_at(&sc, port, false);
 	ck_assert_ptr_nonnull(base = event_base_new());
 	t0 = clock_now_ms();
 	pool = connector_new(base, 1);
