@@ -189,23 +189,37 @@ stats_add_ctrs(json_object *o, const struct status_counter *tab,
 		    json_object_new_uint64(v[i]));
 }
 
-/* "connected" (consuming), "connecting", "backing off", "suspended (...)". */
+enum stats_sstate
+stats_sstate(const struct stream *s)
+{
+	if (stream_suspended(s))
+		return SS_SUSPENDED;
+	switch (stream_state(s)) {
+	case STREAM_CONSUMING:
+		return SS_CONSUMING;
+	case STREAM_CONNECTING:
+		return SS_CONNECTING;
+	case STREAM_BACKOFF:
+		return SS_BACKOFF;
+	default:
+		return SS_STOPPED;
+	}
+}
+
+/* For people: status.json, STATUS= ("connected" is SPEC's word). */
 static const char *
 stats_stream_state(const struct stream *s, bool dl_full)
 {
-	if (stream_suspended(s))
+	static const char *const text[SS_MAX] = {
+		[SS_CONSUMING] = "connected", [SS_CONNECTING] = "connecting",
+		[SS_BACKOFF] = "backing off", [SS_STOPPED] = "stopped"
+	};
+	enum stats_sstate k = stats_sstate(s);
+
+	if (k == SS_SUSPENDED)
 		return dl_full ? "suspended (dead letters full)" :
 		    "suspended (sink full)";
-	switch (stream_state(s)) {
-	case STREAM_CONSUMING:
-		return "connected";
-	case STREAM_CONNECTING:
-		return "connecting";
-	case STREAM_BACKOFF:
-		return "backing off";
-	default:
-		return "stopped";
-	}
+	return text[k];
 }
 
 static json_object *

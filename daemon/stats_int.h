@@ -25,7 +25,13 @@ struct stats {
 void	stats_sink_gauges(struct stats *, size_t i);
 /* The correlation's counters (SCO_*) into v. */
 void	stats_corr_row(const struct corr *, uint64_t *v);
-/* "consuming", "connecting", "backing_off", "suspended", "stopped". */
+/* A stream's state as the counters show it (suspension included). */
+enum stats_sstate {
+	SS_CONSUMING, SS_CONNECTING, SS_BACKOFF, SS_SUSPENDED, SS_STOPPED,
+	SS_MAX
+};
+enum stats_sstate stats_sstate(const struct stream *);
+/* Its metrics label: "consuming", "connecting", "backing_off", ... */
 const char *stats_stream_label(struct stats *, size_t i);
 
 #endif

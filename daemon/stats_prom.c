@@ -93,8 +93,10 @@ static const struct family corr_fams[] = {
 	    "Unresolved-detection alerts made.", SCO_ALERTS },
 };
 
-static const char *const stream_states[] = {
-	"consuming", "connecting", "backing_off", "suspended", "stopped"
+static const char *const stream_states[SS_MAX] = {
+	[SS_CONSUMING] = "consuming", [SS_CONNECTING] = "connecting",
+	[SS_BACKOFF] = "backing_off", [SS_SUSPENDED] = "suspended",
+	[SS_STOPPED] = "stopped"
 };
 
 static void	stats_prom_streams(struct stats *, struct buf *);
@@ -107,20 +109,7 @@ static void	sink_labels(struct stats *, size_t, struct buf *);
 const char *
 stats_stream_label(struct stats *st, size_t i)
 {
-	const struct stream *s = st->streams[i];
-
-	if (stream_suspended(s))
-		return "suspended";
-	switch (stream_state(s)) {
-	case STREAM_CONSUMING:
-		return "consuming";
-	case STREAM_CONNECTING:
-		return "connecting";
-	case STREAM_BACKOFF:
-		return "backing_off";
-	default:
-		return "stopped";
-	}
+	return stream_states[stats_sstate(st->streams[i])];
 }
 
 static void
@@ -181,8 +170,7 @@ stats_prom_streams(struct stats *st, struct buf *b)
 			stream_labels(st, i, &l);
 			prom_label(&l, "state", stream_states[k]);
 			prom_sample_u64(b, "ampstream_stream_state", l.data,
-			    strcmp(stats_stream_label(st, i),
-			    stream_states[k]) == 0);
+			    stats_sstate(st->streams[i]) == k);
 		}
 	for (f = 0; f < nitems(stream_fams); f++) {
 		prom_family(b, stream_fams[f].name, stream_fams[f].type,

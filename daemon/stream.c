@@ -62,7 +62,6 @@ struct stream {
 	enum stream_state state;
 	char		 last_error[CONNECTOR_ERR_MAX];
 	int64_t		 next_ms;	/* the next attempt (epoch ms) */
-	uint32_t	 ready;		/* in the queue when we attached */
 	uint64_t	 failures[CONN_R_MAX];	/* failed attempts, by reason */
 	struct event	*rev;
 	struct event	*drain_ev;
@@ -197,7 +196,6 @@ stream_opened(amqp_connection_state_t conn, uint32_t ready, const char *error,
 		return;
 	}
 	st->conn = conn;
-	st->ready = ready;
 	st->ctr[SST_BACKLOG] = ready;	/* the connector's passive declare */
 	st->backlog_at = clock_mono_s();
 	st->rev = event_new(st->base, amqp_get_sockfd(st->conn),
@@ -208,8 +206,8 @@ stream_opened(amqp_connection_state_t conn, uint32_t ready, const char *error,
 	st->last_error[0] = '\0';
 	st->ctr[SST_CONNECTS]++;
 	log_state(LOG_LEVEL_INFO, "stream %s: consuming %s on %s:%d "
-	    "(generation %llu, %u ready)", st->conf->name, st->conf->queue, st->conf->host,
-	    st->conf->port, (unsigned long long)st->gen, ready);
+	    "(generation %llu, %u ready)", st->conf->name, st->conf->queue,
+	    st->conf->host, st->conf->port, (unsigned long long)st->gen, ready);
 	/* The handshake may have read deliveries ahead. */
 	event_active(st->drain_ev, EV_TIMEOUT, 0);
 }
