@@ -182,6 +182,10 @@ static void	 add_sink(struct ctx *, config_setting_t *, const char *,
 static int	 read_file(struct ctx *, config_t *, const char *);
 static const char *check_listen(const char *);
 static void	 free_obj(const struct key *, size_t, void *);
+static bool	 same_obj(const struct key *, size_t, const void *,
+		    const void *);
+static bool	 same_str(const char *, const char *);
+static uint64_t	 file_stamp(uint64_t, const char *);
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug",
     NULL };
@@ -1027,6 +1031,7 @@ stream_post(struct ctx *c, config_setting_t *grp, const char *path,
 		    "is kept in base64)", st->deadletter_max_bytes,
 		    st->max_message, st->max_message / 3 * 4 + 65536);
 	}
+	st->stamp = file_stamp(0, st->ca_file);
 	if (st->url == NULL || stream_url(c, us, path, st) == -1)
 		return;
 	if (!st->tls && !is_loopback(st->host)) {
@@ -1160,6 +1165,8 @@ sink_post(struct ctx *c, config_setting_t *grp, const char *path, void *obj)
 	if (member(grp, "max_record") == NULL)
 		sk->max_record = (c->tmask & T_FILE) ? 0 :
 		    (c->tmask & T_UDP) ? 2048 : 8192;
+	sk->stamp = file_stamp(file_stamp(file_stamp(0, sk->ca_file),
+	    sk->cert_file), sk->key_file);
 	if ((sk->cert_file == NULL) != (sk->key_file == NULL) &&
 	    (c->tmask & T_TLS))
 		cerr(c, at(c, grp), path, sk->cert_file ? "key_file" :
@@ -1357,6 +1364,111 @@ free_obj(const struct key *tab, size_t n, void *obj)
 		else if (tab[i].type == K_STR || tab[i].type == K_CHOICE)
 			free(*FIELD(obj, tab[i].off, char *));
 	}
+}
+
+bool
+config_stream_same(const struct stream_conf *a, const struct stream_conf *b)
+{
+	return a->stamp == b->stamp &&
+	    same_obj(stream_keys, nitems(stream_keys), a, b);
+}
+
+bool
+config_sink_same(const struct sink_conf *a, const struct sink_conf *b)
+{
+	return a->stamp == b->stamp &&
+	    same_obj(sink_keys, nitems(sink_keys), a, b);
+}
+
+bool
+config_corr_same(const struct corr_conf *a, const struct corr_conf *b)
+{
+	return same_obj(corr_keys, nitems(corr_keys), a, b);
+}
+
+bool
+config_metrics_same(const struct metrics_conf *a,
+    const struct metrics_conf *b)
+{
+	return same_obj(metrics_keys, nitems(metrics_keys), a, b);
+}
+
+/* Every key of the table equal (K_NAMES, a reference list, is skipped). */
+static bool
+same_obj(const struct key *tab, size_t n, const void *a, const void *b)
+{
+	const struct key *k;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		k = &tab[i];
+		switch (k->type) {
+		case K_STR:
+		case K_CHOICE:
+		case K_SECRET:
+			if (!same_str(*FIELD(a, k->off, char *),
+			    *FIELD(b, k->off, char *)))
+				return false;
+			break;
+		case K_ENUM:
+		case K_INT:
+		case K_FACILITY:
+			if (*FIELD(a, k->off, int) != *FIELD(b, k->off, int))
+				return false;
+			break;
+		case K_SIZE:
+			if (*FIELD(a, k->off, size_t) !=
+			    *FIELD(b, k->off, size_t))
+				return false;
+			break;
+		case K_BOOL:
+			if (*FIELD(a, k->off, bool) != *FIELD(b, k->off, bool))
+				return false;
+			break;
+		case K_GROUP:
+			if (!same_obj(k->sub, k->nsub, FIELD(a, k->off, char),
+			    FIELD(b, k->off, char)))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * h mixed with what identifies path's content: a certificate renewed in
+ * place (new inode, or new size or time) makes the part new on reload.
+ */
+static uint64_t
+file_stamp(uint64_t h, const char *path)
+{
+	struct stat	 sb;
+	uint64_t	 v[5];
+	size_t		 i;
+
+	if (path == NULL)
+		return h;
+	memset(v, 0, sizeof(v));
+	if (stat(path, &sb) == 0) {
+		v[0] = (uint64_t)sb.st_dev;
+		v[1] = (uint64_t)sb.st_ino;
+		v[2] = (uint64_t)sb.st_size;
+		v[3] = (uint64_t)sb.st_mtim.tv_sec;
+		v[4] = (uint64_t)sb.st_mtim.tv_nsec;
+	}
+	for (i = 0; i < nitems(v); i++)	/* FNV-1a over the words */
+		h = (h ^ v[i]) * 0x100000001b3ULL;
+	return h ^ (uint64_t)strlen(path);
 }
 
 struct config *

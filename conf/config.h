@@ -59,6 +59,7 @@ struct stream_conf {
 	size_t	 deadletter_max_bytes;	/* the store's bound, 1 GiB */
 	size_t	*sinks;		/* indexes into config.sinks */
 	size_t	 nsinks;
+	uint64_t stamp;		/* the files it names, as loaded */
 	int	 line;
 	const char *file;	/* where it is: path or an @include'd file */
 };
@@ -82,6 +83,7 @@ struct sink_conf {
 	size_t	 spool_max_bytes;	/* disk spool bound; 0: no spool */
 	size_t	 rotate_bytes;	/* file: rotate past this size; 0: never */
 	int	 rotate_keep;	/* file: rotated files kept, path.1..N */
+	uint64_t stamp;		/* the files it names, as loaded */
 	int	 line;
 	const char *file;	/* where it is: path or an @include'd file */
 };
@@ -126,6 +128,21 @@ struct config	*config_load(const char *path, char **errors);
 void		 config_free(struct config *);
 
 const struct cloud_conf	*config_cloud(const struct config *, const char *name);
+
+/*
+ * Reload: may a part built from a run on unchanged under b?  Every key
+ * counts, and the files named (CA, certificate, key: by identity, size and
+ * time) must be the ones loaded; where it is written (file, line) and a
+ * stream's list of sinks (the router's business) do not count.
+ */
+bool		 config_stream_same(const struct stream_conf *a,
+		    const struct stream_conf *b);
+bool		 config_sink_same(const struct sink_conf *a,
+		    const struct sink_conf *b);
+bool		 config_corr_same(const struct corr_conf *a,
+		    const struct corr_conf *b);
+bool		 config_metrics_same(const struct metrics_conf *a,
+		    const struct metrics_conf *b);
 
 /*
  * Split a listen address "HOST:PORT" or "[IPV6]:PORT" into host (written

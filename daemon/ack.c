@@ -19,7 +19,7 @@ struct ack_queue {
 	TAILQ_HEAD(, delivery) list;	/* in arrival (= tag) order */
 	size_t		 held;
 	size_t		 released;	/* since the last flush */
-	const char	*name;
+	char		*name;
 	ack_send_fn	 send;
 	ack_kick_fn	 kick;
 	void		*arg;
@@ -37,7 +37,7 @@ ack_queue_new(const char *name, ack_send_fn send, ack_kick_fn kick, void *arg)
 
 	q = xcalloc(1, sizeof(*q));
 	TAILQ_INIT(&q->list);
-	q->name = name;
+	q->name = xstrdup(name);
 	q->send = send;
 	q->kick = kick;
 	q->arg = arg;
@@ -56,6 +56,7 @@ ack_queue_free(struct ack_queue *q)
 		fatalx("%s: %zu deliveries still held", __func__, q->held);
 	while ((d = TAILQ_FIRST(&q->list)) != NULL)
 		ack_remove(q, d);
+	free(q->name);
 	free(q);
 }
 

@@ -2,9 +2,9 @@
  * ampstream.c: the daemon.  Loads the configuration, builds every part
  * (stats, sinks and their record recipes, the router, correlation, the
  * streams, back-pressure), runs one libevent loop, and turns signals into
- * state changes: SIGTERM/SIGINT drain and stop, SIGHUP reloads (drain,
- * rebuild with the new configuration; a bad configuration keeps the old
- * one).  It owns every part and frees them in one fixed order.
+ * state changes: SIGTERM/SIGINT drain and stop, SIGHUP reloads what
+ * changed (reload.h; a bad configuration keeps the old one).  It owns
+ * every part and frees them in one fixed order.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "record.h"
+#include "reload.h"
 #include "route.h"
 #include "sink.h"
 #include "stats.h"
@@ -44,13 +45,15 @@
 #define CLOSE_WAIT_MS	1000	/* for graceful AMQP closes on stop/reload */
 #define CORR_FILE	"correlation.db"
 
-enum run_result { RUN_STOP, RUN_RELOAD, RUN_FAIL };
+/* Why the loop ended: RUN_SWAP replaces what changed, RUN_RELOAD all. */
+enum run_result { RUN_STOP, RUN_RELOAD, RUN_SWAP, RUN_FAIL };
 
 struct daemon {
 	struct event_base	*base;
 	struct evdns_base	*dns;
 	struct config		*cfg;
 	struct config		*next_cfg;	/* validated, waiting for reload */
+	struct reload_plan	*plan;		/* next_cfg against cfg */
 	/* The parts of one build, in the order they are made. */
 	struct stats		*stats;
 	struct sink		**sinks;	/* cfg->sinks[i] */
@@ -81,6 +84,11 @@ static void	daemon_build_streams(struct daemon *);
 static void	daemon_build_metrics(struct daemon *);
 static void	daemon_build_deadletters(struct daemon *);
 static void	daemon_teardown(struct daemon *);
+static int	daemon_swap(struct daemon *);
+static void	daemon_swap_retire(struct daemon *, struct stats *);
+static void	daemon_swap_corr(struct daemon *);
+static void	daemon_swap_metrics(struct daemon *);
+static void	daemon_next(struct daemon *);
 static void	daemon_free_corr(struct daemon *);
 static void	daemon_signals(struct daemon *);
 static void	on_signal(int, short, void *);
@@ -92,6 +100,7 @@ static int	apply_log_level(const struct config *, int);
 static void	raise_fd_limit(void);
 static struct config *load_config(const char *, char **);
 static int	check_sinks(const struct config *, char **);
+static void	log_lines(const char *, char *);
 
 static __dead void
 usage(int status)
@@ -290,23 +299,46 @@ run(struct daemon *d)
 		log_info("ampstream %s started: %zu streams, %zu sinks",
 		    AMPSTREAM_VERSION, d->cfg->nstreams, d->cfg->nsinks);
 		d->result = RUN_STOP;
-		event_base_dispatch(d->base);
+		while (event_base_dispatch(d->base) == 0 &&
+		    d->result == RUN_SWAP) {
+			if (daemon_swap(d) == -1) {
+				d->result = RUN_FAIL;
+				break;
+			}
+			notify_ready();
+			log_state(LOG_LEVEL_INFO, "configuration reloaded");
+			d->result = RUN_STOP;
+		}
 		daemon_teardown(d);
 		if (d->result != RUN_RELOAD)
 			break;
-		config_free(d->cfg);
-		d->cfg = d->next_cfg;
-		d->next_cfg = NULL;
-		apply_log_level(d->cfg, d->verbose);
-		log_info("configuration reloaded");
+		daemon_next(d);
+		log_state(LOG_LEVEL_INFO, "configuration reloaded: every part "
+		    "restarted");
 	}
 	notify_done();
+	config_free(d->next_cfg);	/* a stop during a reload's drain */
+	reload_plan_free(d->plan);
+	d->next_cfg = NULL;
+	d->plan = NULL;
 	event_free(d->sig_term);
 	event_free(d->sig_int);
 	event_free(d->sig_hup);
 	event_free(d->sig_usr1);
 	event_base_free(d->base);
 	return d->result;
+}
+
+/* The new configuration becomes the running one. */
+static void
+daemon_next(struct daemon *d)
+{
+	config_free(d->cfg);
+	d->cfg = d->next_cfg;
+	d->next_cfg = NULL;
+	reload_plan_free(d->plan);
+	d->plan = NULL;
+	apply_log_level(d->cfg, d->verbose);
 }
 
 static void
@@ -360,14 +392,15 @@ daemon_build_sinks(struct daemon *d)
 	if (gethostname(host, sizeof(host)) == -1)
 		strcpy(host, "-");
 	host[sizeof(host) - 1] = '\0';
-	d->sinks = xcalloc(d->cfg->nsinks, sizeof(*d->sinks));
+	if (d->sinks == NULL)		/* else a reload's, with the kept */
+		d->sinks = xcalloc(d->cfg->nsinks, sizeof(*d->sinks));
 	d->recipes = xcalloc(d->cfg->nsinks, sizeof(*d->recipes));
 	for (i = 0; i < d->cfg->nsinks; i++) {
 		if ((d->recipes[i] = record_recipe_new(&d->cfg->sinks[i], host,
-		    &cause)) == NULL ||
+		    &cause)) == NULL || (d->sinks[i] == NULL &&
 		    (d->sinks[i] = sink_new(d->base, d->dns, &d->cfg->sinks[i],
 		    d->cfg->state_dir, stats_sink_row(d->stats, i),
-		    &cause)) == NULL) {
+		    &cause)) == NULL)) {
 			log_warnx("%s", cause ? cause : "sink setup failed");
 			free(cause);
 			return -1;
@@ -397,8 +430,11 @@ daemon_build_deadletters(struct daemon *d)
 	const struct stream_conf *sc;
 	size_t	 i;
 
-	d->dls = xcalloc(d->cfg->nstreams, sizeof(*d->dls));
+	if (d->dls == NULL)
+		d->dls = xcalloc(d->cfg->nstreams, sizeof(*d->dls));
 	for (i = 0; i < d->cfg->nstreams; i++) {
+		if (d->dls[i] != NULL)		/* a kept stream's */
+			continue;
 		sc = &d->cfg->streams[i];
 		d->dls[i] = deadletter_new(d->cfg->state_dir, sc->name,
 		    sc->deadletter_max_bytes);
@@ -429,14 +465,150 @@ daemon_build_streams(struct daemon *d)
 {
 	size_t	 i;
 
-	d->connector = connector_new(d->base, d->cfg->max_handshakes);
-	d->streams = xcalloc(d->cfg->nstreams, sizeof(*d->streams));
-	for (i = 0; i < d->cfg->nstreams; i++)
+	bool	*fresh;
+
+	if (d->connector == NULL)
+		d->connector = connector_new(d->base, d->cfg->max_handshakes);
+	if (d->streams == NULL)		/* else a reload's, with the kept */
+		d->streams = xcalloc(d->cfg->nstreams, sizeof(*d->streams));
+	fresh = xcalloc(d->cfg->nstreams, sizeof(*fresh));
+	for (i = 0; i < d->cfg->nstreams; i++) {
+		if (d->streams[i] != NULL) {
+			stream_rebind(d->streams[i], &d->cfg->streams[i],
+			    route_lane(d->route, i));
+			continue;
+		}
 		d->streams[i] = stream_new(d->base, d->connector,
 		    &d->cfg->streams[i], d->dls[i], stats_stream_row(d->stats,
 		    i), route_message, route_lane(d->route, i));
+		fresh[i] = true;
+	}
 	for (i = 0; i < d->cfg->nstreams; i++)
-		stream_start(d->streams[i]);
+		if (fresh[i])
+			stream_start(d->streams[i]);
+	free(fresh);
+}
+
+/*
+ * SIGHUP, once nothing is in flight (every stream idle: the ones kept only
+ * stopped reading): stop what the plan does not keep, carry the kept parts
+ * and their counters over to the new configuration, build the rest as
+ * daemon_build does, and let the kept streams read again.  -1: a new sink
+ * failed to start (the caller tears everything down).
+ */
+static int
+daemon_swap(struct daemon *d)
+{
+	struct config	*old = d->cfg;
+	struct stats	*ostats = d->stats;
+	size_t		 i;
+
+	event_del(d->drain_ev);
+	d->draining = false;
+	hold_free(d->hold);
+	route_free(d->route);
+	d->hold = NULL;
+	d->route = NULL;
+	for (i = 0; i < d->cfg->nsinks; i++)
+		record_recipe_free(d->recipes[i]);
+	free(d->recipes);
+	d->recipes = NULL;
+	daemon_swap_retire(d, ostats);
+	d->cfg = d->next_cfg;
+	d->next_cfg = NULL;
+	apply_log_level(d->cfg, d->verbose);
+	d->stats = stats_new(d->base, d->cfg);
+	stats_take(d->stats, ostats, d->plan->stream_from, d->plan->sink_from);
+	daemon_swap_metrics(d);
+	stats_free(ostats);
+	config_free(old);
+	if (daemon_build_sinks(d) == -1)
+		return -1;
+	daemon_build_deadletters(d);
+	d->route = route_new(d->cfg, d->sinks, d->recipes, d->dls, d->stats);
+	daemon_swap_corr(d);
+	daemon_build_streams(d);
+	d->hold = hold_new(d->base, d->cfg, d->streams, d->sinks);
+	stats_start(d->stats, d->streams, d->sinks, d->corr);
+	for (i = 0; i < d->cfg->nstreams; i++)
+		stream_hold(d->streams[i], false);
+	reload_plan_free(d->plan);
+	d->plan = NULL;
+	return 0;
+}
+
+/*
+ * Stop the old parts the plan does not keep (idle: their records are all
+ * accepted, their messages acked) and move the kept ones into arrays for
+ * the new configuration, where daemon_build_* fills the gaps.
+ */
+static void
+daemon_swap_retire(struct daemon *d, struct stats *ostats)
+{
+	const struct reload_plan *p = d->plan;
+	const struct config *next = d->next_cfg;
+	struct stream	**streams;
+	struct deadletter **dls;
+	struct sink	**sinks;
+	size_t		 i;
+
+	stats_retire(ostats, p->stream_to, p->sink_to);
+	streams = xcalloc(next->nstreams, sizeof(*streams));
+	dls = xcalloc(next->nstreams, sizeof(*dls));
+	sinks = xcalloc(next->nsinks, sizeof(*sinks));
+	for (i = 0; i < d->cfg->nstreams; i++) {
+		if (p->stream_to[i] != RELOAD_NONE) {
+			streams[p->stream_to[i]] = d->streams[i];
+			dls[p->stream_to[i]] = d->dls[i];
+			continue;
+		}
+		stream_close(d->streams[i]);
+		stream_free(d->streams[i]);
+		deadletter_free(d->dls[i]);
+	}
+	for (i = 0; i < d->cfg->nsinks; i++)
+		if (p->sink_to[i] != RELOAD_NONE) {
+			sinks[p->sink_to[i]] = d->sinks[i];
+			sink_rebind(d->sinks[i], &next->sinks[p->sink_to[i]]);
+		} else
+			sink_free(d->sinks[i]);
+	for (i = 0; i < next->nstreams; i++)
+		if (streams[i] != NULL)		/* before the old one goes */
+			stream_rebind(streams[i], &next->streams[i], NULL);
+	free(d->streams);
+	free(d->dls);
+	free(d->sinks);
+	d->streams = streams;
+	d->dls = dls;
+	d->sinks = sinks;
+}
+
+/* The table goes on (entries follow their streams) unless its keys changed. */
+static void
+daemon_swap_corr(struct daemon *d)
+{
+	const struct reload_plan *p = d->plan;
+
+	if (!p->corr_same) {
+		daemon_free_corr(d);		/* saved, and loaded again */
+		daemon_build_corr(d);
+	}
+	route_set_corr(d->route, d->corr);
+	corr_rebind(d->corr, route_alert, d->route, p->stream_to,
+	    p->nold_streams);
+}
+
+/* The endpoint and its socket stay unless its keys changed. */
+static void
+daemon_swap_metrics(struct daemon *d)
+{
+	if (d->plan->metrics_same && d->metrics != NULL) {
+		metrics_rebind(d->metrics, &d->cfg->metrics, d->stats);
+		return;
+	}
+	metrics_free(d->metrics);
+	d->metrics = NULL;
+	daemon_build_metrics(d);
 }
 
 /*
@@ -456,7 +628,8 @@ daemon_teardown(struct daemon *d)
 	if (d->stats != NULL)
 		stats_finish(d->stats, d->result != RUN_RELOAD);
 	for (i = 0; d->streams != NULL && i < d->cfg->nstreams; i++)
-		stream_close(d->streams[i]);
+		if (d->streams[i] != NULL)
+			stream_close(d->streams[i]);
 	for (i = 0; d->sinks != NULL && i < d->cfg->nsinks; i++)
 		sink_free(d->sinks[i]);
 	for (i = 0; d->streams != NULL && i < d->cfg->nstreams; i++)
@@ -534,24 +707,42 @@ on_signal(int sig, short ev __unused, void *arg)
 static void
 on_reload(struct daemon *d)
 {
-	char	*errors = NULL, *line, *p;
+	char	*errors = NULL, *warnings = NULL;
 
 	if (d->draining)
 		return;
 	notify_reloading();
-	log_info("reloading %s", d->cfg->path);
+	log_state(LOG_LEVEL_INFO, "reloading %s", d->cfg->path);
 	d->next_cfg = load_config(d->cfg->path, &errors);
+	/* What start-up would hit, checked before anything stops. */
+	if (d->next_cfg != NULL &&
+	    preflight_check(d->next_cfg, &errors, &warnings) == -1) {
+		config_free(d->next_cfg);
+		d->next_cfg = NULL;
+	}
+	free(warnings);		/* for -n: where the packaged unit cannot write */
 	if (d->next_cfg == NULL) {
-		for (p = errors; (line = strsep(&p, "\n")) != NULL; )
-			if (*line != '\0')
-				log_warnx("reload: %s", line);
+		log_lines("reload: ", errors);
 		log_warnx("reload: configuration has errors, keeping the "
 		    "running one");
-		free(errors);
 		notify_ready();
 		return;
 	}
-	begin_drain(d, RUN_RELOAD);
+	d->plan = reload_plan_new(d->cfg, d->next_cfg);
+	reload_plan_log(d->plan, d->cfg, d->next_cfg);
+	begin_drain(d, d->plan->full ? RUN_RELOAD : RUN_SWAP);
+}
+
+/* Each line of text (freed here) as a warning. */
+static void
+log_lines(const char *prefix, char *text)
+{
+	char	*line, *p;
+
+	for (p = text; (line = strsep(&p, "\n")) != NULL; )
+		if (*line != '\0')
+			log_warnx("%s%s", prefix, line);
+	free(text);
 }
 
 static void
@@ -566,8 +757,12 @@ begin_drain(struct daemon *d, enum run_result result)
 	d->draining = true;
 	clock_gettime(CLOCK_MONOTONIC, &d->drain_deadline);
 	d->drain_deadline.tv_sec += DRAIN_SEC;
+	/* A swap keeps streams connected: they only stop reading. */
 	for (i = 0; i < d->cfg->nstreams; i++)
-		stream_pause(d->streams[i]);
+		if (result == RUN_SWAP && d->plan->stream_to[i] != RELOAD_NONE)
+			stream_hold(d->streams[i], true);
+		else
+			stream_pause(d->streams[i]);
 	event_add(d->drain_ev, &tv);
 }
 
@@ -587,6 +782,12 @@ on_drain_tick(int fd __unused, short ev __unused, void *arg)
 		log_warnx("drain: records still waiting for a sink after %d s; "
 		    "their messages stay unacked and will be redelivered",
 		    DRAIN_SEC);
+		/* Parts cannot be swapped under records in flight. */
+		if (d->result == RUN_SWAP) {
+			log_warnx("reload: restarting every stream and sink "
+			    "instead");
+			d->result = RUN_RELOAD;
+		}
 		event_base_loopexit(d->base, NULL);
 	}
 }

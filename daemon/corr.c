@@ -127,6 +127,26 @@ corr_free(struct corr *c)
 	free(c);
 }
 
+/*
+ * A reload rebuilt what alerts go through and may have moved the streams:
+ * an entry of old stream i now belongs to map[i] (SIZE_MAX: stream gone,
+ * its alert goes out on the first one).
+ */
+void
+corr_rebind(struct corr *c, corr_alert_fn alert, void *arg,
+    const size_t *map, size_t nmap)
+{
+	struct corr_entry *e;
+
+	c->alert = alert;
+	c->arg = arg;
+	TAILQ_FOREACH(e, &c->ages, age)
+		e->stream = e->stream < nmap ? map[e->stream] : SIZE_MAX;
+	if (c->held != NULL)
+		c->held->stream = c->held->stream < nmap ?
+		    map[c->held->stream] : SIZE_MAX;
+}
+
 /* The timer: expire and alert by the wall clock. */
 static void
 corr_timer_cb(int fd, short what, void *arg)

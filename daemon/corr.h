@@ -102,6 +102,8 @@ void		 corr_alert_event(const struct corr_detection *,
 struct corr	*corr_new(struct event_base *, const struct corr_conf *,
 		    corr_alert_fn, void *arg);
 void		 corr_free(struct corr *);
+void		 corr_rebind(struct corr *, corr_alert_fn, void *arg,
+		    const size_t *map, size_t nmap);
 /*
  * Classify ev (which arrived on stream index `stream` at now_ms) and update
  * the table; fills *info.  info->det (its strings in a stored entry, or for

@@ -36,6 +36,7 @@ hold_new(struct event_base *base, const struct config *cfg,
 {
 	struct timeval	 tv = { HOLD_CHECK_SEC, 0 };
 	struct hold	*h;
+	size_t		 i;
 
 	h = xcalloc(1, sizeof(*h));
 	h->cfg = cfg;
@@ -43,6 +44,9 @@ hold_new(struct event_base *base, const struct config *cfg,
 	h->sinks = sinks;
 	h->suspended_at = xcalloc(cfg->nstreams, sizeof(*h->suspended_at));
 	h->dl_was_full = xcalloc(cfg->nstreams, sizeof(*h->dl_was_full));
+	for (i = 0; i < cfg->nstreams; i++)	/* kept suspended by a reload */
+		if (streams[i] != NULL && stream_suspended(streams[i]))
+			h->suspended_at[i] = clock_mono_s();
 	if ((h->ev = event_new(base, -1, EV_PERSIST, hold_cb, h)) == NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(h->ev, &tv);

@@ -243,6 +243,21 @@ metrics_closed(struct evhttp_connection *evcon, void *arg)
 			m->conns[i] = NULL;
 }
 
+/* A reload kept the endpoint (same keys): the new config and counters. */
+void
+metrics_rebind(struct metrics *m, const struct metrics_conf *conf,
+    struct stats *stats)
+{
+	int	 i;
+
+	if (m == NULL)
+		return;
+	m->conf = conf;
+	m->stats = stats;
+	for (i = 0; i < ANS_MAX; i++)
+		m->ans[i].made_ms = 0;	/* not from the old parts */
+}
+
 /* Make answer a afresh from the counters. */
 static void
 metrics_make(struct metrics *m, struct manswer *a, int which)

@@ -22,5 +22,7 @@ struct stats;
 struct metrics	*metrics_new(struct event_base *, const struct metrics_conf *,
 		    struct stats *, char **cause);
 void		 metrics_free(struct metrics *);
+void		 metrics_rebind(struct metrics *, const struct metrics_conf *,
+		    struct stats *);
 
 #endif

@@ -241,6 +241,13 @@ sink_conf(const struct sink *s)
 	return s->conf;
 }
 
+/* A reload kept this sink: the same configuration, in the new config. */
+void
+sink_rebind(struct sink *s, const struct sink_conf *conf)
+{
+	s->conf = conf;
+}
+
 struct event_base *
 sink_base(const struct sink *s)
 {

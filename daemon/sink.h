@@ -56,6 +56,7 @@ void		 sink_submit(struct sink *, char *data, size_t len,
 		    sink_done_fn done, void *arg);
 
 const struct sink_conf *sink_conf(const struct sink *);
+void		 sink_rebind(struct sink *, const struct sink_conf *);
 bool		 sink_up(const struct sink *);
 bool		 sink_has_spool(const struct sink *);
 /* Spool full or failing: true, and since when (monotonic seconds). */

@@ -81,9 +81,9 @@ net_sink_open(struct sink *s, char **cause)
 	n = xcalloc(1, k->size);
 	n->sink = s;
 	n->kind = k;
-	n->name = sc->name;
+	n->name = xstrdup(sc->name);
 	n->socktype = k->socktype;
-	n->unix_path = k->local ? sc->path : NULL;
+	n->unix_path = k->local ? xstrdup(sc->path) : NULL;
 	n->fd = -1;
 	n->backoff = (struct backoff)BACKOFF_INIT(NET_BACKOFF_MIN_MS,
 	    NET_BACKOFF_MAX_MS, NET_BACKOFF_PCT);
@@ -93,6 +93,8 @@ net_sink_open(struct sink *s, char **cause)
 		snprintf(n->peer, sizeof(n->peer), "%s:%d", sc->host, sc->port);
 	TAILQ_INIT(&n->unconfirmed);
 	if (k->setup != NULL && k->setup(n, cause) == -1) {
+		free(n->name);
+		free(n->unix_path);
 		free(n);
 		return -1;
 	}
@@ -120,6 +122,8 @@ net_sink_close(struct sink *s)
 	if (n->kind->teardown != NULL)
 		n->kind->teardown(n);
 	net_close(n);
+	free(n->name);
+	free(n->unix_path);
 	free(n);
 	sink_set_priv(s, NULL);
 }

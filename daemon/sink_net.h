@@ -67,9 +67,9 @@ struct net_kind {
 struct net {
 	struct sink		*sink;
 	const struct net_kind	*kind;
-	const char		*name;		/* the sink's */
+	char			*name;		/* the sink's (a copy) */
 	int			 socktype;	/* SOCK_STREAM|DGRAM */
-	const char		*unix_path;	/* AF_UNIX peer, or NULL */
+	char			*unix_path;	/* AF_UNIX peer, or NULL */
 	char			 peer[300];	/* host:port or path */
 	enum net_state		 state;
 	int			 fd;

@@ -34,11 +34,16 @@ struct stats *
 stats_new(struct event_base *base, const struct config *cfg)
 {
 	struct stats	*st;
+	size_t		 i;
 
 	st = xcalloc(1, sizeof(*st));
 	st->cfg = cfg;
-	st->stream = xcalloc(cfg->nstreams, STATS_STREAM_ROW * sizeof(uint64_t));
-	st->sink = xcalloc(cfg->nsinks, STATS_SINK_ROW * sizeof(uint64_t));
+	st->stream = xcalloc(cfg->nstreams, sizeof(*st->stream));
+	for (i = 0; i < cfg->nstreams; i++)
+		st->stream[i] = xcalloc(STATS_STREAM_ROW, sizeof(uint64_t));
+	st->sink = xcalloc(cfg->nsinks, sizeof(*st->sink));
+	for (i = 0; i < cfg->nsinks; i++)
+		st->sink[i] = xcalloc(STATS_SINK_ROW, sizeof(uint64_t));
 	st->spool_since = xcalloc(cfg->nsinks, sizeof(*st->spool_since));
 	st->started = time(NULL);
 	if ((st->ev = event_new(base, -1, EV_PERSIST, stats_cb, st)) == NULL)
@@ -49,13 +54,43 @@ stats_new(struct event_base *base, const struct config *cfg)
 uint64_t *
 stats_stream_row(struct stats *st, size_t i)
 {
-	return &st->stream[i * STATS_STREAM_ROW];
+	return st->stream[i];
 }
 
 uint64_t *
 stats_sink_row(struct stats *st, size_t i)
 {
-	return &st->sink[i * STATS_SINK_ROW];
+	return st->sink[i];
+}
+
+/*
+ * A reload keeps a part running: its counters come along (the part goes on
+ * writing to the same row).  stream_from[j] is the old index of new stream
+ * j, or STATS_NEW; the same for sinks.
+ */
+void
+stats_take(struct stats *to, struct stats *from, const size_t *stream_from,
+    const size_t *sink_from)
+{
+	size_t	 j, i;
+
+	for (j = 0; j < to->cfg->nstreams; j++) {
+		if ((i = stream_from[j]) == STATS_NEW)
+			continue;
+		free(to->stream[j]);
+		to->stream[j] = from->stream[i];
+		from->stream[i] = NULL;
+	}
+	for (j = 0; j < to->cfg->nsinks; j++) {
+		if ((i = sink_from[j]) == STATS_NEW)
+			continue;
+		free(to->sink[j]);
+		to->sink[j] = from->sink[i];
+		from->sink[i] = NULL;
+		to->spool_since[j] = from->spool_since[i];
+	}
+	to->started = from->started;
+	to->logged = from->logged;
 }
 
 void
@@ -115,6 +150,29 @@ stats_finish(struct stats *st, bool stopped)
 		    status_sink_ctrs, stats_sink_row(st, i), SSK_MAX);
 }
 
+/*
+ * A reload stops the parts it does not keep (to[i] == STATS_NEW): their
+ * last counters go to the log, as stats_finish does for all on a stop.
+ */
+void
+stats_retire(struct stats *st, const size_t *stream_to, const size_t *sink_to)
+{
+	size_t	 i;
+
+	event_del(st->ev);
+	for (i = 0; i < st->cfg->nstreams; i++)
+		if (stream_to[i] == STATS_NEW)
+			stats_log_row("stream ", st->cfg->streams[i].name,
+			    status_stream_ctrs, st->stream[i], SST_MAX);
+	for (i = 0; i < st->cfg->nsinks; i++)
+		if (sink_to[i] == STATS_NEW) {
+			if (st->sinks != NULL)
+				stats_sink_gauges(st, i);
+			stats_log_row("sink ", st->cfg->sinks[i].name,
+			    status_sink_ctrs, st->sink[i], SSK_MAX);
+		}
+}
+
 /* "KIND NAME: key=value ..." in table order. */
 static void
 stats_log_row(const char *kind, const char *name,
@@ -135,9 +193,15 @@ stats_log_row(const char *kind, const char *name,
 void
 stats_free(struct stats *st)
 {
+	size_t	 i;
+
 	if (st == NULL)
 		return;
 	event_free(st->ev);
+	for (i = 0; i < st->cfg->nstreams; i++)
+		free(st->stream[i]);
+	for (i = 0; i < st->cfg->nsinks; i++)
+		free(st->sink[i]);
 	free(st->stream);
 	free(st->sink);
 	free(st->spool_since);

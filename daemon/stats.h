@@ -41,11 +41,16 @@ struct stats	*stats_new(struct event_base *, const struct config *);
 /* Row of counters (SST_* / SSK_*) for stream or sink i of the config. */
 uint64_t	*stats_stream_row(struct stats *, size_t i);
 uint64_t	*stats_sink_row(struct stats *, size_t i);
+#define STATS_NEW	SIZE_MAX	/* stats_take: no old row */
+void		 stats_take(struct stats *to, struct stats *from,
+		    const size_t *stream_from, const size_t *sink_from);
 /* Start publishing; the parts are read, never changed. */
 void		 stats_start(struct stats *, struct stream **, struct sink **,
 		    const struct corr *);
 /* Publish once more (stopped: the daemon is going away) and log the counters. */
 void		 stats_finish(struct stats *, bool stopped);
+void		 stats_retire(struct stats *, const size_t *stream_to,
+		    const size_t *sink_to);
 void		 stats_free(struct stats *);
 
 struct buf;

@@ -10,8 +10,8 @@
 
 struct stats {
 	const struct config	*cfg;
-	uint64_t		*stream;	/* STATS_STREAM_ROW per stream */
-	uint64_t		*sink;		/* STATS_SINK_ROW per sink */
+	uint64_t		**stream;	/* a row per stream: a reload */
+	uint64_t		**sink;		/* passes them on (stats_take) */
 	time_t			*spool_since;	/* per sink, monotonic; 0: empty */
 	struct stream		**streams;
 	struct sink		**sinks;

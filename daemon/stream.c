@@ -72,6 +72,7 @@ struct stream {
 	uint64_t	 gen;		/* connection generation */
 	bool		 connected;
 	bool		 paused;
+	bool		 held;		/* not reading: a reload is under way */
 	bool		 suspended;
 	struct backoff	 backoff;
 	struct inbound	 in;
@@ -200,7 +201,8 @@ stream_opened(amqp_connection_state_t conn, uint32_t ready, const char *error,
 	st->backlog_at = clock_mono_s();
 	st->rev = event_new(st->base, amqp_get_sockfd(st->conn),
 	    EV_READ | EV_PERSIST, stream_read_cb, st);
-	event_add(st->rev, NULL);
+	if (!st->held)
+		event_add(st->rev, NULL);
 	st->connected = true;
 	st->state = STREAM_CONSUMING;
 	st->last_error[0] = '\0';
@@ -266,6 +268,8 @@ stream_drain(struct stream *st)
 	amqp_frame_t	 frame;
 	int		 i, status;
 
+	if (st->held)
+		return;
 	for (i = 0; i < STREAM_DRAIN_MAX && st->connected; i++) {
 		status = amqp_simple_wait_frame_noblock(st->conn, &frame, &zero);
 		if (status == AMQP_STATUS_TIMEOUT)
@@ -560,6 +564,34 @@ stream_pause(struct stream *st)
 {
 	st->paused = true;
 	evtimer_del(st->retry_ev);
+}
+
+/*
+ * A reload: stop reading (what the broker sends waits in the socket and
+ * the queue; the connection, its acks and deliveries stay), and go on.
+ */
+void
+stream_hold(struct stream *st, bool on)
+{
+	if (st->held == on)
+		return;
+	st->held = on;
+	if (st->rev == NULL)
+		return;
+	if (on)
+		event_del(st->rev);
+	else {
+		event_add(st->rev, NULL);
+		event_active(st->drain_ev, EV_TIMEOUT, 0);
+	}
+}
+
+/* A reload kept this stream: its equal configuration, its new lane. */
+void
+stream_rebind(struct stream *st, const struct stream_conf *conf, void *arg)
+{
+	st->conf = conf;
+	st->arg = arg;
 }
 
 void

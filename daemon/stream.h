@@ -53,6 +53,9 @@ void		 stream_start(struct stream *);
 /* Stop taking deliveries (for shutdown); acks still go out. */
 void		 stream_pause(struct stream *);
 /* Close the connection (the broker requeues what is unacked), stay closed. */
+void		 stream_hold(struct stream *, bool on);
+void		 stream_rebind(struct stream *, const struct stream_conf *,
+		    void *arg);
 void		 stream_suspend(struct stream *);
 /* Reconnect after stream_suspend. */
 void		 stream_resume(struct stream *);

@@ -10,7 +10,8 @@
 #              sinks are an rsyslog receiver on the host's loopback (CEF over TCP) and a file in
 #              /var/log/ampstream; `systemctl enable --now`; fixture events arrive at both
 #   status     `systemctl status` shows the STATUS= counters; the journal has the daemon's lines
-#   reload     `systemctl reload` (SIGHUP through the shell's kill: no procps in the box)
+#   reload     `systemctl reload` after the file sink moved: only that sink is replaced, the stream
+#              stays on its one connection, records flow to the receiver and the new file
 #   stop       `systemctl stop`: exit 0, Result=success
 #   broken     a config with an unknown key: the unit fails once (exit 1) and does not restart
 #   template   ampstream@NAME.service with /etc/ampstream/NAME.conf and its own state dir
@@ -231,13 +232,24 @@ t_check "libevent warns in the journal: $(grep -m1 '\[warn\]' "$T/journal.out")"
     lacks "$T/journal.out" '\[warn\]'
 t_done status
 
-t_begin "package: systemctl reload (SIGHUP) keeps the service running"
+t_begin "package: systemctl reload with a changed sink keeps the stream connected"
+# the file sink moves: the reload replaces that sink only; the stream stays on its connection
+write_conf ampstream /var/lib/ampstream "$Q" "$(echo "$SINKS" | sed 's|events.jsonl|events2.jsonl|')"
 bx systemctl reload ampstream.service > "$T/reload.out" 2>&1 ||
     t_fail "systemctl reload: $(tr '\n' '|' < "$T/reload.out")"
 wait_for 15 journal_has ampstream.service 'configuration reloaded'
 t_check "no 'configuration reloaded' in the journal" \
     journal_has ampstream.service 'configuration reloaded'
+t_check "the journal does not say the stream was kept and the sink replaced" \
+    journal_has ampstream.service 'reload: keeping 1 of 1 streams and 1 of 2 sinks; replacing sink archive'
 t_eq "active after reload" active "$(bx systemctl is-active ampstream.service 2>&1)"
+t_eq "stream pkg's connections (one: kept over the reload)" 1 \
+    "$(journal ampstream.service | grep -c 'stream pkg: consuming')"
+$AMQP publish "$BR" "$Q" "$FIX" > "$T/publish2.out" 2>&1 || t_fail "publish after reload failed"
+wait_for 30 lines_ge "$R/parsed.jsonl" $((NFIX * 2))
+wait_for 10 lines_ge "$BROOT/var/log/ampstream/events2.jsonl" "$NFIX"
+t_ge "records at the receiver after the reload" $((NFIX * 2)) "$(nlines "$R/parsed.jsonl")"
+t_ge "records in the moved file sink" "$NFIX" "$(nlines "$BROOT/var/log/ampstream/events2.jsonl")"
 t_done reload
 
 t_begin "package: systemctl stop exits cleanly"

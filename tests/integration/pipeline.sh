@@ -119,7 +119,7 @@ SIEM_EXTRA="spool_max_bytes = 0;"
 # --- start the suite's broker --------------------------------------------------------------
 NAMES="1-check-config 2-fixtures-to-rsyslog 3-receiver-down-holds-acks 4-dead-letters \
 5-broker-restart 6-amqps 7-sigterm-backlog 8-valgrind 9-throughput-plain 10-sighup-reload \
-11-hostile-close-text 12-file-rotation"
+11-hostile-close-text 12-file-rotation 13-differential-reload 14-reload-fallback"
 
 if [ ! -x "$ASAN_BIN" ] || [ ! -x "$PLAIN_BIN" ]; then
 	t_fail_all "daemon binary missing ($ASAN_BIN, $PLAIN_BIN)" $NAMES
@@ -558,6 +558,135 @@ t_eq "every event in the rotated files, once" "3500 missing 0 duplicates 0" "$go
 daemon_alive_check
 daemon_stop; check_daemon_exit
 on_fail_show "$DLOG"
+t_end
+fi
+
+# --- 13. a reload under load changes only what changed: nothing lost, kept parts keep going ----
+# Two streams (a -> siem + archive, b -> siem) take events while two reloads happen: the first
+# changes nothing, the second moves the file sink, removes stream b and adds stream c.  Stream a
+# must stay on its one connection with its counters, and no event may be lost or doubled.
+if want 13; then
+t_begin "13-differential-reload"
+mkwork t13
+receiver_start "$W" || t_fail "receiver did not start"
+for q in q13a q13b q13c; do $AMQP declare "$BR" $q >/dev/null; done
+conf13() {    # conf13 ARCHIVE_PATH STREAMS...: a config with the named streams (a, b, c)
+	_arch=$1; shift
+	{
+		printf 'state_dir = "%s/state";\nlog_level = "info";\nstreams = (\n' "$W"
+		_sep=""
+		for _s in "$@"; do
+			case $_s in a) _sk='"siem", "archive"' ;; *) _sk='"siem"' ;; esac
+			printf '%s  { name = "%s"; url = "amqp://127.0.0.1:%s/"; user = "%s";\n' \
+			    "$_sep" "$_s" "$BROKER_PORT" "$BROKER_USER"
+			printf '    password_file = "%s"; queue = "q13%s"; sinks = [ %s ]; }\n' \
+			    "$BROKER_PASSWORD_FILE" "$_s" "$_sk"
+			_sep=","
+		done
+		printf ');\nsinks = (\n'
+		printf '  { name = "siem"; type = "tcp"; host = "127.0.0.1"; port = %s; format = "cef"; },\n' "$RPORT"
+		printf '  { name = "archive"; type = "file"; path = "%s"; format = "json"; }\n);\n' "$_arch"
+	} > "$W/ampstream.conf"
+	chmod 0600 "$W/ampstream.conf"
+}
+conf13 "$W/events.jsonl" a b
+daemon_start "$W"
+wait_d 20 sh -c 'grep -q "stream a: consuming" "$1" && grep -q "stream b: consuming" "$1"' _ "$DLOG" ||
+    t_fail "streams a and b not consuming within 20 s"
+# a: ids 1..4000, b: 100001..102000, c: 200001..200300, published in chunks while reloading
+(
+	for k in 0 1 2 3 4 5 6 7; do
+		$AMQP seq "$BR" q13a 500 --start $((k * 500 + 1)) >/dev/null 2>&1
+		[ $k -lt 4 ] && $AMQP seq "$BR" q13b 500 --start $((100001 + k * 500)) >/dev/null 2>&1
+		sleep 0.3
+	done
+) &
+PUB=$!
+at_exit "kill_if_ours $PUB sh"
+wait_d 20 sh -c '[ "$(wc -l < "$1" 2>/dev/null)" -ge 500 ]' _ "$W/events.jsonl"
+touch "$W/ampstream.conf"
+kill -HUP "$DPID"
+wait_d 10 sh -c '[ "$(grep -c "configuration reloaded" "$1")" -ge 1 ]' _ "$DLOG" ||
+    t_fail "first reload not done within 10 s"
+t_check "an unchanged configuration keeps every part" \
+    grep -q 'reload: keeping 2 of 2 streams and 2 of 2 sinks$' "$DLOG"
+wait_d 20 sh -c '[ "$(wc -l < "$1" 2>/dev/null)" -ge 1500 ]' _ "$W/events.jsonl"
+conf13 "$W/events2.jsonl" a c
+kill -HUP "$DPID"
+wait_d 10 sh -c '[ "$(grep -c "configuration reloaded" "$1")" -ge 2 ]' _ "$DLOG" ||
+    t_fail "second reload not done within 10 s"
+note "$(grep 'reload: keeping' "$DLOG" | tail -n 1)"
+t_check "the second reload keeps stream a and sink siem, replaces archive, stops b, starts c" \
+    grep -q 'reload: keeping 1 of 2 streams and 1 of 2 sinks; replacing sink archive; stopping stream b; starting stream c$' "$DLOG"
+wait "$PUB"
+$AMQP seq "$BR" q13c 300 --start 200001 >/dev/null 2>&1
+wait_d 60 queue_is q13a "0 0"
+wait_d 30 queue_is q13c "0 0"
+wait_d 30 recv_ge "$W/recv" 4300
+settle "$W/recv/parsed.jsonl"
+daemon_alive_check
+daemon_stop; check_daemon_exit
+analyze recv-ids "$W/recv/parsed.jsonl" > "$W/got.ids"
+grep -E '^[0-9]{1,4}$' "$W/got.ids" > "$W/a.ids"
+grep -E '^1[0-9]{5}$' "$W/got.ids" > "$W/b.ids"
+grep -E '^2[0-9]{5}$' "$W/got.ids" > "$W/c.ids"
+$AMQP ids "$BR" q13b >> "$W/b.ids" 2>/dev/null
+t_eq "stream a: ids 1..4000 missing at the receiver" 0 "$(missing_seq "$W/a.ids" 1 4000)"
+t_eq "stream a: duplicates at the receiver" 0 "$(dups "$W/a.ids")"
+t_eq "stream c: ids missing at the receiver" 0 "$(missing_seq "$W/c.ids" 200001 200300)"
+t_eq "stream b (removed): ids neither received nor still in its queue" 0 \
+    "$(missing_seq "$W/b.ids" 100001 102000)"
+cat "$W/events.jsonl" "$W/events2.jsonl" 2>/dev/null | "$PY" -c '
+import json, sys
+for l in sys.stdin.buffer:
+    if l.strip(): print(json.loads(l)["id"])' > "$W/arch.ids"
+t_eq "archive (moved by the reload): ids 1..4000 missing across both files" 0 \
+    "$(missing_seq "$W/arch.ids" 1 4000)"
+t_eq "archive: duplicates across both files" 0 "$(dups "$W/arch.ids")"
+t_ge "archive: records in the new file" 1 "$(nlines "$W/events2.jsonl")"
+t_eq "stream a's connections over two reloads" 1 "$(grep -c 'stream a: consuming' "$DLOG")"
+t_eq "stream a's delivered counter at the end (kept over the reloads)" "delivered=4000" \
+    "$(grep -o 'stream a: delivered=[0-9]*' "$DLOG" | tail -n 1 | cut -d' ' -f3)"
+t_eq "stream a: redeliveries" "redelivered=0" \
+    "$(grep -o 'stream a: .*redelivered=[0-9]*' "$DLOG" | tail -n 1 | grep -o 'redelivered=[0-9]*')"
+on_fail_show "$DLOG"
+t_end
+fi
+
+# --- 14. a reload with records stuck in a sink (down, no spool) restarts everything: none lost --
+if want 14; then
+t_begin "14-reload-fallback"
+mkwork t14
+$AMQP declare "$BR" q14 >/dev/null
+receiver_start "$W" || t_fail "receiver did not start"
+SIEM_EXTRA="spool_max_bytes = 0;" mkconf "$W" q14 "$RPORT"
+daemon_start "$W"
+$AMQP seq "$BR" q14 5 --start 1 >/dev/null 2>&1
+wait_d 30 recv_ge "$W/recv" 5 || t_fail "first 5 events did not arrive"
+settle "$W/recv/parsed.jsonl"
+receiver_stop "$W"
+$AMQP seq "$BR" q14 100 --start 6 >/dev/null 2>&1
+sleep 2
+SIEM_EXTRA="spool_max_bytes = 0;" mkconf "$W" q14 "$RPORT"
+sed -i "s|$W/events.jsonl|$W/events2.jsonl|" "$W/ampstream.conf"
+t0=$(now_ms)
+kill -HUP "$DPID"
+wait_d 30 grep -q 'configuration reloaded: every part restarted' "$DLOG" ||
+    t_fail "no full restart after the drain deadline"
+note "reload with a sink down: every part restarted after $(secs_since "$t0") s"
+t_check "the log says why" grep -q 'reload: restarting every stream and sink instead' "$DLOG"
+receiver_start "$W" "$RPORT" || t_fail "receiver did not restart on port $RPORT"
+wait_d 60 recv_ge "$W/recv" 105
+wait_d 20 queue_is q14 "0 0"
+settle "$W/recv/parsed.jsonl"
+analyze recv-ids "$W/recv/parsed.jsonl" > "$W/got.ids"
+t_eq "ids 1..105 missing at the receiver" 0 "$(missing_seq "$W/got.ids" 1 105)"
+t_eq "queue q14 (ready unacked)" "0 0" "$($AMQP count "$BR" q14)"
+t_ge "records in the new file sink" 100 "$(nlines "$W/events2.jsonl")"
+daemon_alive_check
+daemon_stop; check_daemon_exit
+on_fail_show "$DLOG"
+receiver_stop "$W"
 t_end
 fi
 

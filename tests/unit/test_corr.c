@@ -494,6 +494,41 @@ START_TEST(test_unresolved_alert)
 }
 END_TEST
 
+static size_t	 alerted_stream;
+
+static void
+on_alert_stream(const struct corr_detection *det, void *arg)
+{
+	nalerts += *(int *)arg;
+	alerted_stream = det->stream;
+}
+
+/*
+ * A reload moved the streams: stream 0 became 1; an entry of a stream that
+ * went (old 1) alerts on no stream (SIZE_MAX: the router's first).
+ */
+START_TEST(test_rebind)
+{
+	struct corr		*c = new_corr(100, 3600, 600);
+	struct amp_event	 ev;
+	struct corr_info	 info;
+	size_t			 map[2] = { 1, SIZE_MAX };
+	int			 weight = 10;
+
+	observe_synth(c, DETECTED, "d0", "1", NOW);
+	synth(&ev, DETECTED, "d1", "2", (NOW + 1000) / 1000);
+	corr_observe(c, &ev, 1, NOW + 1000, &info);
+	corr_rebind(c, on_alert_stream, &weight, map, 2);
+	corr_tick(c, NOW + 600000);
+	ck_assert_int_eq(nalerts, 10);		/* the new callback and arg */
+	ck_assert_uint_eq(alerted_stream, 1);
+	corr_tick(c, NOW + 601000);
+	ck_assert_int_eq(nalerts, 20);
+	ck_assert_uint_eq(alerted_stream, SIZE_MAX);
+	corr_free(c);
+}
+END_TEST
+
 /* With unresolved_alert == ttl, nothing expires before its alert. */
 START_TEST(test_alert_before_expiry)
 {
@@ -1068,6 +1103,7 @@ suite_corr(void)
 	tcase_add_test(tc, test_eviction);
 	tcase_add_test(tc, test_duplicates);
 	tcase_add_test(tc, test_unresolved_alert);
+	tcase_add_test(tc, test_rebind);
 	tcase_add_test(tc, test_alert_before_expiry);
 	tcase_add_test(tc, test_alert_event);
 	tcase_add_test(tc, test_truncation);

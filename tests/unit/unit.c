@@ -24,6 +24,7 @@ static Suite *(*const suites[])(void) = {
 	suite_stream,
 	suite_prom,
 	suite_log,
+	suite_reload,
 };
 
 int
