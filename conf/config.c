@@ -271,6 +271,8 @@ static const struct key sink_keys[] = {
 	    .min = 65536, .max = 1LL << 40 },
 	{ KEY("rotate_keep", K_INT, SK(rotate_keep)), .only = T_FILE,
 	    .min = 1, .max = 1000, .idef = 7 },
+	{ KEY("rotate_age", K_INT, SK(rotate_age)), .only = T_FILE,
+	    .min = 1, .max = 31622400 },
 	{ KEY("spool_max_bytes", K_SIZE, SK(spool_max_bytes)),
 	    .only = T_TCP | T_TLS | T_SYSLOG, .min = 0, .max = 1LL << 42,
 	    .idef = 1LL << 30 },

@@ -83,6 +83,7 @@ struct sink_conf {
 	size_t	 spool_max_bytes;	/* disk spool bound; 0: no spool */
 	size_t	 rotate_bytes;	/* file: rotate past this size; 0: never */
 	int	 rotate_keep;	/* file: rotated files kept, path.1..N */
+	int	 rotate_age;	/* file: rotate after this many s; 0: never */
 	uint64_t stamp;		/* the files it names, as loaded */
 	int	 line;
 	const char *file;	/* where it is: path or an @include'd file */

@@ -4,9 +4,11 @@
  * accepted.  On a write error the file is cut back to where the batch
  * started, so a retry never leaves half a line behind.
  *
- * Rotation happens between batches, after the fsync: past rotate_bytes the
- * file becomes path.1 (path.1 becomes path.2 ..., path.N goes) and a new
- * one is opened, so no accepted record is ever in a file being moved.
+ * Rotation happens between batches, after the fsync: past rotate_bytes, or
+ * rotate_age after the file was started (a timer: an idle file rotates
+ * too), the file becomes path.1 (path.1 becomes path.2 ..., path.N goes)
+ * and a new one is opened, so no accepted record is ever in a file being
+ * moved.
  * SIGUSR1 (sink_reopen) reopens the path, for logrotate's "create".
  */
 #include <errno.h>
@@ -32,6 +34,7 @@
 struct file_sink {
 	int		 fd;
 	struct event	*retry_ev;
+	struct event	*age_ev;	/* rotate_age, or NULL */
 };
 
 static int	file_open(struct sink *, char **);
@@ -41,6 +44,8 @@ static void	file_reopen(struct sink *);
 static void	file_rotate(struct sink *);
 static int	file_write_all(int, struct sink_rec *);
 static void	file_retry_cb(int, short, void *);
+static void	file_age_cb(int, short, void *);
+static void	file_age_arm(struct sink *);
 
 const struct sink_ops sink_file_ops = {
 	.name = "file",
@@ -65,9 +70,39 @@ file_open(struct sink *s, char **cause)
 		return -1;
 	}
 	f->retry_ev = evtimer_new(sink_base(s), file_retry_cb, s);
+	if (sc->rotate_age > 0)
+		f->age_ev = evtimer_new(sink_base(s), file_age_cb, s);
 	sink_set_priv(s, f);
 	sink_set_up(s, true);
+	file_age_arm(s);
 	return 0;
+}
+
+/* rotate_age from now (the file was started, or restarted with us). */
+static void
+file_age_arm(struct sink *s)
+{
+	struct file_sink *f = sink_priv(s);
+	struct timeval	 tv = { sink_conf(s)->rotate_age, 0 };
+
+	if (f->age_ev != NULL)
+		evtimer_add(f->age_ev, &tv);
+}
+
+/*
+ * The timer runs between batches (a flush writes and fsyncs in one turn):
+ * an empty file stays, and its age starts again.
+ */
+static void
+file_age_cb(int fd __unused, short ev __unused, void *arg)
+{
+	struct sink	*s = arg;
+	struct file_sink *f = sink_priv(s);
+
+	if (lseek(f->fd, 0, SEEK_END) > 0)
+		file_rotate(s);
+	else
+		file_age_arm(s);
 }
 
 static void
@@ -121,11 +156,13 @@ file_rotate(struct sink *s)
 		snprintf(to, sizeof(to), "%s.%d", sc->path, i);
 		if (rename(from, to) == -1 && errno != ENOENT) {
 			log_warn("sink %s: rotate %s", sc->name, from);
+			file_age_arm(s);	/* try again later */
 			return;		/* go on appending to the same file */
 		}
 	}
 	log_info("sink %s: rotated %s", sc->name, sc->path);
 	file_reopen(s);
+	file_age_arm(s);
 }
 
 /* Open the path again; until that works the sink is down and retries. */
@@ -186,6 +223,8 @@ file_close(struct sink *s)
 	if (f->fd != -1)
 		close(f->fd);
 	event_free(f->retry_ev);
+	if (f->age_ev != NULL)
+		event_free(f->age_ev);
 	free(f);
 	sink_set_priv(s, NULL);
 }

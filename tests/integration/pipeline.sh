@@ -520,13 +520,13 @@ on_fail_show "$W/daemon-login.log" "$W/daemon-consume.log"
 t_end
 fi
 
-# --- 12. a file sink rotates by size under load, and reopens on SIGUSR1: nothing lost ----------
+# --- 12. a file sink rotates by size under load, reopens on SIGUSR1, rotates by age: none lost -
 if want 12; then
 t_begin "12-file-rotation"
 mkwork t12
 receiver_start "$W" || t_fail "receiver did not start"
 $AMQP declare "$BR" q12 >/dev/null
-FILE_EXTRA="rotate_bytes = 65536; rotate_keep = 1000;" mkconf "$W" q12 "$RPORT"
+FILE_EXTRA="rotate_bytes = 65536; rotate_age = 4; rotate_keep = 1000;" mkconf "$W" q12 "$RPORT"
 daemon_start "$W"
 $AMQP seq "$BR" q12 3000 --start 1 >/dev/null 2>&1
 wait_d 60 queue_is q12 "0 0"
@@ -555,6 +555,15 @@ want = set(range(1, 3501))
 print("%d missing %d duplicates %d" % (len(ids), len(want - set(ids)), len(ids) - len(set(ids))))' "$W")
 note "file sink across rotations and a reopen: $got"
 t_eq "every event in the rotated files, once" "3500 missing 0 duplicates 0" "$got"
+# rotate_age = 4: with no traffic the file rotates by age once, then, empty, stays
+nfiles() { ls "$W"/events.jsonl.* 2>/dev/null | wc -l; }
+nrot=$(nfiles)
+wait_d 10 sh -c '[ "$(ls "$1"/events.jsonl.* | wc -l)" -gt "$2" ]' _ "$W" "$nrot" ||
+    t_fail "no rotation by age within 10 s of the last records"
+t_eq "records in the file started by the age rotation" 0 "$(nlines "$W/events.jsonl")"
+nrot=$(nfiles)
+sleep 5
+t_eq "rotated files after 5 more s with the file empty" "$nrot" "$(nfiles)"
 daemon_alive_check
 daemon_stop; check_daemon_exit
 on_fail_show "$DLOG"
