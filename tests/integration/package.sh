@@ -12,6 +12,8 @@
 #   status     `systemctl status` shows the STATUS= counters; the journal has the daemon's lines
 #   reload     `systemctl reload` after the file sink moved: only that sink is replaced, the stream
 #              stays on its one connection, records flow to the receiver and the new file
+#   logrotate  `logrotate -f /etc/logrotate.d/ampstream`: the file sink's file moves to .1, a new one
+#              is created 0640 ampstream, SIGUSR1 reaches the daemon, the next records go there
 #   stop       `systemctl stop`: exit 0, Result=success
 #   broken     a config with an unknown key: the unit fails once (exit 1) and does not restart
 #   template   ampstream@NAME.service with /etc/ampstream/NAME.conf and its own state dir
@@ -32,7 +34,7 @@ BOXSH="bash $LIB/systemd-box.sh"
 FIX=$ROOT/tests/fixtures/events/all.jsonl
 NFIX=$(grep -c . "$FIX")
 BOX=amps-pkg-$$
-NAMES="deb lintian box install units run status reload stop broken template purge"
+NAMES="deb lintian box install units run status reload logrotate stop broken template purge"
 
 . "$LIB/daemon.sh"
 note "package suite: temp dir $T, box cache $CACHE"
@@ -251,6 +253,24 @@ wait_for 10 lines_ge "$BROOT/var/log/ampstream/events2.jsonl" "$NFIX"
 t_ge "records at the receiver after the reload" $((NFIX * 2)) "$(nlines "$R/parsed.jsonl")"
 t_ge "records in the moved file sink" "$NFIX" "$(nlines "$BROOT/var/log/ampstream/events2.jsonl")"
 t_done reload
+
+t_begin "package: logrotate with the shipped snippet rotates the file sink; records go on"
+before=$(nlines "$BROOT/var/log/ampstream/events2.jsonl")
+bx logrotate -f /etc/logrotate.d/ampstream > "$T/logrotate.out" 2>&1 ||
+    t_fail "logrotate -f: $(tr '\n' '|' < "$T/logrotate.out")"
+t_eq "records moved to events2.jsonl.1" "$before" "$(nlines "$BROOT/var/log/ampstream/events2.jsonl.1")"
+t_eq "the new events2.jsonl" "640 ampstream ampstream" \
+    "$(bx stat -c '%a %U %G' /var/log/ampstream/events2.jsonl 2>&1)"
+wait_for 10 journal_has ampstream.service 'SIGUSR1: reopening files'
+t_check "no 'SIGUSR1: reopening files' in the journal" \
+    journal_has ampstream.service 'SIGUSR1: reopening files'
+$AMQP publish "$BR" "$Q" "$FIX" > "$T/publish3.out" 2>&1 || t_fail "publish after logrotate failed"
+wait_for 30 lines_ge "$BROOT/var/log/ampstream/events2.jsonl" "$NFIX"
+t_eq "records in the new file after the rotation" "$NFIX" \
+    "$(nlines "$BROOT/var/log/ampstream/events2.jsonl")"
+t_eq "records written to the rotated file after the rotation" "$before" \
+    "$(nlines "$BROOT/var/log/ampstream/events2.jsonl.1")"
+t_done logrotate
 
 t_begin "package: systemctl stop exits cleanly"
 t0=$(now_ms)

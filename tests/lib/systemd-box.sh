@@ -24,12 +24,15 @@ cmd=$1 cache=$2; shift 2
 # What the root gets besides systemd: the package's runtime dependencies, so that
 # `apt install ./ampstream_*.deb` inside needs no download (it still may, if they change).
 BOX_PKGS="systemd,systemd-sysv,dbus,ca-certificates,libevent-2.1-7,libevent-openssl-2.1-7,\
-librabbitmq4,libjson-c5,libconfig9,libcurl4,libssl3,libsystemd0"
+librabbitmq4,libjson-c5,libconfig9,libcurl4,libssl3,libsystemd0,logrotate"
 
 die() { echo "systemd-box: $*" >&2; exit 1; }
 
 make_root() {
-	[ -x "$cache/root/lib/systemd/systemd" ] && return 0
+	# a root made with another package list is made again (the list is stamped in it)
+	[ -x "$cache/root/lib/systemd/systemd" ] &&
+	    [ "$(cat "$cache/root/.box-pkgs" 2>/dev/null)" = "$BOX_PKGS" ] && return 0
+	rm -rf "$cache/root"
 	command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null ||
 	    die "needs debootstrap and systemd-nspawn (systemd-container): sh tests/lib/install-deps.sh"
 	mirror=${BOX_MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)}
@@ -48,6 +51,7 @@ make_root() {
 	chroot "$cache/root.tmp" apt-get update -qq >>"$cache/debootstrap.log" 2>&1 || true
 	chroot "$cache/root.tmp" apt-get clean >/dev/null 2>&1 || true
 	echo box > "$cache/root.tmp/etc/hostname"
+	echo "$BOX_PKGS" > "$cache/root.tmp/.box-pkgs"
 	mv "$cache/root.tmp" "$cache/root"
 }
 
