@@ -269,32 +269,44 @@ def sink_file(name, path):
     return '{ name = "%s"; type = "file"; path = "%s"; format = "json"; }' % (name, path)
 
 
+def scrape_loop(port, period, stop_ev, n):
+    url = "http://127.0.0.1:%d/metrics" % port
+    while not stop_ev.is_set():
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                r.read()
+            with n.get_lock():
+                n.value += 1
+        except Exception:
+            time.sleep(0.05)
+        if period:
+            stop_ev.wait(period)
+
+
+def scrape_proc(port, clients, period, stop_ev, n):
+    ts = [threading.Thread(target=scrape_loop, args=(port, period, stop_ev, n), daemon=True)
+          for _ in range(clients)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
 class Scraper:
-    """GET /metrics from `clients` threads, each every `period` s (0: back to back)."""
+    """GET /metrics from `clients` threads, each every `period` s (0: back to back).
+    The threads live in a process of their own: in this one they would take the
+    GIL from the receivers, which then count late."""
 
     def __init__(self, port, clients, period):
-        self.port, self.period, self.stop_ev, self.n = port, period, threading.Event(), 0
-        self.ts = [threading.Thread(target=self.run, daemon=True) for _ in range(clients)]
-        for t in self.ts:
-            t.start()
-
-    def run(self):
-        url = "http://127.0.0.1:%d/metrics" % self.port
-        while not self.stop_ev.is_set():
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    r.read()
-                self.n += 1
-            except Exception:
-                time.sleep(0.05)
-            if self.period:
-                self.stop_ev.wait(self.period)
+        self.stop_ev, self.n = mp.Event(), mp.Value("l", 0)
+        self.p = mp.Process(target=scrape_proc, args=(port, clients, period, self.stop_ev,
+                                                      self.n), daemon=True)
+        self.p.start()
 
     def stop(self):
         self.stop_ev.set()
-        for t in self.ts:
-            t.join()
-        return self.n
+        self.p.join(10)
+        return self.n.value
 
 
 def run_daemon(build, br, w, bodies, n, nstreams, outs, scrape=None):

@@ -11,6 +11,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <json.h>
 
 #include "buf.h"
@@ -26,6 +27,17 @@
 #define METRICS_CONNS_MAX	256	/* accepted at once, requests or not */
 #define METRICS_CACHE_MS	1000	/* an answer is reused this long */
 #define METRICS_PROM_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+/*
+ * A budget of connections and requests: METRICS_RATE a second, in bursts
+ * of up to METRICS_BURST.  A request costs the loop ~0.3 ms (accept, parse,
+ * answer, close: mostly system calls), so however many clients hammer the
+ * endpoint it takes well under 1 % of a core from the events.  Out of
+ * budget the listener pauses: new clients wait in the kernel's accept
+ * queue, costing nothing; a further request on an open connection gets 429
+ * and the connection is closed.
+ */
+#define METRICS_RATE		10	/* per second */
+#define METRICS_BURST		20
 
 /*
  * Every connection, from its accept: one that has not sent a whole request
@@ -37,6 +49,7 @@ struct mconn {
 	struct bufferevent	*bev;
 	time_t			 since;		/* monotonic */
 	bool			 asked;		/* a request came whole */
+	unsigned		 requests;	/* the first was paid at accept */
 };
 
 /*
@@ -62,6 +75,10 @@ struct metrics {
 	struct stats		*stats;
 	const struct metrics_conf *conf;
 	struct evhttp_connection **conns;	/* max_clients, counted */
+	struct evconnlistener	*listener;	/* paused out of budget */
+	struct event		*refill_ev;
+	int64_t			 budget_ms;	/* when the budget was counted */
+	double			 budget;	/* requests that may come now */
 };
 
 static void	metrics_cb(struct evhttp_request *, void *);
@@ -71,6 +88,8 @@ static int	metrics_admit(struct metrics *, struct evhttp_request *);
 static void	metrics_closed(struct evhttp_connection *, void *);
 static void	metrics_reply(struct evhttp_request *, int, const char *,
 		    const char *, size_t);
+static bool	metrics_spend(struct metrics *);
+static void	metrics_refill(int, short, void *);
 
 struct metrics *
 metrics_new(struct event_base *base, const struct metrics_conf *conf,
@@ -78,6 +97,7 @@ metrics_new(struct event_base *base, const struct metrics_conf *conf,
 {
 	struct metrics	*m;
 	struct timeval	 sweep_tv = { 1, 0 };
+	struct evhttp_bound_socket *bound;
 	char		 host[256];
 	int		 i, port;
 
@@ -115,12 +135,18 @@ metrics_new(struct event_base *base, const struct metrics_conf *conf,
 	    NULL)
 		fatalx("%s: event_new", __func__);
 	event_add(m->sweep_ev, &sweep_tv);
-	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port) == -1) {
+	if ((m->refill_ev = evtimer_new(base, metrics_refill, m)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	m->budget = METRICS_BURST;
+	m->budget_ms = clock_mono_ms();
+	if ((bound = evhttp_bind_socket_with_handle(m->http, host,
+	    (ev_uint16_t)port)) == NULL) {
 		cause_printf(cause, "metrics: cannot listen on %s: %s",
 		    conf->listen, strerror(errno));
 		metrics_free(m);
 		return NULL;
 	}
+	m->listener = evhttp_bound_socket_get_listener(bound);
 	log_info("metrics: listening on %s", conf->listen);
 	return m;
 }
@@ -138,6 +164,8 @@ metrics_free(struct metrics *m)
 	metrics_sweep(-1, 0, m);	/* lets every reference go */
 	if (m->sweep_ev != NULL)
 		event_free(m->sweep_ev);
+	if (m->refill_ev != NULL)
+		event_free(m->refill_ev);
 	for (i = 0; i < ANS_MAX; i++)
 		buf_free(&m->ans[i].body);
 	free(m->mc);
@@ -155,11 +183,13 @@ metrics_bev(struct event_base *base, void *arg)
 	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
 	    NULL)
 		return NULL;
+	(void)metrics_spend(m);	/* accepted: its first request is paid */
 	bufferevent_incref(bev);
 	if (m->nmc < METRICS_CONNS_MAX) {
 		m->mc[m->nmc].bev = bev;
 		m->mc[m->nmc].since = clock_mono_s();
 		m->mc[m->nmc].asked = false;
+		m->mc[m->nmc].requests = 0;
 		m->nmc++;
 	} else {
 		/*
@@ -171,6 +201,7 @@ metrics_bev(struct event_base *base, void *arg)
 		m->mc[0].bev = bev;
 		m->mc[0].since = 0;
 		m->mc[0].asked = false;
+		m->mc[0].requests = 0;
 	}
 	return bev;
 }
@@ -206,7 +237,8 @@ metrics_sweep(int fd __unused, short ev __unused, void *arg)
 
 /*
  * A connection's first request counts it until it closes: at most
- * max_clients at once, the rest are turned away.
+ * max_clients at once, the rest are turned away (-1).  Its later requests
+ * (keep-alive) spend from the budget; -2 when it is out.
  */
 static int
 metrics_admit(struct metrics *m, struct evhttp_request *req)
@@ -217,8 +249,12 @@ metrics_admit(struct metrics *m, struct evhttp_request *req)
 	if (evcon == NULL)
 		return -1;
 	for (i = 0; i < (int)m->nmc; i++)
-		if (m->mc[i].bev == evhttp_connection_get_bufferevent(evcon))
+		if (m->mc[i].bev == evhttp_connection_get_bufferevent(evcon)) {
 			m->mc[i].asked = true;
+			/* a request after the first on one connection */
+			if (m->mc[i].requests++ > 0 && !metrics_spend(m))
+				return -2;
+		}
 	for (i = 0; i < m->conf->max_clients; i++) {
 		if (m->conns[i] == evcon)
 			return 0;
@@ -293,10 +329,19 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	int64_t		 now = clock_now_ms();
 	int		 i;
 
-	if (metrics_admit(m, req) == -1) {
+	switch (metrics_admit(m, req)) {
+	case -1:
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
 		metrics_reply(req, 503, "text/plain", "too many clients\n", 17);
+		return;
+	case -2:
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+		metrics_reply(req, 429, "text/plain", "too many requests\n",
+		    18);
 		return;
 	}
 	for (i = 0; i < ANS_MAX; i++)
@@ -321,7 +366,8 @@ metrics_reply(struct evhttp_request *req, int code, const char *type,
 {
 	struct evbuffer	*out = evbuffer_new();
 	const char	*reason = code == 200 ? "OK" : code == 404 ?
-			    "Not Found" : "Service Unavailable";
+			    "Not Found" : code == 429 ? "Too Many Requests" :
+			    "Service Unavailable";
 
 	if (out == NULL)
 		fatalx("%s: evbuffer_new", __func__);
@@ -332,4 +378,41 @@ metrics_reply(struct evhttp_request *req, int code, const char *type,
 	evbuffer_add(out, body, len);
 	evhttp_send_reply(req, code, reason, out);
 	evbuffer_free(out);
+}
+
+/*
+ * Take one request from the budget (refilled at METRICS_RATE a second);
+ * when it runs out, stop accepting until it has one again.
+ */
+static bool
+metrics_spend(struct metrics *m)
+{
+	struct timeval	 tv;
+	int64_t		 now = clock_mono_ms(), wait_ms;
+	bool		 ok;
+
+	m->budget += (double)(now - m->budget_ms) * METRICS_RATE / 1000;
+	if (m->budget > METRICS_BURST)
+		m->budget = METRICS_BURST;
+	m->budget_ms = now;
+	if ((ok = m->budget >= 1))
+		m->budget -= 1;
+	if (m->budget < 1 && m->listener != NULL &&
+	    !evtimer_pending(m->refill_ev, NULL)) {
+		evconnlistener_disable(m->listener);
+		wait_ms = (int64_t)((1 - m->budget) * 1000 / METRICS_RATE) + 1;
+		tv.tv_sec = wait_ms / 1000;
+		tv.tv_usec = (wait_ms % 1000) * 1000;
+		evtimer_add(m->refill_ev, &tv);
+	}
+	return ok;
+}
+
+static void
+metrics_refill(int fd __unused, short ev __unused, void *arg)
+{
+	struct metrics	*m = arg;
+
+	if (m->listener != NULL)
+		evconnlistener_enable(m->listener);
 }

@@ -9,5 +9,6 @@
 int64_t	clock_now_ms(void);
 /* Monotonic seconds: ages, timeouts. */
 time_t	clock_mono_s(void);
+int64_t	clock_mono_ms(void);	/* monotonic */
 
 #endif

@@ -156,6 +156,11 @@ _ok=$(sed -n 's/^scrapes 200=\([0-9]*\) .*/\1/p' "$W/hostile.out")
 _other=$(sed -n 's/^scrapes .* other=\([0-9]*\)$/\1/p' "$W/hostile.out")
 t_ge "parallel scrapes answered with the metrics" 16 "${_ok:-0}"
 t_eq "parallel scrapes neither 200 nor 503" 0 "${_other:-?}"
+# the budget (10 requests a second, bursts of 20; the 30 slowloris connections spend from it
+# too) spreads 100 scrapes over at least (130 - 20) / 10 = 11 s: check a generous 5
+_took=$(sed -n 's/^scrapes took \([0-9]*\)\..*/\1/p' "$W/hostile.out")
+t_check "the request budget spreads 100 parallel scrapes over >= 5 s (took ${_took:-?} s)" \
+    [ "${_took:-0}" -ge 5 ]
 grep -q '^slowloris still open after 6 s: 0$' "$W/hostile.out" ||
     t_fail "slowloris connections not closed: $(grep slowloris "$W/hostile.out")"
 t_check "events kept flowing: siem got all $((N1 + N2 + N3))" \
