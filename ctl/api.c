@@ -27,31 +27,17 @@
 #include "compat.h"
 #include "ctl_esc.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "xmalloc.h"
 
 #define API_RETRIES	3	/* extra attempts after a 5xx or network error */
 #define API_MAX_429	100	/* 429 answers retried for one request */
 #define API_BACKOFF_MAX	60	/* seconds */
-#define API_EPOCH_MIN	1000000000LL	/* a Reset this large is a time */
 #define COST_OBJECT	800	/* json-c's bytes for an object (json_cost) */
 #define COST_ARRAY	160	/* for an array */
 #define COST_VALUE	80	/* for any other value, or a member */
 #define URL_CHARS	"!#$%&'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 			"[]_abcdefghijklmnopqrstuvwxyz~"
-
-enum rate_field {
-	R_LIMIT,
-	R_REMAINING,
-	R_RESET,		/* seconds until the window resets */
-	R_RESETDATE,		/* absolute time of the reset (epoch) */
-	R_RETRYAFTER,		/* seconds */
-	R_NFIELDS
-};
-
-struct api_rate {			/* what one response said */
-	long long	 v[R_NFIELDS];
-	int		 has[R_NFIELDS];
-};
 
 struct api_body {
 	char		*buf;
@@ -74,7 +60,7 @@ struct api {
 	time_t		 spent_until;	/* budget spent: no request before */
 	long		 status;
 	int		 not_found;
-	struct api_rate	 rate;
+	struct ratelimit	 rate;
 	struct api_body	 body;
 	char		 errbuf[CURL_ERROR_SIZE];
 };
@@ -92,21 +78,6 @@ enum attempt {
 	ATTEMPT_FAIL
 };
 
-static const struct {
-	const char	*name;
-	enum rate_field	 field;
-} rate_headers[] = {
-	{ "X-RateLimit-Limit",		R_LIMIT },
-	{ "X-Rate-Limit-Limit",		R_LIMIT },
-	{ "X-RateLimit-Remaining",	R_REMAINING },
-	{ "X-Rate-Limit-Remaining",	R_REMAINING },
-	{ "X-RateLimit-Reset",		R_RESET },
-	{ "X-Rate-Limit-Reset",		R_RESET },
-	{ "X-RateLimit-ResetDate",	R_RESETDATE },
-	{ "X-Rate-Limit-ResetDate",	R_RESETDATE },
-	{ "Retry-After",		R_RETRYAFTER },
-};
-
 static int	 parse_base(struct api *, const char *, char **);
 static int	 setup_curl(struct api *, const struct api_opts *, char **);
 static int	 setup_tls(struct api *, char **);
@@ -114,16 +85,12 @@ static void	 setup_io(struct api *);
 static CURLcode	 ssl_ctx_cb(CURL *, void *, void *);
 static size_t	 write_cb(char *, size_t, size_t, void *);
 static size_t	 header_cb(char *, size_t, size_t, void *);
-static void	 rate_header(struct api_rate *, const char *, const char *);
-static int	 parse_count(const char *, long long *);
-static int	 parse_date(const char *, enum rate_field, long long *);
 static int	 request(struct api *, const struct api_req *,
 		    struct json_object **, char **);
 static enum attempt attempt(struct api *, const struct api_req *, int *,
 		    int *, char **);
 static CURLcode	 perform(struct api *, const struct api_req *);
 static void	 note_rate(struct api *, const struct api_req *, CURLcode);
-static long long reset_in(const struct api_rate *, time_t);
 static int	 wait_for_budget(struct api *, char **);
 static int	 wait_after_429(struct api *, int, char **);
 static int	 backoff(struct api *, int, const char *, char **);
@@ -401,90 +368,8 @@ write_cb(char *data, size_t size, size_t n, void *arg)
 static size_t
 header_cb(char *line, size_t size, size_t n, void *arg)
 {
-	struct api_rate	*rate = arg;
-	size_t		 len = size * n, nlen;
-	char		 name[64], value[128];
-	const char	*colon;
-
-	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		memset(rate, 0, sizeof(*rate));	/* a new response */
-		return len;
-	}
-	if ((colon = memchr(line, ':', len)) == NULL)
-		return len;
-	nlen = colon - line;
-	if (nlen >= sizeof(name) || len - nlen - 1 >= sizeof(value))
-		return len;
-	memcpy(name, line, nlen);
-	name[nlen] = '\0';
-	memcpy(value, colon + 1, len - nlen - 1);
-	value[len - nlen - 1] = '\0';
-	value[strcspn(value, "\r\n")] = '\0';
-	rate_header(rate, name, value + strspn(value, " \t"));
-	return len;
-}
-
-/* Header names are case-insensitive; both spellings count. */
-static void
-rate_header(struct api_rate *rate, const char *name, const char *value)
-{
-	size_t		 i;
-	enum rate_field	 f;
-	long long	 v;
-
-	for (i = 0; i < nitems(rate_headers); i++) {
-		if (strcasecmp(name, rate_headers[i].name) != 0)
-			continue;
-		f = rate_headers[i].field;
-		if (parse_count(value, &v) == 0 || parse_date(value, f, &v) == 0) {
-			rate->v[f] = v;
-			rate->has[f] = 1;
-		}
-		return;
-	}
-}
-
-/* A non-negative decimal count (trailing blanks allowed). */
-static int
-parse_count(const char *s, long long *v)
-{
-	char	*end;
-
-	errno = 0;
-	*v = strtoll(s, &end, 10);
-	if (end == s || errno != 0 || *v < 0 || end[strspn(end, " \t")] != '\0')
-		return -1;
-	return 0;
-}
-
-/*
- * ResetDate: ISO 8601 UTC ("2020-06-17T15:57:21Z"); Retry-After: an HTTP
- * date.  Both end up as seconds: ResetDate absolute, Retry-After relative.
- */
-static int
-parse_date(const char *s, enum rate_field f, long long *v)
-{
-	struct tm	 tm;
-	time_t		 t;
-
-	if (f == R_RETRYAFTER) {
-		if ((t = curl_getdate(s, NULL)) == -1)
-			return -1;
-		*v = t > time(NULL) ? t - time(NULL) : 0;
-		return 0;
-	}
-	if (f != R_RESETDATE)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	if ((t = timegm(&tm)) == -1)
-		return -1;
-	*v = t;
-	return 0;
+	ratelimit_line(arg, line, size * n);
+	return size * n;
 }
 
 /* Run one request to the end: waits, retries, then the parsed answer. */
@@ -566,36 +451,20 @@ perform(struct api *api, const struct api_req *r)
 	return rc;
 }
 
-/*
- * Seconds until the window resets, from Reset or else ResetDate; -1: unknown.
- * A Reset that looks like an epoch time (some APIs send one) counts as such.
- */
-static long long
-reset_in(const struct api_rate *rate, time_t now)
-{
-	if (rate->has[R_RESET] && rate->v[R_RESET] >= API_EPOCH_MIN)
-		return rate->v[R_RESET] > now ? rate->v[R_RESET] - now : 0;
-	if (rate->has[R_RESET])
-		return rate->v[R_RESET];
-	if (rate->has[R_RESETDATE])
-		return rate->v[R_RESETDATE] > now ? rate->v[R_RESETDATE] - now : 0;
-	return -1;
-}
-
 /* Remember a spent budget; with -v, one line per exchange (never a secret). */
 static void
 note_rate(struct api *api, const struct api_req *r, CURLcode rc)
 {
-	const struct api_rate	*rt = &api->rate;
+	const struct ratelimit	*rt = &api->rate;
 	time_t			 now = time(NULL);
-	long long		 reset = reset_in(rt, now);
+	long long		 reset = ratelimit_reset_in(rt, now);
 
 	/*
 	 * Reset counts whole seconds from a moment time() knows only to the
 	 * second: one second more, so the next request never lands just
 	 * before the window ends (and takes a 429).
 	 */
-	if (rt->has[R_REMAINING] && rt->v[R_REMAINING] == 0 && reset >= 0)
+	if (rt->has[RL_REMAINING] && rt->v[RL_REMAINING] == 0 && reset >= 0)
 		api->spent_until = now + reset + 1;
 	if (rc != CURLE_OK) {
 		log_debug("%s %s -> %s", r->method, r->url,
@@ -604,8 +473,8 @@ note_rate(struct api *api, const struct api_req *r, CURLcode rc)
 	}
 	log_debug("%s %s -> HTTP %ld, %zu bytes; rate limit: %lld of %lld "
 	    "left, reset in %lld s", r->method, r->url, api->status,
-	    api->body.len, rt->has[R_REMAINING] ? rt->v[R_REMAINING] : -1LL,
-	    rt->has[R_LIMIT] ? rt->v[R_LIMIT] : -1LL, reset);
+	    api->body.len, rt->has[RL_REMAINING] ? rt->v[RL_REMAINING] : -1LL,
+	    rt->has[RL_LIMIT] ? rt->v[RL_LIMIT] : -1LL, reset);
 }
 
 /* The last answer said the budget is spent: wait for the reset first. */
@@ -631,15 +500,10 @@ wait_for_budget(struct api *api, char **cause)
 static int
 wait_after_429(struct api *api, int n, char **cause)
 {
-	long long	 secs = reset_in(&api->rate, time(NULL));
+	long long	 secs = ratelimit_wait_429(&api->rate, time(NULL), n,
+			    API_BACKOFF_MAX);
 	char		 why[256];
 
-	if (secs < 0 && api->rate.has[R_RETRYAFTER])
-		secs = api->rate.v[R_RETRYAFTER];
-	if (secs < 0)
-		secs = n < 7 ? 1LL << (n - 1) : API_BACKOFF_MAX;
-	if (secs < 1)
-		secs = 1;
 	snprintf(why, sizeof(why), "%s answered 429 Too Many Requests (rate "
 	    "limit reached)", api->host);
 	if (api_sleep(api, secs, why, cause) == -1)

@@ -25,6 +25,7 @@ static Suite *(*const suites[])(void) = {
 	suite_prom,
 	suite_log,
 	suite_reload,
+	suite_ratelimit,
 };
 
 int
