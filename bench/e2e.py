@@ -207,7 +207,7 @@ def config(w, br, queues, sinks, extra="", top=""):
     os.chmod(w + "/api_key", 0o600)
     text = """state_dir = "%s/state";
 log_level = "warn";
-clouds = ( { name = "eu"; api_url = "https://api.eu.amp.cisco.com";
+clouds = ( { name = "eu"; api_url = "https://api.eu.amp.cisco.com"; group_names = false;
     client_id = "0123456789abcdef0123"; api_key_file = "%s/api_key"; } );
 streams = ( %s );
 sinks = ( %s );

@@ -218,6 +218,7 @@ static const struct key cloud_keys[] = {
 	{ KEY("client_id", K_STR, CL(client_id)), .req = T_ALL },
 	{ KEY("api_key", K_SECRET, CL(api_key)), .req = T_ALL },
 	{ KEY("ca_file", K_STR, CL(ca_file)) },
+	{ KEY("group_names", K_BOOL, CL(group_names)), .idef = 1 },
 };
 #undef CL
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 
@@ -28,6 +29,7 @@
 #include "corr.h"
 #include "deadletter.h"
 #include "format.h"
+#include "groups.h"
 #include "hold.h"
 #include "log.h"
 #include "metrics.h"
@@ -65,6 +67,7 @@ struct daemon {
 	struct stream		**streams;	/* cfg->streams[i] */
 	struct deadletter	**dls;		/* cfg->streams[i]'s */
 	struct hold		*hold;
+	struct groups		*groups;	/* group names from the clouds */
 	struct metrics		*metrics;	/* NULL: off */
 	struct event		*sig_term, *sig_int, *sig_hup, *sig_usr1;
 	struct event		*drain_ev;
@@ -165,9 +168,12 @@ main(int argc, char *argv[])
 	apply_log_level(d.cfg, d.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init");
 	res = run(&d);
 	log_repeat_flush(1);	/* what repeated until the end */
 	config_free(d.cfg);
+	curl_global_cleanup();
 	return res == RUN_FAIL ? 2 : 0;
 }
 
@@ -372,10 +378,12 @@ daemon_build(struct daemon *d)
 		return -1;
 	daemon_build_deadletters(d);
 	d->route = route_new(d->cfg, d->sinks, d->recipes, d->dls, d->stats);
+	d->groups = groups_new(d->base, d->cfg);
+	route_set_groups(d->route, d->groups);
 	daemon_build_corr(d);
 	daemon_build_streams(d);
 	d->hold = hold_new(d->base, d->cfg, d->streams, d->sinks);
-	stats_start(d->stats, d->streams, d->sinks, d->corr);
+	stats_start(d->stats, d->streams, d->sinks, d->corr, d->groups);
 	daemon_build_metrics(d);
 	d->drain_ev = event_new(d->base, -1, EV_PERSIST, on_drain_tick, d);
 	d->draining = false;
@@ -507,8 +515,10 @@ daemon_swap(struct daemon *d)
 	d->draining = false;
 	hold_free(d->hold);
 	route_free(d->route);
+	groups_free(d->groups);
 	d->hold = NULL;
 	d->route = NULL;
+	d->groups = NULL;
 	for (i = 0; i < d->cfg->nsinks; i++)
 		record_recipe_free(d->recipes[i]);
 	free(d->recipes);
@@ -526,10 +536,12 @@ daemon_swap(struct daemon *d)
 		return -1;
 	daemon_build_deadletters(d);
 	d->route = route_new(d->cfg, d->sinks, d->recipes, d->dls, d->stats);
+	d->groups = groups_new(d->base, d->cfg);	/* asked again */
+	route_set_groups(d->route, d->groups);
 	daemon_swap_corr(d);
 	daemon_build_streams(d);
 	d->hold = hold_new(d->base, d->cfg, d->streams, d->sinks);
-	stats_start(d->stats, d->streams, d->sinks, d->corr);
+	stats_start(d->stats, d->streams, d->sinks, d->corr, d->groups);
 	for (i = 0; i < d->cfg->nstreams; i++)
 		stream_hold(d->streams[i], false);
 	reload_plan_free(d->plan);
@@ -642,6 +654,8 @@ daemon_teardown(struct daemon *d)
 	hold_free(d->hold);
 	daemon_free_corr(d);
 	route_free(d->route);
+	groups_free(d->groups);
+	d->groups = NULL;
 	for (i = 0; d->recipes != NULL && i < d->cfg->nsinks; i++)
 		record_recipe_free(d->recipes[i]);
 	stats_free(d->stats);

@@ -34,7 +34,7 @@ struct spans {
 	struct jscan_val	 event_type, event_type_id, id, timestamp, ns,
 				 date, severity, detection, detection_id,
 				 connector_guid, computer, file, ioc, error,
-				 network, start;
+				 network, start, groups;
 	struct jscan_val	 c_guid, hostname, user, external_ip, links,
 				 api_link, addrs;
 	struct jscan_val	 ipv4, mac4, ipv6, mac6;
@@ -66,6 +66,8 @@ static int	 event_numbers(struct amp_event *, const struct spans *,
 static int	 event_ids(struct amp_event *, const struct spans *,
 		    struct arena *, const char **);
 static void	 event_strings(struct amp_event *, const struct spans *,
+		    struct arena *);
+static void	 event_groups(struct amp_event *, const struct spans *,
 		    struct arena *);
 static const char *str(struct arena *, const struct jscan_val *);
 static const char *digits(struct arena *, const struct jscan_val *);
@@ -162,6 +164,7 @@ event_walk(const char *body, size_t len, struct spans *sp,
 		{ "error", &sp->error },
 		{ "network_info", &sp->network },
 		{ "start_timestamp", &sp->start },
+		{ "group_guids", &sp->groups },
 	};
 
 	memset(sp, 0, sizeof(*sp));
@@ -409,6 +412,22 @@ event_strings(struct amp_event *ev, const struct spans *sp, struct arena *a)
 	if ((ev->description = str(a, &sp->ioc_desc)) == NULL)
 		ev->description = str(a, &sp->err_desc);
 	ev->remote_ip = str(a, &sp->remote_ip);
+	event_groups(ev, sp, a);
+}
+
+/* The first EVENT_GROUPS_MAX strings of group_guids (others are skipped). */
+static void
+event_groups(struct amp_event *ev, const struct spans *sp, struct arena *a)
+{
+	struct jscan_iter	 it;
+	struct jscan_val	 e;
+
+	if (sp->groups.type != JSCAN_ARRAY)
+		return;
+	jscan_open(&it, &sp->groups);
+	while (ev->ngroups < EVENT_GROUPS_MAX && jscan_elem(&it, &e))
+		if (e.type == JSCAN_STRING)
+			ev->group_guids[ev->ngroups++] = str(a, &e);
 }
 
 /* A copy of the string v, unescaped, or NULL if v is not a string. */

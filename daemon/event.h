@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define EVENT_GROUPS_MAX	8	/* group_guids kept of an event */
+
 struct amp_event {
 	char		*mem;		/* owned: the strings below */
 	const char	*body;		/* the message body as received (not owned) */
@@ -59,6 +61,9 @@ struct amp_event {
 	int64_t		 local_port;
 	bool		 has_remote_port;
 	int64_t		 remote_port;
+
+	const char	*group_guids[EVENT_GROUPS_MAX];	/* the first ones */
+	size_t		 ngroups;
 };
 
 /*

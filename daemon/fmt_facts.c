@@ -71,6 +71,8 @@ fmt_facts(struct fmt_facts *f, const struct amp_event *ev,
 		facts_num(f, FACT_START, ev->start_timestamp * 1000);
 	f->v[FACT_CONSOLE_URL] = ctx->console_url;
 	f->v[FACT_FILE_CONSOLE_URL] = ctx->file_console_url;
+	f->v[FACT_GROUP_GUIDS] = ctx->group_guids_text;
+	f->v[FACT_GROUP_NAMES] = ctx->group_names_text;
 }
 
 /* Ids and the endpoint. */

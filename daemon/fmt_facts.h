@@ -59,6 +59,8 @@ enum fmt_fact {
 	FACT_ERROR_CODE,
 	FACT_CONSOLE_URL,
 	FACT_FILE_CONSOLE_URL,
+	FACT_GROUP_GUIDS,	/* "g1,g2" */
+	FACT_GROUP_NAMES,	/* the names known of them, "a,b" */
 	FACT_COUNT
 };
 

@@ -24,6 +24,10 @@ struct format_ctx {
 	size_t		 max_len;	/* the record must fit in this many bytes */
 	const struct corr_info *corr;	/* correlation of this event, or NULL */
 	const char	*file_console_url;	/* file trajectory link, or NULL */
+	/* ev->group_guids[i]'s name, NULL when not known (yet); or NULL */
+	const char *const *group_names;
+	const char	*group_guids_text;	/* "g1,g2", or NULL */
+	const char	*group_names_text;	/* the known names "a,b", or NULL */
 };
 
 struct format_ops {

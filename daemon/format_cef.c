@@ -92,6 +92,9 @@ static const struct fmt_key cef_keys[] = {
 	    "File Trajectory" },
 	{ FACT_PARENT_SHA256, "flexString2", "flexString2Label",
 	    "Parent SHA256" },
+	/* No dictionary key fits and the slots are taken (docs/records.md). */
+	{ FACT_GROUP_NAMES, "ad.groupNames", NULL, NULL },
+	{ FACT_GROUP_GUIDS, "ad.groupGuids", NULL, NULL },
 };
 
 /* Append the CEF record of ev to out, truncating values to fit max_len. */

@@ -6,6 +6,7 @@
  *	    "console_url":"u"|null,"file_console_url":"u"|null,
  *	    "received_at":"2026-11-24T19:00:00.123Z",
  *	    "id_str":"1503580638684881251"|null,
+ *	    "group_names":{"GUID":"name",...},		(names known)
  *	    "correlation":{"state":"matched",...},	(when correlated)
  *	    "truncated":true}}				(when cut)
  *
@@ -73,6 +74,8 @@ static bool	json_is_state(const struct buf *, const char *);
 static size_t	json_unit(const unsigned char *);
 static int	json_hex4(const unsigned char *);
 static int	json_meta(struct buf *, const struct amp_event *,
+		    const struct format_ctx *);
+static int	json_groups(struct buf *, const struct amp_event *,
 		    const struct format_ctx *);
 static int	json_corr(struct buf *, const struct format_ctx *);
 static int	json_det(struct buf *, const struct corr_detection *);
@@ -335,7 +338,31 @@ json_meta(struct buf *out, const struct amp_event *ev,
 	rv |= buf_puts(out, ",\"received_at\":");
 	rv |= json_time(out, ctx->received_ms);
 	rv |= json_member(out, "id_str", ev->has_id ? ev->id_str : NULL);
+	rv |= json_groups(out, ev, ctx);
 	return rv == 0 ? 0 : -1;
+}
+
+/* ,"group_names":{"guid":"name",...}: the names known, when any is. */
+static int
+json_groups(struct buf *out, const struct amp_event *ev,
+    const struct format_ctx *ctx)
+{
+	const char	*sep = ",\"group_names\":{";
+	size_t		 i;
+	int		 rv = 0;
+
+	for (i = 0; ctx->group_names != NULL && i < ev->ngroups; i++) {
+		if (ctx->group_names[i] == NULL)
+			continue;
+		rv |= buf_puts(out, sep);
+		rv |= json_str(out, ev->group_guids[i]);
+		rv |= buf_puts(out, ":");
+		rv |= json_str(out, ctx->group_names[i]);
+		sep = ",";
+	}
+	if (*sep == ',' && sep[1] == '\0')
+		rv |= buf_puts(out, "}");
+	return rv;
 }
 
 /* Append the correlation object, or nothing if there is none. */

@@ -88,6 +88,8 @@ static const struct fmt_key leef_keys[] = {
 	{ FACT_ERROR_CODE, "errorCode", NULL, NULL },
 	{ FACT_CONSOLE_URL, "consoleUrl", NULL, NULL },
 	{ FACT_FILE_CONSOLE_URL, "fileConsoleUrl", NULL, NULL },
+	{ FACT_GROUP_NAMES, "groupNames", NULL, NULL },
+	{ FACT_GROUP_GUIDS, "groupGuids", NULL, NULL },
 };
 
 /* Append the LEEF record of ev to out, truncating values to fit max_len. */

@@ -16,6 +16,7 @@
 #include "deadletter.h"
 #include "event.h"
 #include "format.h"
+#include "groups.h"
 #include "log.h"
 #include "prom.h"
 #include "record.h"
@@ -42,6 +43,7 @@ struct lane {
 	uint64_t		*ctr;		/* the stream's SST_* row */
 	struct deadletter	*dl;
 	struct buf		 base, url, furl;	/* links, reused */
+	struct buf		 gguids, gnames;	/* group texts, reused */
 };
 
 struct route {
@@ -49,12 +51,15 @@ struct route {
 	struct lane		*lanes;
 	size_t			 nlanes;
 	struct corr		*corr;
+	struct groups		*groups;	/* NULL: no names */
 };
 
 static void	route_event(struct lane *, const struct amp_event *,
 		    struct delivery *, int64_t, const struct corr_info *);
 static void	route_links(struct lane *, const struct amp_event *,
 		    struct format_ctx *);
+static void	route_groups(struct lane *, const struct amp_event *,
+		    struct format_ctx *, const char **);
 static void	route_record_done(void *, enum sink_result);
 static void	route_lag(struct lane *, const struct amp_event *, int64_t);
 static void	route_deadletter(struct lane *, const char *, size_t,
@@ -86,6 +91,8 @@ route_new(const struct config *cfg, struct sink **sinks,
 		buf_init(&l->base, 0);
 		buf_init(&l->url, 0);
 		buf_init(&l->furl, 0);
+		buf_init(&l->gguids, 0);
+		buf_init(&l->gnames, 0);
 		l->noutlets = sc->nsinks;
 		l->outlets = xcalloc(sc->nsinks, sizeof(*l->outlets));
 		for (k = 0; k < sc->nsinks; k++) {
@@ -108,6 +115,8 @@ route_free(struct route *r)
 		buf_free(&r->lanes[i].base);
 		buf_free(&r->lanes[i].url);
 		buf_free(&r->lanes[i].furl);
+		buf_free(&r->lanes[i].gguids);
+		buf_free(&r->lanes[i].gnames);
 	}
 	free(r->lanes);
 	free(r);
@@ -117,6 +126,12 @@ void
 route_set_corr(struct route *r, struct corr *corr)
 {
 	r->corr = corr;
+}
+
+void
+route_set_groups(struct route *r, struct groups *groups)
+{
+	r->groups = groups;
 }
 
 void *
@@ -171,6 +186,7 @@ route_event(struct lane *l, const struct amp_event *ev, struct delivery *d,
 {
 	const struct outlet *o;
 	struct format_ctx ctx;
+	const char	*names[EVENT_GROUPS_MAX];
 	char		*rec;
 	size_t		 i, len;
 
@@ -180,6 +196,7 @@ route_event(struct lane *l, const struct amp_event *ev, struct delivery *d,
 	ctx.received_ms = received;
 	ctx.corr = info;
 	route_links(l, ev, &ctx);
+	route_groups(l, ev, &ctx, names);
 	for (i = 0; i < l->noutlets; i++) {
 		o = &l->outlets[i];
 		if ((rec = record_make(o->recipe, ev, &ctx, &len)) == NULL) {
@@ -213,6 +230,37 @@ route_links(struct lane *l, const struct amp_event *ev,
 		ctx->console_url = l->url.data;
 	if (console_file_url(ev, l->base.data, &l->furl) == 0)
 		ctx->file_console_url = l->furl.data;
+}
+
+/*
+ * The event's groups: GUIDs and the names the cache knows (asking never
+ * waits: an unknown one goes out as its GUID alone).
+ */
+static void
+route_groups(struct lane *l, const struct amp_event *ev,
+    struct format_ctx *ctx, const char **names)
+{
+	size_t	 i;
+
+	if (ev->ngroups == 0)
+		return;
+	buf_reset(&l->gguids);
+	buf_reset(&l->gnames);
+	for (i = 0; i < ev->ngroups; i++) {
+		names[i] = groups_name(l->route->groups, l->cloud,
+		    ev->group_guids[i]);
+		if (i > 0)
+			buf_puts(&l->gguids, ",");
+		buf_puts(&l->gguids, ev->group_guids[i]);
+		if (names[i] == NULL)
+			continue;
+		if (l->gnames.len > 0)
+			buf_puts(&l->gnames, ",");
+		buf_puts(&l->gnames, names[i]);
+	}
+	ctx->group_names = names;
+	ctx->group_guids_text = l->gguids.data;
+	ctx->group_names_text = l->gnames.len > 0 ? l->gnames.data : NULL;
 }
 
 /* A sink's verdict on one record goes straight to the message's delivery. */

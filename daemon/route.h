@@ -15,6 +15,7 @@ struct config;
 struct corr;
 struct corr_detection;
 struct deadletter;
+struct groups;
 struct delivery;
 struct record_recipe;
 struct route;
@@ -32,6 +33,7 @@ struct route	*route_new(const struct config *, struct sink **,
 void		 route_free(struct route *);
 /* The correlation table events go through (none until set). */
 void		 route_set_corr(struct route *, struct corr *);
+void		 route_set_groups(struct route *, struct groups *);
 /* The stream callback (stream.h); arg is route_lane(r, i) for stream i. */
 void		 route_message(struct stream *, const char *body, size_t len,
 		    struct delivery *, void *arg);

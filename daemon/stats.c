@@ -95,13 +95,14 @@ stats_take(struct stats *to, struct stats *from, const size_t *stream_from,
 
 void
 stats_start(struct stats *st, struct stream **streams, struct sink **sinks,
-    const struct corr *corr)
+    const struct corr *corr, const struct groups *groups)
 {
 	struct timeval	 tv = { STATS_STATUS_SEC, 0 };
 
 	st->streams = streams;
 	st->sinks = sinks;
 	st->corr = corr;
+	st->groups = groups;
 	event_add(st->ev, &tv);
 }
 

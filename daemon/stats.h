@@ -45,8 +45,9 @@ uint64_t	*stats_sink_row(struct stats *, size_t i);
 void		 stats_take(struct stats *to, struct stats *from,
 		    const size_t *stream_from, const size_t *sink_from);
 /* Start publishing; the parts are read, never changed. */
+struct groups;
 void		 stats_start(struct stats *, struct stream **, struct sink **,
-		    const struct corr *);
+		    const struct corr *, const struct groups *);
 /* Publish once more (stopped: the daemon is going away) and log the counters. */
 void		 stats_finish(struct stats *, bool stopped);
 void		 stats_retire(struct stats *, const size_t *stream_to,

@@ -16,6 +16,7 @@ struct stats {
 	struct stream		**streams;
 	struct sink		**sinks;
 	const struct corr	*corr;
+	const struct groups	*groups;	/* NULL: no cloud asked */
 	struct event		*ev;
 	time_t			 logged;
 	time_t			 started;	/* wall clock */

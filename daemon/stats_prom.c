@@ -17,6 +17,7 @@
 #include "config.h"
 #include "connector.h"
 #include "corr.h"
+#include "groups.h"
 #include "deadletter.h"
 #include "prom.h"
 #include "sink.h"
@@ -102,6 +103,7 @@ static const char *const stream_states[SS_MAX] = {
 static void	stats_prom_streams(struct stats *, struct buf *);
 static void	stats_prom_sinks(struct stats *, struct buf *);
 static void	stats_prom_corr(struct stats *, struct buf *);
+static void	stats_prom_groups(struct stats *, struct buf *);
 static void	stats_prom_process(struct stats *, struct buf *);
 static void	stream_labels(struct stats *, size_t, struct buf *);
 static void	sink_labels(struct stats *, size_t, struct buf *);
@@ -141,6 +143,7 @@ stats_prom(struct stats *st, struct buf *b)
 		stats_prom_streams(st, b);
 		stats_prom_sinks(st, b);
 		stats_prom_corr(st, b);
+		stats_prom_groups(st, b);
 	}
 	stats_prom_process(st, b);
 }
@@ -266,6 +269,44 @@ stats_prom_corr(struct stats *st, struct buf *b)
 		    corr_fams[f].help);
 		prom_sample_u64(b, corr_fams[f].name, NULL, v[corr_fams[f].ctr]);
 	}
+}
+
+/* The group-name cache of each cloud some stream takes events from. */
+static void
+stats_prom_groups(struct stats *st, struct buf *b)
+{
+	static const struct {
+		const char	*name, *type, *help;
+		size_t		 off;
+	} fams[] = {
+		{ "ampstream_groups_names", "gauge",
+		    "Group names known, by cloud.",
+		    offsetof(struct groups_stats, entries) },
+		{ "ampstream_groups_refreshes_total", "counter",
+		    "Complete listings of GET /v1/groups.",
+		    offsetof(struct groups_stats, refreshes) },
+		{ "ampstream_groups_failures_total", "counter",
+		    "GET /v1/groups requests that failed (429 included).",
+		    offsetof(struct groups_stats, failures) },
+	};
+	const struct groups_stats *gs;
+	struct buf	 l;
+	size_t		 f, i;
+
+	buf_init(&l, 0);
+	for (f = 0; f < nitems(fams); f++) {
+		prom_family(b, fams[f].name, fams[f].type, fams[f].help);
+		for (i = 0; i < st->cfg->nclouds; i++) {
+			if ((gs = groups_stats(st->groups, i)) == NULL)
+				continue;
+			buf_reset(&l);
+			prom_label(&l, "cloud", st->cfg->clouds[i].name);
+			prom_sample_u64(b, fams[f].name, l.data,
+			    *(const uint64_t *)(const void *)
+			    ((const char *)gs + fams[f].off));
+		}
+	}
+	buf_free(&l);
 }
 
 /* When this process started (unix seconds), from /proc; 0 if unknown. */

@@ -48,7 +48,7 @@ mkconf() {
 state_dir = "$1/state";
 log_level = "info";
 clouds = (
-  { name = "eu"; api_url = "https://api.eu.amp.cisco.com";
+  { name = "eu"; api_url = "https://api.eu.amp.cisco.com"; group_names = false;
     console_url = "https://console.eu.amp.cisco.com";
     client_id = "0123456789abcdef0123"; api_key_file = "$1/api_key"; }
 );

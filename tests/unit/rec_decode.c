@@ -473,6 +473,10 @@ dec_wants(const struct amp_event *ev, const struct format_ctx *ctx,
 	    ctx->file_console_url, true);
 	want(w, &n, leef, "cn1", "Error Code", "errorCode",
 	    ev->has_error_code ? num(nb, ev->error_code) : NULL, false);
+	want(w, &n, leef, "ad.groupNames", NULL, "groupNames",
+	    ctx->group_names_text, true);
+	want(w, &n, leef, "ad.groupGuids", NULL, "groupGuids",
+	    ctx->group_guids_text, true);
 	return n;
 }
 

@@ -254,6 +254,62 @@ START_TEST(test_exact_fixture)
 }
 END_TEST
 
+/*
+ * Group GUIDs (the event's first EVENT_GROUPS_MAX) and the names the cache
+ * knows, in all three formats; the decoders read them back (dec_wants).
+ */
+START_TEST(test_groups)
+{
+	static const char *const guids[] = { "g-audit", "g-unknown",
+	    "g=servers", "4", "5", "6", "7", "8", "9" };
+	const char	*names[EVENT_GROUPS_MAX] = { "Audit", NULL,
+	    "Servers, EU=1" };
+	struct format_ctx ctx = ctx_default();
+	struct json_object *o, *a, *g, *v;
+	struct tev	 t;
+	struct buf	 out;
+	size_t		 i;
+	char		*s;
+
+	o = fixture_obj("cloud_ioc_1.json");
+	a = json_object_new_array();
+	for (i = 0; i < nitems(guids); i++)
+		json_object_array_add(a, json_object_new_string(guids[i]));
+	json_object_object_add(o, "group_guids", a);
+	tev_from(&t, o);
+	ck_assert_uint_eq(t.ev.ngroups, EVENT_GROUPS_MAX);	/* 9th dropped */
+	ck_assert_str_eq(t.ev.group_guids[2], "g=servers");
+	ctx.group_names = names;
+	ctx.group_guids_text = "g-audit,g-unknown,g=servers,4,5,6,7,8";
+	ctx.group_names_text = "Audit,Servers, EU=1";
+	s = dec_roundtrip(&format_cef_ops, &t.ev, &ctx);
+	ck_assert_ptr_nonnull(strstr(s, " ad.groupNames=Audit,Servers, EU\\=1 "));
+	free(s);
+	free(dec_roundtrip(&format_leef_ops, &t.ev, &ctx));
+	buf_init(&out, 0);
+	ck_assert_int_eq(format_json_ops.format(&t.ev, &ctx, &out), 0);
+	ck_assert_ptr_nonnull(o = json_tokener_parse(out.data));
+	ck_assert(json_object_object_get_ex(o, "ampstream", &a));
+	ck_assert(json_object_object_get_ex(a, "group_names", &g));
+	ck_assert_int_eq(json_object_object_length(g), 2);
+	ck_assert(json_object_object_get_ex(g, "g=servers", &v));
+	ck_assert_str_eq(json_object_get_string(v), "Servers, EU=1");
+	ck_assert(!json_object_object_get_ex(g, "g-unknown", &v));
+	json_object_put(o);
+	/* no name known: no group_names member at all */
+	names[0] = names[2] = NULL;
+	ctx.group_names_text = NULL;
+	buf_reset(&out);
+	ck_assert_int_eq(format_json_ops.format(&t.ev, &ctx, &out), 0);
+	ck_assert_ptr_null(strstr(out.data, "group_names"));
+	ck_assert_ptr_nonnull(o = json_tokener_parse(out.data));
+	json_object_put(o);
+	free(dec_roundtrip(&format_cef_ops, &t.ev, &ctx));
+	buf_free(&out);
+	tev_free(&t);
+}
+END_TEST
+
 START_TEST(test_every_fixture)
 {
 	static const char *const names[] = {
@@ -919,6 +975,7 @@ suite_cef(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("link");
 	tcase_add_test(tc, test_link);
+	tcase_add_test(tc, test_groups);
 	suite_add_tcase(s, tc);
 	return s;
 }

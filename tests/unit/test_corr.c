@@ -956,7 +956,9 @@ same_event(const struct amp_event *a, const struct amp_event *b)
 #define STR(f)	same_str(a->f, b->f, #f)
 #define NUM(f)	ck_assert_msg(a->f == b->f, #f ": %lld vs %lld", \
 		    (long long)a->f, (long long)b->f)
-	_Static_assert(sizeof(struct amp_event) == 320,
+	size_t	 i;
+
+	_Static_assert(sizeof(struct amp_event) == 392,
 	    "struct amp_event changed: compare its new fields here");
 	ck_assert_ptr_nonnull(a->mem);
 	ck_assert_ptr_nonnull(b->mem);
@@ -978,6 +980,9 @@ same_event(const struct amp_event *a, const struct amp_event *b)
 	STR(api_link); NUM(start_timestamp); STR(remote_ip);
 	NUM(has_local_port); NUM(local_port);
 	NUM(has_remote_port); NUM(remote_port);
+	NUM(ngroups);
+	for (i = 0; i < a->ngroups; i++)
+		STR(group_guids[i]);
 #undef STR
 #undef NUM
 }
