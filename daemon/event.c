@@ -34,7 +34,8 @@ struct spans {
 	struct jscan_val	 event_type, event_type_id, id, timestamp, ns,
 				 date, severity, detection, detection_id,
 				 connector_guid, computer, file, ioc, error,
-				 network, start, groups;
+				 network, start, groups, tactics,
+				 techniques, hunting;
 	struct jscan_val	 c_guid, hostname, user, external_ip, links,
 				 api_link, addrs;
 	struct jscan_val	 ipv4, mac4, ipv6, mac6;
@@ -42,6 +43,10 @@ struct spans {
 				 sha256, sha1, md5, parent, parent_name,
 				 parent_pid, parent_identity, parent_sha256;
 	struct jscan_val	 ioc_desc, err_desc, err_code;
+	struct jscan_val	 os, parent_disp, parent_sha1, parent_md5,
+				 archived, arch_identity, arch_sha256,
+				 arch_disp, nfm, protocol, direction, dirty_url,
+				 inc_id, inc_title, inc_summary, inc_remed;
 	struct jscan_val	 remote_ip, local_port, remote_port;
 };
 
@@ -60,6 +65,9 @@ static int	 event_walk(const char *, size_t, struct spans *,
 static void	 pick(const struct jscan_val *, const struct want *, size_t);
 static void	 walk_nested(struct spans *);
 static void	 walk_addresses(struct spans *);
+static void	 walk_more(struct spans *);
+static const char *join(struct arena *, const struct jscan_val *,
+		    const char *);
 static int	 addr_family(const struct jscan_val *);
 static int	 event_numbers(struct amp_event *, const struct spans *,
 		    struct arena *, const char **);
@@ -69,6 +77,9 @@ static void	 event_strings(struct amp_event *, const struct spans *,
 		    struct arena *);
 static void	 event_groups(struct amp_event *, const struct spans *,
 		    struct arena *);
+static void	 event_more(struct amp_event *, const struct spans *,
+		    struct arena *);
+static bool	 list_has(const char *, size_t, const char *);
 static const char *str(struct arena *, const struct jscan_val *);
 static const char *digits(struct arena *, const struct jscan_val *);
 static bool	 port_get(const struct jscan_val *, int64_t *);
@@ -101,8 +112,11 @@ event_load(struct amp_event *ev, const char *body, size_t len, bool utf8,
 	if ((*reason = body_check(body, len, utf8)) != NULL ||
 	    event_walk(body, len, &sp, reason) == -1)
 		return -1;
-	/* Copies are of distinct spans of the body, one NUL each. */
-	a.size = len + 64;
+	/*
+	 * Copies are of spans of the body, one NUL each: distinct spans but
+	 * the lists (addresses), which copy some a second time.
+	 */
+	a.size = 2 * len + 256;
 	a.used = 0;
 	a.p = ev->mem = xmalloc(a.size);
 	ev->body = body;
@@ -165,6 +179,9 @@ event_walk(const char *body, size_t len, struct spans *sp,
 		{ "network_info", &sp->network },
 		{ "start_timestamp", &sp->start },
 		{ "group_guids", &sp->groups },
+		{ "tactics", &sp->tactics },
+		{ "techniques", &sp->techniques },
+		{ "threat_hunting", &sp->hunting },
 	};
 
 	memset(sp, 0, sizeof(*sp));
@@ -225,6 +242,7 @@ walk_nested(struct spans *sp)
 		{ "external_ip", &sp->external_ip },
 		{ "links", &sp->links },
 		{ "network_addresses", &sp->addrs },
+		{ "operating_system", &sp->os },
 	};
 	const struct want links[] = { { "computer", &sp->api_link } };
 	const struct want file[] = {
@@ -233,6 +251,7 @@ walk_nested(struct spans *sp)
 		{ "disposition", &sp->disposition },
 		{ "identity", &sp->identity },
 		{ "parent", &sp->parent },
+		{ "archived_file", &sp->archived },
 	};
 	const struct want identity[] = {
 		{ "sha256", &sp->sha256 },
@@ -243,8 +262,13 @@ walk_nested(struct spans *sp)
 		{ "file_name", &sp->parent_name },
 		{ "process_id", &sp->parent_pid },
 		{ "identity", &sp->parent_identity },
+		{ "disposition", &sp->parent_disp },
 	};
-	const struct want parent_id[] = { { "sha256", &sp->parent_sha256 } };
+	const struct want parent_id[] = {
+		{ "sha256", &sp->parent_sha256 },
+		{ "sha1", &sp->parent_sha1 },
+		{ "md5", &sp->parent_md5 },
+	};
 	const struct want ioc[] = { { "short_description", &sp->ioc_desc } };
 	const struct want error[] = {
 		{ "description", &sp->err_desc },
@@ -254,6 +278,8 @@ walk_nested(struct spans *sp)
 		{ "remote_ip", &sp->remote_ip },
 		{ "local_port", &sp->local_port },
 		{ "remote_port", &sp->remote_port },
+		{ "nfm", &sp->nfm },
+		{ "dirty_url", &sp->dirty_url },
 	};
 
 	pick(&sp->computer, computer, nitems(computer));
@@ -266,6 +292,33 @@ walk_nested(struct spans *sp)
 	pick(&sp->ioc, ioc, nitems(ioc));
 	pick(&sp->error, error, nitems(error));
 	pick(&sp->network, network, nitems(network));
+	walk_more(sp);
+}
+
+/* The archived file, network flow and threat hunting objects. */
+static void
+walk_more(struct spans *sp)
+{
+	const struct want archived[] = {
+		{ "identity", &sp->arch_identity },
+		{ "disposition", &sp->arch_disp },
+	};
+	const struct want arch_id[] = { { "sha256", &sp->arch_sha256 } };
+	const struct want nfm[] = {
+		{ "protocol", &sp->protocol },
+		{ "direction", &sp->direction },
+	};
+	const struct want hunting[] = {
+		{ "incident_id", &sp->inc_id },
+		{ "incident_title", &sp->inc_title },
+		{ "incident_summary", &sp->inc_summary },
+		{ "incident_remediation", &sp->inc_remed },
+	};
+
+	pick(&sp->archived, archived, nitems(archived));
+	pick(&sp->arch_identity, arch_id, nitems(arch_id));
+	pick(&sp->nfm, nfm, nitems(nfm));
+	pick(&sp->hunting, hunting, nitems(hunting));
 }
 
 /*
@@ -413,6 +466,90 @@ event_strings(struct amp_event *ev, const struct spans *sp, struct arena *a)
 		ev->description = str(a, &sp->err_desc);
 	ev->remote_ip = str(a, &sp->remote_ip);
 	event_groups(ev, sp, a);
+	event_more(ev, sp, a);
+}
+
+static void
+event_more(struct amp_event *ev, const struct spans *sp, struct arena *a)
+{
+	ev->tactics = join(a, &sp->tactics, "external_id");
+	ev->techniques = join(a, &sp->techniques, "external_id");
+	ev->ips = join(a, &sp->addrs, "ip");
+	ev->macs = join(a, &sp->addrs, "mac");
+	ev->parent_sha1 = str(a, &sp->parent_sha1);
+	ev->parent_md5 = str(a, &sp->parent_md5);
+	ev->parent_disposition = str(a, &sp->parent_disp);
+	ev->archived_sha256 = str(a, &sp->arch_sha256);
+	ev->archived_disposition = str(a, &sp->arch_disp);
+	ev->os = str(a, &sp->os);
+	ev->protocol = str(a, &sp->protocol);
+	ev->direction = str(a, &sp->direction);
+	ev->dirty_url = str(a, &sp->dirty_url);
+	ev->incident_id = sp->inc_id.type == JSCAN_STRING ? str(a, &sp->inc_id) :
+	    jscan_is_int(&sp->inc_id) ? digits(a, &sp->inc_id) : NULL;
+	ev->incident_title = str(a, &sp->inc_title);
+	ev->incident_summary = str(a, &sp->inc_summary);
+	ev->incident_remediation = str(a, &sp->inc_remed);
+}
+
+/*
+ * The strings of array v (or the member key of its objects: MITRE ids come
+ * as "TA0002" or as {"name":..,"external_id":"TA0002",..}), the first
+ * EVENT_LIST_MAX of at most EVENT_ITEM_MAX bytes, without repeats,
+ * comma-separated; NULL when there is none.
+ */
+static const char *
+join(struct arena *a, const struct jscan_val *v, const char *key)
+{
+	struct jscan_iter	 it;
+	struct jscan_val	 e, m;
+	const struct want	 w[] = { { key, &m } };
+	const char		*item, *out = NULL;
+	size_t			 n = 0, start = a->used;
+
+	if (v->type != JSCAN_ARRAY)
+		return NULL;
+	jscan_open(&it, v);
+	while (n < EVENT_LIST_MAX && jscan_elem(&it, &e)) {
+		memset(&m, 0, sizeof(m));
+		if (e.type == JSCAN_OBJECT)
+			pick(&e, w, 1);
+		else
+			m = e;
+		if (m.type != JSCAN_STRING || m.n > EVENT_ITEM_MAX ||
+		    (item = str(a, &m)) == NULL)
+			continue;
+		if (*item == '\0' || strchr(item, ',') != NULL ||
+		    list_has(a->p + start, item - a->p - start, item)) {
+			a->used = (size_t)(item - a->p);	/* drop it */
+			continue;
+		}
+		if (n++ > 0)
+			((char *)item)[-1] = ',';	/* join to the one before */
+		else
+			out = item;
+	}
+	return out;
+}
+
+/* Whether the comma-separated list at p (len bytes) has item. */
+static bool
+list_has(const char *p, size_t len, const char *item)
+{
+	size_t	 il = strlen(item);
+	const char *end = p + len, *c;
+
+	while (p < end) {
+		c = memchr(p, ',', (size_t)(end - p));
+		if (c == NULL)
+			c = memchr(p, '\0', (size_t)(end - p));
+		if (c == NULL)
+			c = end;
+		if ((size_t)(c - p) == il && memcmp(p, item, il) == 0)
+			return true;
+		p = c + 1;
+	}
+	return false;
 }
 
 /* The first EVENT_GROUPS_MAX strings of group_guids (others are skipped). */

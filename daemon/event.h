@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #define EVENT_GROUPS_MAX	8	/* group_guids kept of an event */
+#define EVENT_LIST_MAX		8	/* items of a list field kept */
+#define EVENT_ITEM_MAX		64	/* bytes of a list item (longer: skipped) */
 
 struct amp_event {
 	char		*mem;		/* owned: the strings below */
@@ -64,6 +66,25 @@ struct amp_event {
 
 	const char	*group_guids[EVENT_GROUPS_MAX];	/* the first ones */
 	size_t		 ngroups;
+
+	/* Lists: the first EVENT_LIST_MAX items, comma-separated; NULL: none. */
+	const char	*tactics;	/* "TA0002,TA0005" (ids, or external_id) */
+	const char	*techniques;	/* "T1059.001,T1059" */
+	const char	*ips;		/* every computer.network_addresses ip */
+	const char	*macs;		/* and every mac */
+	const char	*parent_sha1;	/* file.parent.* */
+	const char	*parent_md5;
+	const char	*parent_disposition;
+	const char	*archived_sha256;	/* file.archived_file.* */
+	const char	*archived_disposition;
+	const char	*os;		/* computer.operating_system */
+	const char	*protocol;	/* network_info.nfm.* */
+	const char	*direction;
+	const char	*dirty_url;	/* network_info.dirty_url */
+	const char	*incident_id;	/* threat_hunting.* */
+	const char	*incident_title;
+	const char	*incident_summary;
+	const char	*incident_remediation;
 };
 
 /*

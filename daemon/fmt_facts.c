@@ -41,6 +41,8 @@ static const char *ip_only(const char *, int);
 static const char *fmt_outcome(int64_t);
 static const char *fmt_category(int64_t);
 static bool	fmt_fact_variable(enum fmt_fact);
+static void	facts_rich(struct fmt_facts *, const struct amp_event *,
+		    const struct format_ctx *);
 
 /* Facts that never come from free event text: never truncated. */
 static const enum fmt_fact fixed_facts[] = {
@@ -73,6 +75,35 @@ fmt_facts(struct fmt_facts *f, const struct amp_event *ev,
 	f->v[FACT_FILE_CONSOLE_URL] = ctx->file_console_url;
 	f->v[FACT_GROUP_GUIDS] = ctx->group_guids_text;
 	f->v[FACT_GROUP_NAMES] = ctx->group_names_text;
+	facts_rich(f, ev, ctx);
+}
+
+/* Tenancy, MITRE, every address, the other hashes, flows, incidents. */
+static void
+facts_rich(struct fmt_facts *f, const struct amp_event *ev,
+    const struct format_ctx *ctx)
+{
+	f->v[FACT_STREAM] = ctx->stream;
+	f->v[FACT_CLOUD] = ctx->cloud;
+	f->v[FACT_TACTICS] = ev->tactics;
+	f->v[FACT_TECHNIQUES] = ev->techniques;
+	f->v[FACT_IPS] = ev->ips;
+	f->v[FACT_MACS] = ev->macs;
+	f->v[FACT_OS] = ev->os;
+	f->v[FACT_SHA1] = ev->sha1;
+	f->v[FACT_MD5] = ev->md5;
+	f->v[FACT_PARENT_SHA1] = ev->parent_sha1;
+	f->v[FACT_PARENT_MD5] = ev->parent_md5;
+	f->v[FACT_PARENT_DISPOSITION] = ev->parent_disposition;
+	f->v[FACT_ARCHIVED_SHA256] = ev->archived_sha256;
+	f->v[FACT_ARCHIVED_DISPOSITION] = ev->archived_disposition;
+	f->v[FACT_PROTOCOL] = ev->protocol;
+	f->v[FACT_DIRECTION] = ev->direction;
+	f->v[FACT_DIRTY_URL] = ev->dirty_url;
+	f->v[FACT_INCIDENT_ID] = ev->incident_id;
+	f->v[FACT_INCIDENT_TITLE] = ev->incident_title;
+	f->v[FACT_INCIDENT_SUMMARY] = ev->incident_summary;
+	f->v[FACT_INCIDENT_REMEDIATION] = ev->incident_remediation;
 }
 
 /* Ids and the endpoint. */
@@ -206,9 +237,12 @@ fmt_kv_add_facts(struct fmt_kv *kv, const struct fmt_facts *f,
 {
 	size_t	 i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (keys[i].fact >= FACT_GROUP_GUIDS)	/* optional: at the end */
+			fmt_kv_optional(kv);
 		fmt_kv_add(kv, keys[i].key, keys[i].label_key, keys[i].label,
 		    f->v[keys[i].fact], fmt_fact_variable(keys[i].fact));
+	}
 }
 
 /* True if the fact comes from free event text (it may be truncated). */

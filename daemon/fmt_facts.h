@@ -61,6 +61,27 @@ enum fmt_fact {
 	FACT_FILE_CONSOLE_URL,
 	FACT_GROUP_GUIDS,	/* "g1,g2" */
 	FACT_GROUP_NAMES,	/* the names known of them, "a,b" */
+	FACT_STREAM,		/* the stream's name (tenancy) */
+	FACT_CLOUD,		/* the cloud's name */
+	FACT_TACTICS,		/* MITRE ATT&CK ids, "TA0002,TA0005" */
+	FACT_TECHNIQUES,
+	FACT_IPS,		/* every address of the computer */
+	FACT_MACS,
+	FACT_OS,
+	FACT_SHA1,
+	FACT_MD5,
+	FACT_PARENT_SHA1,
+	FACT_PARENT_MD5,
+	FACT_PARENT_DISPOSITION,
+	FACT_ARCHIVED_SHA256,	/* the file inside an archive */
+	FACT_ARCHIVED_DISPOSITION,
+	FACT_PROTOCOL,		/* network_info.nfm */
+	FACT_DIRECTION,
+	FACT_DIRTY_URL,
+	FACT_INCIDENT_ID,	/* SecureX Threat Hunting */
+	FACT_INCIDENT_TITLE,
+	FACT_INCIDENT_SUMMARY,
+	FACT_INCIDENT_REMEDIATION,
 	FACT_COUNT
 };
 

@@ -13,7 +13,9 @@
 #include "fmt_kv.h"
 
 static int	fmt_kv_write(const struct fmt_kv *, struct buf *);
-static int	fmt_kv_fit(const struct fmt_kv *, size_t, struct buf *);
+static int	fmt_kv_fit(const struct fmt_kv *, size_t, struct buf *,
+		    size_t *);
+static void	fmt_kv_undo(struct buf *, size_t);
 static int	fmt_kv_label(const struct fmt_kv *, const struct fmt_pair *,
 		    bool, struct buf *);
 static int	fmt_kv_capped(const struct fmt_kv *, const struct fmt_pair *,
@@ -27,6 +29,7 @@ fmt_kv_init(struct fmt_kv *kv, const struct fmt_dialect *d)
 {
 	kv->d = d;
 	kv->n = 0;
+	kv->firm = 0;
 	buf_init(&kv->hdr, 0);
 }
 
@@ -35,6 +38,13 @@ fmt_kv_free(struct fmt_kv *kv)
 {
 	buf_free(&kv->hdr);
 	kv->n = 0;
+}
+
+void
+fmt_kv_optional(struct fmt_kv *kv)
+{
+	if (kv->firm == 0)
+		kv->firm = kv->n;
 }
 
 void
@@ -59,23 +69,39 @@ fmt_kv_add(struct fmt_kv *kv, const char *key, const char *label_key,
  * with the longest variable values cut.
  */
 int
-fmt_kv_emit(const struct fmt_kv *kv, size_t max_len, struct buf *out)
+fmt_kv_emit(struct fmt_kv *kv, size_t max_len, struct buf *out)
 {
-	size_t	 start = out->len;
+	size_t	 start = out->len, cap;
 
+	if (kv->firm == 0)
+		kv->firm = kv->n;
 	if (fmt_kv_write(kv, out) == 0 &&
 	    (max_len == 0 || out->len - start <= max_len))
 		return 0;
+	fmt_kv_undo(out, start);
+	if (max_len == 0)
+		return -1;
+	/*
+	 * Values cut to a common cap; when that would leave them shorter
+	 * than FMT_CAP_MIN, the optional pairs go first, the last first.
+	 */
+	for (;;) {
+		if (fmt_kv_fit(kv, max_len, out, &cap) == 0 &&
+		    (cap >= FMT_CAP_MIN || kv->n <= kv->firm))
+			return 0;
+		fmt_kv_undo(out, start);
+		if (kv->n <= kv->firm)
+			return -1;
+		kv->n--;
+	}
+}
+
+static void
+fmt_kv_undo(struct buf *out, size_t start)
+{
 	out->len = start;
 	if (out->data != NULL)
 		out->data[start] = '\0';
-	if (max_len == 0 || fmt_kv_fit(kv, max_len, out) == -1) {
-		out->len = start;
-		if (out->data != NULL)
-			out->data[start] = '\0';
-		return -1;
-	}
-	return 0;
 }
 
 /* Header and every pair, values whole; a value empty once encoded goes. */
@@ -130,11 +156,12 @@ fmt_kv_label(const struct fmt_kv *kv, const struct fmt_pair *p, bool first,
  * common cap for the variable ones (fmt_fit) and write it again.
  */
 static int
-fmt_kv_fit(const struct fmt_kv *kv, size_t max_len, struct buf *out)
+fmt_kv_fit(const struct fmt_kv *kv, size_t max_len, struct buf *out,
+    size_t *capp)
 {
 	struct buf	 val[FMT_KV_MAX], label;
 	struct fmt_span	 spans[FMT_KV_MAX];
-	size_t		 i, n = 0, fixed = kv->hdr.len, cap;
+	size_t		 i, n = 0, fixed = kv->hdr.len, cap = 0;
 	bool		 first = true;
 	int		 rv = 0;
 
@@ -157,6 +184,7 @@ fmt_kv_fit(const struct fmt_kv *kv, size_t max_len, struct buf *out)
 	}
 	if ((rv = fmt_fit(spans, n, fixed, max_len, kv->d->unit, &cap)) == 0)
 		rv = buf_append(out, kv->hdr.data, kv->hdr.len);
+	*capp = cap;
 	for (i = 0, first = true; i < kv->n && rv == 0; i++) {
 		if (val[i].len == 0)
 			continue;

@@ -17,7 +17,8 @@
 
 #include "buf.h"
 
-#define FMT_KV_MAX	48
+#define FMT_KV_MAX	64
+#define FMT_CAP_MIN	128	/* values cut shorter: optional pairs go first */
 #define FMT_ELLIPSIS	"..."
 
 /* Append one ASCII byte (< 0x80) of a value, escaped, replaced or dropped. */
@@ -54,6 +55,7 @@ struct fmt_kv {
 	struct buf	 hdr;		/* the header, as it is emitted */
 	struct fmt_pair	 pairs[FMT_KV_MAX];
 	size_t		 n;
+	size_t		 firm;		/* pairs before it are never dropped */
 };
 
 /* A piece of text that may be cut (JSON string values). */
@@ -70,7 +72,9 @@ void	fmt_kv_add(struct fmt_kv *, const char *key, const char *label_key,
 	    const char *label, const char *value, bool variable);
 /* Append header and pairs to out within max_len bytes (0: no cap), cutting
  * the longest variable values first.  Returns 0, or -1 (out unchanged). */
-int	fmt_kv_emit(const struct fmt_kv *, size_t max_len, struct buf *out);
+int	fmt_kv_emit(struct fmt_kv *, size_t max_len, struct buf *out);
+/* The pairs added from now on may be dropped to fit, the last first. */
+void	fmt_kv_optional(struct fmt_kv *);
 
 /* Append s encoded (invalid UTF-8 bytes become '?'), then trim spaces. */
 int	fmt_encode(struct buf *, const char *, const struct fmt_charset *);

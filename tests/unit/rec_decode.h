@@ -23,6 +23,7 @@ struct dec_rec {
 	char		*val[DEC_MAX_KV];
 	size_t		 n;
 	const char	*err;		/* why decoding failed */
+	bool		 cut;		/* near max_len: optional keys may go */
 };
 
 /* One expected key: the raw (unsanitised) value, NULL if absent. */
@@ -32,6 +33,7 @@ struct dec_want {
 	const char	*label_key;
 	const char	*label;
 	bool		 variable;	/* may come back cut, ending in "..." */
+	bool		 optional;	/* may be left out of a record cut to fit */
 };
 
 /* Turn a raw value into what the format should carry (appended to out). */

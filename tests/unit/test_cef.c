@@ -207,7 +207,12 @@ static const char docs_expected[] =
     "cs6Label=Console URL cs6=https://console.amp.cisco.com/computers/"
     "0b4883d4-8ecf-4404-9453-13cba0ee7662/trajectory2"
     "?id\\=6533241145273614339 flexString2Label=Parent SHA256 "
-    "flexString2=121118a0f5e0e8c933efd28c9901e54e42792619a8a3a6d11e1f0025a7324bc2";
+    "flexString2=121118a0f5e0e8c933efd28c9901e54e42792619a8a3a6d11e1f0025a7324bc2 "
+    "ad.stream=s1 ad.cloud=nam ad.fileSha1=cf162622e29bca072d01b274fbbc3ceaacdd13c7 "
+    "ad.fileMd5=0fe5be3811a98ee6a9c997d3812d911a "
+    "ad.parentSha1=4af001b3c3816b860660cf2de2c0fd3c1dfb4878 "
+    "ad.parentMd5=54a47f6b5e09a77e61649109c6a08866 ad.parentDisposition=Clean "
+    "ad.ips=50.88.43.2 ad.macs=87:9c:f8:c6:c9:cf";
 
 static const char qf_expected[] =
     "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION "|2164260880|"
@@ -220,7 +225,8 @@ static const char qf_expected[] =
     "act=Quarantine Failure outcome=failure cat=Quarantine msg=Object name not found "
     "cs2Label=Detection ID cs2=6533241145273614337 "
     "cs3Label=Disposition cs3=Malicious "
-    "cn1Label=Error Code cn1=3221225524";
+    "cn1Label=Error Code cn1=3221225524 ad.stream=s1 ad.cloud=nam "
+    "ad.ips=10.10.10.10 ad.macs=24:78:d8:fd:c4:75";
 
 START_TEST(test_exact_fixture)
 {
@@ -306,6 +312,102 @@ START_TEST(test_groups)
 	json_object_put(o);
 	free(dec_roundtrip(&format_cef_ops, &t.ev, &ctx));
 	buf_free(&out);
+	tev_free(&t);
+}
+END_TEST
+
+/* The text fields of test_rich that the size sweep fills. */
+static const char *const rich_paths[] = {
+	"threat_hunting.incident_title", "threat_hunting.incident_summary",
+	"threat_hunting.incident_remediation", "computer.operating_system",
+	"file.parent.identity.sha1", "file.parent.identity.md5",
+	"file.parent.disposition", "file.archived_file.identity.sha256",
+	"file.archived_file.disposition", "network_info.dirty_url",
+	"network_info.nfm.protocol", "network_info.nfm.direction",
+	"computer.hostname", "file.identity.sha1",
+};
+
+/* Collect a CEF record for the liblognorm check, and free it. */
+static void
+keep_line(char *s)
+{
+	buf_puts(&lines, s);
+	buf_puts(&lines, "\n");
+	nlines++;
+	free(s);
+}
+
+/*
+ * The rich fields (docs/records.md): MITRE ids as strings and as objects,
+ * every address (a repeated mac once, an overlong item and one with a
+ * comma skipped), the parent's and the archived file's, the flow, a
+ * threat hunting incident; read back in CEF and LEEF, then all at their
+ * longest under max_record: the record fits and parses, optional keys go
+ * before the others are cut short.
+ */
+START_TEST(test_rich)
+{
+	static const char body[] = "{\"id\":7,\"event_type\":"
+	    "\"SecureX Threat Hunting Incident\",\"event_type_id\":1107296274,"
+	    "\"tactics\":[\"TA0002\",{\"name\":\"Execution\",\"external_id\":"
+	    "\"TA0002\"},{\"external_id\":\"TA0005\"},\"a,b\",\"\"],"
+	    "\"techniques\":[{\"external_id\":\"T1204.003\",\"mitre_url\":"
+	    "\"https://attack.mitre.org/techniques/T1204/003\"}],"
+	    "\"threat_hunting\":{\"incident_id\":42,\"incident_title\":"
+	    "\"Lateral movement\",\"incident_summary\":\"x=1\\ny\","
+	    "\"incident_remediation\":\"Isolate the host\"},"
+	    "\"computer\":{\"hostname\":\"h\",\"operating_system\":"
+	    "\"Windows 10\",\"network_addresses\":[{\"ip\":\"10.0.0.1\","
+	    "\"mac\":\"aa:bb\"},{\"ip\":\"fe80::1\",\"mac\":\"aa:bb\"},"
+	    "{\"ip\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}]},"
+	    "\"file\":{\"identity\":{\"sha256\":\"ab\",\"sha1\":\"s1\","
+	    "\"md5\":\"m5\"},\"parent\":{\"disposition\":\"Clean\","
+	    "\"identity\":{\"sha1\":\"ps1\",\"md5\":\"pm5\"}},"
+	    "\"archived_file\":{\"disposition\":\"Malicious\",\"identity\":"
+	    "{\"sha256\":\"cd\"}}},\"network_info\":{\"dirty_url\":"
+	    "\"http://evil.example/a?b=c\",\"nfm\":{\"protocol\":\"TCP\","
+	    "\"direction\":\"Outgoing connection from\"}}}";
+	struct format_ctx ctx = ctx_default();
+	struct json_object *o;
+	struct buf	 big;
+	struct tev	 t;
+	const char	*reason;
+	char		*s;
+	size_t		 i;
+
+	lines_reset();
+	ck_assert_ptr_nonnull(t.body = strdup(body));
+	ck_assert_msg(event_parse(&t.ev, t.body, strlen(t.body), &reason) ==
+	    0, "%s", reason);
+	ck_assert_str_eq(t.ev.tactics, "TA0002,TA0005");
+	ck_assert_str_eq(t.ev.techniques, "T1204.003");
+	ck_assert_str_eq(t.ev.ips, "10.0.0.1,fe80::1");
+	ck_assert_str_eq(t.ev.macs, "aa:bb");
+	ck_assert_str_eq(t.ev.incident_id, "42");
+	ck_assert_str_eq(t.ev.archived_sha256, "cd");
+	ck_assert_str_eq(t.ev.direction, "Outgoing connection from");
+	s = dec_roundtrip(&format_cef_ops, &t.ev, &ctx);
+	ck_assert_ptr_nonnull(strstr(s, " request=http://evil.example/a?b\\=c "
+	    "proto=TCP ad.stream=s1 ad.cloud=nam ad.mitreTactics=TA0002,TA0005 "
+	    "ad.mitreTechniques=T1204.003 ad.incidentId=42 "
+	    "ad.incidentTitle=Lateral movement ad.incidentSummary=x\\=1\\ny "));
+	keep_line(s);
+	free(dec_roundtrip(&format_leef_ops, &t.ev, &ctx));
+	tev_free(&t);
+	/* every text field at 2 KiB: 1024 bytes at most, still parsed */
+	o = json_tokener_parse(body);
+	buf_init(&big, 0);
+	while (big.len < 2048)
+		buf_puts(&big, "long value ");
+	for (i = 0; i < nitems(rich_paths); i++)
+		set_str(o, rich_paths[i], big.data, big.len);
+	tev_from(&t, o);
+	for (ctx.max_len = 8192; ctx.max_len >= 1024; ctx.max_len /= 2) {
+		keep_line(dec_roundtrip(&format_cef_ops, &t.ev, &ctx));
+		free(dec_roundtrip(&format_leef_ops, &t.ev, &ctx));
+	}
+	json_object_put(lines_check());
+	buf_free(&big);
 	tev_free(&t);
 }
 END_TEST
@@ -716,7 +818,8 @@ START_TEST(test_addresses_time)
 	s = cef(&t.ev, &ctx);
 	ck_assert_str_eq(s, "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION
 	    "|1|E|1|rt=1795546800123 dmac=aa:bb c6a1Label=IPv6 Address "
-	    "c6a1=fe80::1 fileHash=ab act=E cat=Other");
+	    "c6a1=fe80::1 fileHash=ab act=E cat=Other ad.stream=s1 ad.cloud=nam "
+	    "ad.ips=fe80::1 ad.macs=aa:bb");
 	free(s);
 	tev_free(&t);
 	o = json_tokener_parse("{\"event_type\":\"E\",\"event_type_id\":1,"
@@ -725,7 +828,7 @@ START_TEST(test_addresses_time)
 	tev_from(&t, o);
 	s = cef(&t.ev, &ctx);
 	ck_assert_str_eq(s, "CEF:0|Cisco|Secure Endpoint|" AMPSTREAM_VERSION
-	    "|1|E|1|rt=1999 act=E cat=Other");
+	    "|1|E|1|rt=1999 act=E cat=Other ad.stream=s1 ad.cloud=nam");
 	free(s);
 	tev_free(&t);
 	arr = lines_check();
@@ -976,6 +1079,7 @@ suite_cef(void)
 	tc = tcase_create("link");
 	tcase_add_test(tc, test_link);
 	tcase_add_test(tc, test_groups);
+	tcase_add_test(tc, test_rich);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -958,7 +958,7 @@ same_event(const struct amp_event *a, const struct amp_event *b)
 		    (long long)a->f, (long long)b->f)
 	size_t	 i;
 
-	_Static_assert(sizeof(struct amp_event) == 392,
+	_Static_assert(sizeof(struct amp_event) == 528,
 	    "struct amp_event changed: compare its new fields here");
 	ck_assert_ptr_nonnull(a->mem);
 	ck_assert_ptr_nonnull(b->mem);
@@ -983,6 +983,12 @@ same_event(const struct amp_event *a, const struct amp_event *b)
 	NUM(ngroups);
 	for (i = 0; i < a->ngroups; i++)
 		STR(group_guids[i]);
+	STR(tactics); STR(techniques); STR(ips); STR(macs);
+	STR(parent_sha1); STR(parent_md5); STR(parent_disposition);
+	STR(archived_sha256); STR(archived_disposition); STR(os);
+	STR(protocol); STR(direction); STR(dirty_url);
+	STR(incident_id); STR(incident_title); STR(incident_summary);
+	STR(incident_remediation);
 #undef STR
 #undef NUM
 }

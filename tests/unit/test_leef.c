@@ -48,7 +48,7 @@ static const char qf_expected[] =
     "fileHash=a78c29d1fa05c2b23d1dc9b75da8c053399143682fe3779bc466f10e1a997850^"
     "outcome=failure^msg=Object name not found^"
     "detectionId=6533241145273614337^disposition=Malicious^"
-    "errorCode=3221225524";
+    "errorCode=3221225524^stream=s1^ips=10.10.10.10^macs=24:78:d8:fd:c4:75";
 
 START_TEST(test_exact_fixture)
 {
