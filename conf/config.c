@@ -55,6 +55,7 @@ enum ktype {
 	K_NAMES,	/* array of strings, checked later (stream sinks) */
 	K_LIST,		/* list of groups: a section */
 	K_GROUP,	/* one group, parsed with sub[] into off */
+	K_FIELDS,	/* struct conf_fields: a group of name = "string" */
 	K_NTYPES
 };
 
@@ -144,6 +145,11 @@ static void	 h_list(struct ctx *, config_setting_t *, const char *,
 		    const struct key *, void *);
 static void	 h_group(struct ctx *, config_setting_t *, const char *,
 		    const struct key *, void *);
+static void	 h_fields(struct ctx *, config_setting_t *, const char *,
+		    const struct key *, void *);
+static const char *check_field_name(const char *);
+static bool	 same_fields(const struct conf_fields *,
+		    const struct conf_fields *);
 static char	*read_secret(struct ctx *, config_setting_t *, const char *,
 		    const char *, int);
 static const char *check_nonempty(const char *);
@@ -182,6 +188,7 @@ static void	 add_sink(struct ctx *, config_setting_t *, const char *,
 static int	 read_file(struct ctx *, config_t *, const char *);
 static const char *check_listen(const char *);
 static void	 free_obj(const struct key *, size_t, void *);
+static void	 fields_free(struct conf_fields *);
 static bool	 same_obj(const struct key *, size_t, const void *,
 		    const void *);
 static bool	 same_str(const char *, const char *);
@@ -208,6 +215,7 @@ static key_fn *const handlers[K_NTYPES] = {
 	[K_INT] = h_number, [K_SIZE] = h_number, [K_BOOL] = h_bool,
 	[K_FACILITY] = h_facility, [K_SECRET] = h_secret,
 	[K_NAMES] = h_names, [K_LIST] = h_list, [K_GROUP] = h_group,
+	[K_FIELDS] = h_fields,
 };
 
 #define CL(f)	offsetof(struct cloud_conf, f)
@@ -272,6 +280,7 @@ static const struct key sink_keys[] = {
 	    .min = 65536, .max = 1LL << 40 },
 	{ KEY("rotate_keep", K_INT, SK(rotate_keep)), .only = T_FILE,
 	    .min = 1, .max = 1000, .idef = 7 },
+	{ KEY("fields", K_FIELDS, SK(fields)) },
 	{ KEY("rotate_age", K_INT, SK(rotate_age)), .only = T_FILE,
 	    .min = 1, .max = 31622400 },
 	{ KEY("spool_max_bytes", K_SIZE, SK(spool_max_bytes)),
@@ -831,6 +840,86 @@ h_group(struct ctx *c, config_setting_t *grp, const char *path,
 		k->post(c, s, p, FIELD(obj, k->off, char));
 }
 
+/*
+ * fields = { tenant = "acme"; site = "eu-1"; }: names that no format uses
+ * already (LEEF keys and the CEF ad.* keys are lower case or camelCase),
+ * string values; bounded.
+ */
+static void
+h_fields(struct ctx *c, config_setting_t *grp, const char *path,
+    const struct key *k, void *obj)
+{
+	struct conf_fields	*f = FIELD(obj, k->off, struct conf_fields);
+	config_setting_t	*s = fetch(c, grp, path, k), *e;
+	const char		*name, *v, *why;
+	char			 p[128];
+	size_t			 i, n;
+
+	if (s == NULL || !want(c, s, path, k->name, CONFIG_TYPE_GROUP, -1))
+		return;
+	n = (size_t)config_setting_length(s);
+	if (n > CONFIG_FIELDS_MAX) {
+		cerr(c, at(c, s), path, k->name, "%zu fields, at most %d", n,
+		    CONFIG_FIELDS_MAX);
+		return;
+	}
+	f->v = xcalloc(n + 1, sizeof(*f->v));
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		name = config_setting_name(e);
+		snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "",
+		    k->name);
+		if ((why = check_field_name(name)) != NULL) {
+			cerr(c, at(c, e), p, name, "%s", why);
+			continue;
+		}
+		if (!want(c, e, p, name, CONFIG_TYPE_STRING, -1))
+			continue;
+		v = config_setting_get_string(e);
+		if (*v == '\0' || strlen(v) > CONFIG_FIELD_VALUE_MAX) {
+			cerr(c, at(c, e), p, name, "empty or longer than %d "
+			    "bytes", CONFIG_FIELD_VALUE_MAX);
+			continue;
+		}
+		f->v[f->n].key = xstrdup(name);
+		xasprintf(&f->v[f->n].ad_key, "ad.%s", name);
+		f->v[f->n++].value = xstrdup(v);
+	}
+}
+
+static const char *
+check_field_name(const char *s)
+{
+	static const char *const taken[] = { "cat", "sev", "dst", "src",
+	    "msg", "url", "proto", "stream", "cloud", "os", "ips", "macs",
+	    "direction", "outcome", "disposition", "detection",
+	    "correlation", NULL };
+	size_t	 i;
+
+	if (s == NULL || !(*s >= 'a' && *s <= 'z') || strlen(s) > 32 ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(s))
+		return "a field name is a lower-case letter, then up to 31 "
+		    "lower-case letters, digits or _";
+	for (i = 0; taken[i] != NULL; i++)
+		if (strcmp(s, taken[i]) == 0)
+			return "a name the records use already";
+	return NULL;
+}
+
+static bool
+same_fields(const struct conf_fields *a, const struct conf_fields *b)
+{
+	size_t	 i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].key, b->v[i].key) != 0 ||
+		    strcmp(a->v[i].value, b->v[i].value) != 0)
+			return false;
+	return true;
+}
+
 static const char *
 check_nonempty(const char *s)
 {
@@ -1366,6 +1455,9 @@ free_obj(const struct key *tab, size_t n, void *obj)
 			secret_free(*FIELD(obj, tab[i].off, char *));
 		else if (tab[i].type == K_STR || tab[i].type == K_CHOICE)
 			free(*FIELD(obj, tab[i].off, char *));
+		else if (tab[i].type == K_FIELDS)
+			fields_free(FIELD(obj, tab[i].off,
+			    struct conf_fields));
 	}
 }
 
@@ -1433,6 +1525,11 @@ same_obj(const struct key *tab, size_t n, const void *a, const void *b)
 			    FIELD(b, k->off, char)))
 				return false;
 			break;
+		case K_FIELDS:
+			if (!same_fields(FIELD(a, k->off, struct conf_fields),
+			    FIELD(b, k->off, struct conf_fields)))
+				return false;
+			break;
 		default:
 			break;
 		}
@@ -1472,6 +1569,19 @@ file_stamp(uint64_t h, const char *path)
 	for (i = 0; i < nitems(v); i++)	/* FNV-1a over the words */
 		h = (h ^ v[i]) * 0x100000001b3ULL;
 	return h ^ (uint64_t)strlen(path);
+}
+
+static void
+fields_free(struct conf_fields *f)
+{
+	size_t	 i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->v[i].key);
+		free(f->v[i].ad_key);
+		free(f->v[i].value);
+	}
+	free(f->v);
 }
 
 struct config *

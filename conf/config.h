@@ -65,6 +65,19 @@ struct stream_conf {
 	const char *file;	/* where it is: path or an @include'd file */
 };
 
+/* A sink's static fields: fields = { tenant = "acme"; }. */
+#define CONFIG_FIELDS_MAX	16
+#define CONFIG_FIELD_VALUE_MAX	256
+struct conf_field {
+	char	*key;		/* [a-z][a-z0-9_]{0,31} */
+	char	*ad_key;	/* "ad.KEY", for CEF */
+	char	*value;
+};
+struct conf_fields {
+	struct conf_field *v;
+	size_t	 n;
+};
+
 struct sink_conf {
 	char	*name;
 	char	*type;		/* "tcp", "file", ... (sink_lookup) */
@@ -85,6 +98,7 @@ struct sink_conf {
 	size_t	 rotate_bytes;	/* file: rotate past this size; 0: never */
 	int	 rotate_keep;	/* file: rotated files kept, path.1..N */
 	int	 rotate_age;	/* file: rotate after this many s; 0: never */
+	struct conf_fields fields;	/* added to every record */
 	uint64_t stamp;		/* the files it names, as loaded */
 	int	 line;
 	const char *file;	/* where it is: path or an @include'd file */

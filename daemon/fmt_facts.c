@@ -19,6 +19,7 @@
 
 #include "compat.h"
 #include "corr.h"
+#include "config.h"
 #include "event.h"
 #include "fmt_facts.h"
 #include "fmt_kv.h"
@@ -243,6 +244,16 @@ fmt_kv_add_facts(struct fmt_kv *kv, const struct fmt_facts *f,
 		fmt_kv_add(kv, keys[i].key, keys[i].label_key, keys[i].label,
 		    f->v[keys[i].fact], fmt_fact_variable(keys[i].fact));
 	}
+}
+
+void
+fmt_kv_add_fields(struct fmt_kv *kv, const struct conf_fields *f, bool leef)
+{
+	size_t	 i;
+
+	for (i = 0; f != NULL && i < f->n; i++)
+		fmt_kv_add(kv, leef ? f->v[i].key : f->v[i].ad_key, NULL, NULL,
+		    f->v[i].value, false);
 }
 
 /* True if the fact comes from free event text (it may be truncated). */

@@ -102,6 +102,10 @@ struct fmt_key {
 void	fmt_facts(struct fmt_facts *, const struct amp_event *,
 	    const struct format_ctx *);
 /* Add the facts present, named by keys[0..n), to kv. */
+struct conf_fields;
+/* The sink's static fields, first (never cut or dropped): ad.KEY or KEY. */
+void	fmt_kv_add_fields(struct fmt_kv *, const struct conf_fields *,
+	    bool leef);
 void	fmt_kv_add_facts(struct fmt_kv *, const struct fmt_facts *,
 	    const struct fmt_key *, size_t n);
 /* CEF severity 0..10 of the AMP severity name, else the clamped default. */

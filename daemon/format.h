@@ -28,7 +28,10 @@ struct format_ctx {
 	const char *const *group_names;
 	const char	*group_guids_text;	/* "g1,g2", or NULL */
 	const char	*group_names_text;	/* the known names "a,b", or NULL */
+	const struct conf_fields *fields;	/* the sink's static fields */
 };
+
+struct conf_fields;
 
 struct format_ops {
 	const char	*name;

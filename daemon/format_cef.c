@@ -131,6 +131,7 @@ cef_format(const struct amp_event *ev, const struct format_ctx *ctx,
 	fmt_kv_init(&kv, &cef_dialect);
 	if (cef_header(ev, f.severity, &kv.hdr) == -1)
 		goto done;
+	fmt_kv_add_fields(&kv, ctx->fields, false);
 	fmt_kv_add_facts(&kv, &f, cef_keys, nitems(cef_keys));
 	rv = fmt_kv_emit(&kv, ctx->max_len, out);
 done:

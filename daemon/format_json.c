@@ -7,6 +7,7 @@
  *	    "received_at":"2026-11-24T19:00:00.123Z",
  *	    "id_str":"1503580638684881251"|null,
  *	    "group_names":{"GUID":"name",...},		(names known)
+ *	    "fields":{"tenant":"acme",...},		(the sink's)
  *	    "correlation":{"state":"matched",...},	(when correlated)
  *	    "truncated":true}}				(when cut)
  *
@@ -41,6 +42,7 @@
 
 #include "buf.h"
 #include "corr.h"
+#include "config.h"
 #include "event.h"
 #include "fmt_facts.h"
 #include "fmt_kv.h"
@@ -77,6 +79,7 @@ static int	json_meta(struct buf *, const struct amp_event *,
 		    const struct format_ctx *);
 static int	json_groups(struct buf *, const struct amp_event *,
 		    const struct format_ctx *);
+static int	json_fields(struct buf *, const struct conf_fields *);
 static int	json_corr(struct buf *, const struct format_ctx *);
 static int	json_det(struct buf *, const struct corr_detection *);
 static int	json_member(struct buf *, const char *, const char *);
@@ -339,7 +342,27 @@ json_meta(struct buf *out, const struct amp_event *ev,
 	rv |= json_time(out, ctx->received_ms);
 	rv |= json_member(out, "id_str", ev->has_id ? ev->id_str : NULL);
 	rv |= json_groups(out, ev, ctx);
+	rv |= json_fields(out, ctx->fields);
 	return rv == 0 ? 0 : -1;
+}
+
+/* ,"fields":{"tenant":"acme",...}: the sink's static fields. */
+static int
+json_fields(struct buf *out, const struct conf_fields *f)
+{
+	size_t	 i;
+	int	 rv = 0;
+
+	if (f == NULL || f->n == 0)
+		return 0;
+	for (i = 0; i < f->n; i++) {
+		rv |= buf_puts(out, i == 0 ? ",\"fields\":{" : ",");
+		rv |= json_str(out, f->v[i].key);
+		rv |= buf_puts(out, ":");
+		rv |= json_str(out, f->v[i].value);
+	}
+	rv |= buf_puts(out, "}");
+	return rv;
 }
 
 /* ,"group_names":{"guid":"name",...}: the names known, when any is. */

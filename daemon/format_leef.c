@@ -133,6 +133,7 @@ leef_format(const struct amp_event *ev, const struct format_ctx *ctx,
 	if (f.v[FACT_DEVTIME] != NULL)
 		fmt_kv_add(&kv, "devTimeFormat", NULL, NULL, LEEF_TIME_FORMAT,
 		    false);
+	fmt_kv_add_fields(&kv, ctx->fields, true);
 	fmt_kv_add_facts(&kv, &f, leef_keys, nitems(leef_keys));
 	rv = fmt_kv_emit(&kv, ctx->max_len, out);
 done:

@@ -21,6 +21,7 @@ struct record_recipe {
 	size_t			 max_record;
 	int			 default_severity;
 	char			*hostname;
+	const struct conf_fields *fields;
 };
 
 struct record_recipe *
@@ -45,6 +46,7 @@ record_recipe_new(const struct sink_conf *sc, const char *hostname,
 	r->framing = sc->framing;
 	r->max_record = sc->max_record;
 	r->default_severity = sc->default_severity;
+	r->fields = &sc->fields;
 	return r;
 }
 
@@ -68,6 +70,7 @@ record_make(const struct record_recipe *r, const struct amp_event *ev,
 	size_t		 hlen;
 	char		*res = NULL;
 
+	ctx.fields = r->fields;
 	h.severity = record_syslog_severity(ev->severity);
 	h.time_ms = ctx.received_ms;
 	/* The record is written once, after its header, in one buffer. */

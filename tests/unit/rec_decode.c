@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "corr.h"
+#include "config.h"
 #include "event.h"
 #include "format.h"
 #include "fmt_kv.h"
@@ -476,6 +477,10 @@ dec_wants(const struct amp_event *ev, const struct format_ctx *ctx,
 	    ctx->file_console_url, true);
 	want(w, &n, leef, "cn1", "Error Code", "errorCode",
 	    ev->has_error_code ? num(nb, ev->error_code) : NULL, false);
+	for (first = 0; ctx->fields != NULL && first < ctx->fields->n; first++)
+		want(w, &n, leef, ctx->fields->v[first].ad_key, NULL,
+		    ctx->fields->v[first].key, ctx->fields->v[first].value,
+		    false);
 	first = n;
 	want(w, &n, leef, "request", NULL, "url", ev->dirty_url, true);
 	want(w, &n, leef, "proto", NULL, "proto", ev->protocol, true);

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "config.h"
 #include "corr.h"
 #include "event.h"
 #include "format.h"
@@ -367,6 +368,9 @@ START_TEST(test_rich)
 	    "{\"sha256\":\"cd\"}}},\"network_info\":{\"dirty_url\":"
 	    "\"http://evil.example/a?b=c\",\"nfm\":{\"protocol\":\"TCP\","
 	    "\"direction\":\"Outgoing connection from\"}}}";
+	struct conf_field tf[] = { { "tenant", "ad.tenant", "acme" },
+	    { "site", "ad.site", "eu=1" } };
+	const struct conf_fields tenant = { tf, 2 };
 	struct format_ctx ctx = ctx_default();
 	struct json_object *o;
 	struct buf	 big;
@@ -386,13 +390,24 @@ START_TEST(test_rich)
 	ck_assert_str_eq(t.ev.incident_id, "42");
 	ck_assert_str_eq(t.ev.archived_sha256, "cd");
 	ck_assert_str_eq(t.ev.direction, "Outgoing connection from");
+	ctx.fields = &tenant;
 	s = dec_roundtrip(&format_cef_ops, &t.ev, &ctx);
+	ck_assert_ptr_nonnull(strstr(s, "|ad.tenant=acme ad.site=eu\\=1 rt="));
 	ck_assert_ptr_nonnull(strstr(s, " request=http://evil.example/a?b\\=c "
 	    "proto=TCP ad.stream=s1 ad.cloud=nam ad.mitreTactics=TA0002,TA0005 "
 	    "ad.mitreTechniques=T1204.003 ad.incidentId=42 "
 	    "ad.incidentTitle=Lateral movement ad.incidentSummary=x\\=1\\ny "));
 	keep_line(s);
-	free(dec_roundtrip(&format_leef_ops, &t.ev, &ctx));
+	s = dec_roundtrip(&format_leef_ops, &t.ev, &ctx);
+	ck_assert_msg(strstr(s, "SSSZ^tenant=acme^site=eu=1^sev=") != NULL, "%s", s);
+	free(s);
+	buf_init(&big, 0);
+	ck_assert_int_eq(format_json_ops.format(&t.ev, &ctx, &big), 0);
+	ck_assert_ptr_nonnull(strstr(big.data,
+	    ",\"fields\":{\"tenant\":\"acme\",\"site\":\"eu=1\"}"));
+	ck_assert_ptr_nonnull(o = json_tokener_parse(big.data));
+	json_object_put(o);
+	buf_free(&big);
 	tev_free(&t);
 	/* every text field at 2 KiB: 1024 bytes at most, still parsed */
 	o = json_tokener_parse(body);

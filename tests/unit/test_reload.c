@@ -16,6 +16,9 @@
 
 static char	 dir[] = "/tmp/ampstream-reload.XXXXXX";
 
+struct parts;
+static struct config *load_x(const struct parts *, const char *, char **);
+
 /* The parts of a config, each a format with %s for the test dir. */
 struct parts {
 	const char	*top;		/* before the sections */
@@ -62,11 +65,28 @@ expand(FILE *fp, const char *fmt)
 	}
 }
 
+/* Write the config of pt (and extra); load it, errors in *errs. */
+static struct config *
+load_try(const struct parts *pt, char **errs)
+{
+	return load_x(pt, NULL, errs);
+}
+
 static struct config *
 load(const struct parts *pt, const char *extra)
 {
 	struct config	*c;
-	char		 path[256], *errs = NULL;
+	char		*errs = NULL;
+
+	c = load_x(pt, extra, &errs);
+	ck_assert_msg(c != NULL, "%s", errs != NULL ? errs : "");
+	return c;
+}
+
+static struct config *
+load_x(const struct parts *pt, const char *extra, char **errs)
+{
+	char		 path[256];
 	FILE		*fp;
 
 	snprintf(path, sizeof(path), "%s/ampstream.conf", dir);
@@ -78,9 +98,7 @@ load(const struct parts *pt, const char *extra)
 	expand(fp, pt->sinks);
 	fprintf(fp, ");\n%s", extra != NULL ? extra : "");
 	ck_assert_int_eq(fclose(fp), 0);
-	c = config_load(path, &errs);
-	ck_assert_msg(c != NULL, "%s", errs != NULL ? errs : "");
-	return c;
+	return config_load(path, errs);
 }
 
 static void
@@ -230,6 +248,54 @@ START_TEST(test_global)
 }
 END_TEST
 
+/*
+ * A sink's static fields: parsed, refused with file:line: key when wrong,
+ * and a change replaces the sink.
+ */
+START_TEST(test_fields)
+{
+	struct parts	 ch = base;
+	struct config	*a, *b;
+	struct reload_plan *p;
+	char		 path[256], *errs = NULL;
+
+	ch.sinks = "  { name = \"siem\"; type = \"tls\"; host = \"127.0.0.1\"; "
+	    "port = 6514;\n    ca_file = \"%s/ca.pem\";\n"
+	    "    fields = { tenant = \"acme\"; site = \"eu-1\"; }; },\n"
+	    "  { name = \"arch\"; type = \"file\"; path = \"%s/events.jsonl\"; }\n";
+	a = load(&ch, NULL);
+	ck_assert_uint_eq(a->sinks[0].fields.n, 2);
+	ck_assert_str_eq(a->sinks[0].fields.v[1].key, "site");
+	ck_assert_str_eq(a->sinks[0].fields.v[1].ad_key, "ad.site");
+	ck_assert_str_eq(a->sinks[0].fields.v[0].value, "acme");
+	b = load(&ch, NULL);
+	p = reload_plan_new(a, b);
+	ck_assert_uint_eq(p->kept_sinks, 2);
+	reload_plan_free(p);
+	config_free(b);
+	b = load(&base, NULL);		/* no fields */
+	p = reload_plan_new(a, b);
+	ck_assert_uint_eq(p->kept_sinks, 1);
+	ck_assert_uint_eq(p->sink_from[0], RELOAD_NONE);
+	reload_plan_free(p);
+	config_free(b);
+	config_free(a);
+
+	ch.sinks = "  { name = \"siem\"; type = \"file\"; path = \"%s/x\";\n"
+	    "    fields = { Tenant = \"a\"; cat = \"b\"; n = 3; e = \"\"; }; }\n";
+	snprintf(path, sizeof(path), "%s/ampstream.conf", dir);
+	(void)load_try(&ch, &errs);
+	ck_assert_ptr_nonnull(errs);
+	ck_assert_msg(strstr(errs, "ampstream.conf:10: sinks.[0].fields.Tenant: a field "
+	    "name is a lower-case letter") != NULL, "%s", errs);
+	ck_assert_msg(strstr(errs, "sinks.[0].fields.cat: a name the records use "
+	    "already") != NULL, "%s", errs);
+	ck_assert_msg(strstr(errs, "sinks.[0].fields.n:") != NULL, "%s", errs);
+	ck_assert_msg(strstr(errs, "sinks.[0].fields.e: empty") != NULL, "%s", errs);
+	free(errs);
+}
+END_TEST
+
 /* Removed and added parts; a renamed one is both. */
 START_TEST(test_added_removed)
 {
@@ -271,6 +337,7 @@ suite_reload(void)
 	tcase_add_test(tc, test_file_renewed);
 	tcase_add_test(tc, test_global);
 	tcase_add_test(tc, test_added_removed);
+	tcase_add_test(tc, test_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }
