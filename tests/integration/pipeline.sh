@@ -555,12 +555,14 @@ want = set(range(1, 3501))
 print("%d missing %d duplicates %d" % (len(ids), len(want - set(ids)), len(ids) - len(set(ids))))' "$W")
 note "file sink across rotations and a reopen: $got"
 t_eq "every event in the rotated files, once" "3500 missing 0 duplicates 0" "$got"
-# rotate_age = 4: with no traffic the file rotates by age once, then, empty, stays
+# rotate_age = 4: 10 more records, then no traffic: the file rotates by age (and ends up
+# empty), then, empty, stays
 nfiles() { ls "$W"/events.jsonl.* 2>/dev/null | wc -l; }
 nrot=$(nfiles)
-wait_d 10 sh -c '[ "$(ls "$1"/events.jsonl.* | wc -l)" -gt "$2" ]' _ "$W" "$nrot" ||
-    t_fail "no rotation by age within 10 s of the last records"
-t_eq "records in the file started by the age rotation" 0 "$(nlines "$W/events.jsonl")"
+$AMQP seq "$BR" q12 10 --start 3501 >/dev/null 2>&1
+wait_d 15 sh -c '[ "$(ls "$1"/events.jsonl.* | wc -l)" -gt "$2" ] && [ ! -s "$1/events.jsonl" ]' \
+    _ "$W" "$nrot" || t_fail "no rotation by age to an empty file within 15 s of the last records"
+t_eq "records 3501..3510 in the rotated files" 10 "$(cat "$W"/events.jsonl.* | grep -Ec '"id":(350[1-9]|3510),')"
 nrot=$(nfiles)
 sleep 5
 t_eq "rotated files after 5 more s with the file empty" "$nrot" "$(nfiles)"
