@@ -17,6 +17,7 @@ struct record_recipe;
 struct sink_conf;
 
 /* NULL with *cause set when the sink's format is unknown. */
+/* sc must outlive the recipe (its fields are used, not copied). */
 struct record_recipe *record_recipe_new(const struct sink_conf *,
 		    const char *hostname, char **cause);
 void		 record_recipe_free(struct record_recipe *);

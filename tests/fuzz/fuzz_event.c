@@ -94,11 +94,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static void
 make_recipes(void)
 {
-	struct sink_conf sc;
+	/* Recipes keep pointers into their sink's configuration. */
+	static struct conf_field tenant = { "tenant", "ad.tenant", "acme" };
+	static struct sink_conf sc;
 	size_t		 f, s, fr, m;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.name = "fuzz";
+	sc.fields.v = &tenant;
+	sc.fields.n = 1;
 	sc.facility = 16;
 	sc.app_name = "ampstream";
 	for (f = 0; f < NFORMAT; f++)
