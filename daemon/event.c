@@ -46,7 +46,8 @@ struct spans {
 	struct jscan_val	 os, parent_disp, parent_sha1, parent_md5,
 				 archived, arch_identity, arch_sha256,
 				 arch_disp, nfm, protocol, direction, dirty_url,
-				 inc_id, inc_title, inc_summary, inc_remed;
+				 inc_id, inc_title, inc_summary, inc_remed,
+				 th_tactics, th_techniques;
 	struct jscan_val	 remote_ip, local_port, remote_port;
 };
 
@@ -313,6 +314,8 @@ walk_more(struct spans *sp)
 		{ "incident_title", &sp->inc_title },
 		{ "incident_summary", &sp->inc_summary },
 		{ "incident_remediation", &sp->inc_remed },
+		{ "tactics", &sp->th_tactics },
+		{ "techniques", &sp->th_techniques },
 	};
 
 	pick(&sp->archived, archived, nitems(archived));
@@ -472,8 +475,11 @@ event_strings(struct amp_event *ev, const struct spans *sp, struct arena *a)
 static void
 event_more(struct amp_event *ev, const struct spans *sp, struct arena *a)
 {
-	ev->tactics = join(a, &sp->tactics, "external_id");
-	ev->techniques = join(a, &sp->techniques, "external_id");
+	/* A hunting incident has them at the top and in threat_hunting. */
+	if ((ev->tactics = join(a, &sp->tactics, "external_id")) == NULL)
+		ev->tactics = join(a, &sp->th_tactics, "external_id");
+	if ((ev->techniques = join(a, &sp->techniques, "external_id")) == NULL)
+		ev->techniques = join(a, &sp->th_techniques, "external_id");
 	ev->ips = join(a, &sp->addrs, "ip");
 	ev->macs = join(a, &sp->addrs, "mac");
 	ev->parent_sha1 = str(a, &sp->parent_sha1);

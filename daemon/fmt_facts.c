@@ -168,7 +168,11 @@ facts_kind(struct fmt_facts *f, const struct amp_event *ev,
 	f->v[FACT_DETECTION_ID] = pick(ev->detection_id,
 	    det ? det->detection_id : NULL);
 	f->v[FACT_DISPOSITION] = ev->disposition;
-	f->severity = fmt_severity(sev, ctx->default_severity);
+	f->severity = fmt_severity(sev, -1);
+	if (f->severity < 0)
+		f->severity = fmt_type_severity(ev->event_type_id);
+	if (f->severity < 0)
+		f->severity = fmt_severity(NULL, ctx->default_severity);
 	facts_num(f, FACT_SEVERITY, f->severity < 1 ? 1 : f->severity);
 	if (ev->has_error_code)
 		facts_num(f, FACT_ERROR_CODE, ev->error_code);
@@ -268,7 +272,8 @@ fmt_fact_variable(enum fmt_fact k)
 	return true;
 }
 
-/* The severity 0-10 of the AMP severity name, else the default. */
+/* The severity 0-10 of the AMP severity name, else the default in 0..10
+ * (-1 stays -1: "none"). */
 int
 fmt_severity(const char *name, int def)
 {
@@ -283,9 +288,34 @@ fmt_severity(const char *name, int def)
 	for (i = 0; name != NULL && i < nitems(map); i++)
 		if (strcasecmp(name, map[i].name) == 0)
 			return map[i].sev;
+	if (def == -1)
+		return -1;
 	if (def < 0)
 		return 0;
 	return def > 10 ? 10 : def;
+}
+
+/*
+ * The severity of an event that carries none (older events, outcomes whose
+ * detection is not known), by its type (docs/records.md): compromises High,
+ * threats and failed quarantines Medium, successful quarantines and other
+ * failures Low; -1 for the rest, which get the sink's default_severity.
+ * The levels are the ones Cisco sets most often on each family.
+ */
+int
+fmt_type_severity(int64_t id)
+{
+	const char	*cat = fmt_category(id), *out = fmt_outcome(id);
+
+	if (out != NULL)
+		return strcmp(out, "failure") == 0 ? 6 : 3;
+	if (strcmp(cat, "Compromise") == 0)
+		return 8;
+	if (strcmp(cat, "Threat") == 0)
+		return 6;
+	if (strcmp(cat, "Failure") == 0)
+		return 3;
+	return -1;
 }
 
 /* Event time in epoch ms, else the time ampstream received it. */

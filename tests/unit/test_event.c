@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "compat.h"
 #include "event.h"
 #include "unit.h"
@@ -92,6 +94,50 @@ START_TEST(test_every_fixture)
 		ck_assert_ptr_nonnull(ev.hostname);
 		event_clear(&ev);
 		ck_assert_ptr_null(ev.mem);
+		free(body);
+	}
+}
+END_TEST
+
+/* SecureX Threat Hunting Incident: no id, incident fields, MITRE objects
+ * at the top and in threat_hunting (the latter used when the top lacks). */
+START_TEST(test_threat_hunting)
+{
+	struct amp_event	 ev;
+	struct json_object	*o;
+	const char		*reason, *s;
+	char			*body;
+	int			 pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		body = parse_fixture(&ev, "threat_hunting_incident_1.json");
+		if (pass == 1) {
+			event_clear(&ev);
+			ck_assert_ptr_nonnull(o = json_tokener_parse(body));
+			json_object_object_del(o, "tactics");
+			json_object_object_del(o, "techniques");
+			s = json_object_to_json_string_ext(o,
+			    JSON_C_TO_STRING_PLAIN);
+			free(body);
+			ck_assert_ptr_nonnull(body = strdup(s));
+			json_object_put(o);
+			ck_assert_msg(event_parse(&ev, body, strlen(body),
+			    &reason) == 0, "%s", reason);
+		}
+		ck_assert(!ev.has_id);
+		ck_assert_str_eq(ev.event_type, "SecureX Threat Hunting Incident");
+		ck_assert_int_eq(ev.event_type_id, 1107296344);
+		ck_assert_str_eq(ev.severity, "Critical");
+		ck_assert_str_eq(ev.incident_id, "416");
+		ck_assert_str_eq(ev.incident_title, "Valak Variant");
+		ck_assert_ptr_nonnull(strstr(ev.incident_remediation,
+		    "following:\r\n\r\n- Isolation"));
+		ck_assert_str_eq(ev.tactics, "TA0005");
+		ck_assert_str_eq(ev.techniques, "T1005,T1053,T1064");
+		ck_assert_str_eq(ev.ips, "10.10.10.10");
+		ck_assert_str_eq(ev.macs, "87:c2:d9:a2:8c:74");
+		ck_assert_ptr_null(ev.group_guids[0]);
+		event_clear(&ev);
 		free(body);
 	}
 }
@@ -604,6 +650,7 @@ suite_event(void)
 
 	tcase_add_test(tc, test_every_fixture);
 	tcase_add_test(tc, test_all_jsonl);
+	tcase_add_test(tc, test_threat_hunting);
 	tcase_add_test(tc, test_stream_message);
 	tcase_add_test(tc, test_quarantine_failure);
 	tcase_add_test(tc, test_docs_pair_pretty);
