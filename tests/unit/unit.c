@@ -26,6 +26,7 @@ static Suite *(*const suites[])(void) = {
 	suite_log,
 	suite_reload,
 	suite_ratelimit,
+	suite_docs,
 };
 
 int

@@ -26,6 +26,7 @@ Suite	*suite_prom(void);
 Suite	*suite_log(void);
 Suite	*suite_reload(void);
 Suite	*suite_ratelimit(void);
+Suite	*suite_docs(void);
 
 /* Path of a fixture under tests/fixtures (tests run from tests/unit). */
 #define FIXTURE(p)	("../fixtures/" p)
