@@ -208,6 +208,7 @@ def config(w, br, queues, sinks, extra="", top=""):
     text = """state_dir = "%s/state";
 log_level = "warn";
 clouds = ( { name = "eu"; api_url = "https://api.eu.amp.cisco.com"; group_names = false;
+    computer_details = false;
     client_id = "0123456789abcdef0123"; api_key_file = "%s/api_key"; } );
 streams = ( %s );
 sinks = ( %s );

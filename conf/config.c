@@ -227,6 +227,7 @@ static const struct key cloud_keys[] = {
 	{ KEY("api_key", K_SECRET, CL(api_key)), .req = T_ALL },
 	{ KEY("ca_file", K_STR, CL(ca_file)) },
 	{ KEY("group_names", K_BOOL, CL(group_names)), .idef = 1 },
+	{ KEY("computer_details", K_BOOL, CL(computer_details)), .idef = 1 },
 };
 #undef CL
 

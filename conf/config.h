@@ -36,6 +36,7 @@ struct cloud_conf {
 	char	*api_key;	/* the secret itself, from api_key_file or credential */
 	char	*ca_file;	/* NULL: system trust store only */
 	bool	 group_names;	/* the daemon asks for group names (true) */
+	bool	 computer_details;	/* and computers' policy, isolation (true) */
 	int	 line;
 	const char *file;	/* where it is: path or an @include'd file */
 };

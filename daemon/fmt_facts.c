@@ -76,6 +76,8 @@ fmt_facts(struct fmt_facts *f, const struct amp_event *ev,
 	f->v[FACT_FILE_CONSOLE_URL] = ctx->file_console_url;
 	f->v[FACT_GROUP_GUIDS] = ctx->group_guids_text;
 	f->v[FACT_GROUP_NAMES] = ctx->group_names_text;
+	f->v[FACT_POLICY] = ctx->policy;
+	f->v[FACT_ISOLATION] = ctx->isolation;
 	facts_rich(f, ev, ctx);
 }
 

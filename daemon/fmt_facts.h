@@ -61,6 +61,8 @@ enum fmt_fact {
 	FACT_FILE_CONSOLE_URL,
 	FACT_GROUP_GUIDS,	/* "g1,g2" */
 	FACT_GROUP_NAMES,	/* the names known of them, "a,b" */
+	FACT_POLICY,		/* the computer's policy (GET /v1/computers) */
+	FACT_ISOLATION,		/* its isolation status */
 	FACT_STREAM,		/* the stream's name (tenancy) */
 	FACT_CLOUD,		/* the cloud's name */
 	FACT_TACTICS,		/* MITRE ATT&CK ids, "TA0002,TA0005" */

@@ -28,6 +28,8 @@ struct format_ctx {
 	const char *const *group_names;
 	const char	*group_guids_text;	/* "g1,g2", or NULL */
 	const char	*group_names_text;	/* the known names "a,b", or NULL */
+	const char	*policy;	/* the computer's policy name, or NULL */
+	const char	*isolation;	/* its isolation status, or NULL */
 	const struct conf_fields *fields;	/* the sink's static fields */
 };
 

@@ -99,6 +99,8 @@ static const struct fmt_key cef_keys[] = {
 	{ FACT_CLOUD, "ad.cloud", NULL, NULL },
 	{ FACT_GROUP_NAMES, "ad.groupNames", NULL, NULL },
 	{ FACT_GROUP_GUIDS, "ad.groupGuids", NULL, NULL },
+	{ FACT_POLICY, "ad.policy", NULL, NULL },
+	{ FACT_ISOLATION, "ad.isolation", NULL, NULL },
 	{ FACT_TACTICS, "ad.mitreTactics", NULL, NULL },
 	{ FACT_TECHNIQUES, "ad.mitreTechniques", NULL, NULL },
 	{ FACT_INCIDENT_ID, "ad.incidentId", NULL, NULL },

@@ -7,6 +7,7 @@
  *	    "received_at":"2026-11-24T19:00:00.123Z",
  *	    "id_str":"1503580638684881251"|null,
  *	    "group_names":{"GUID":"name",...},		(names known)
+ *	    "computer":{"policy":"p","isolation":"s"},	(when known)
  *	    "fields":{"tenant":"acme",...},		(the sink's)
  *	    "correlation":{"state":"matched",...},	(when correlated)
  *	    "truncated":true}}				(when cut)
@@ -80,6 +81,7 @@ static int	json_meta(struct buf *, const struct amp_event *,
 static int	json_groups(struct buf *, const struct amp_event *,
 		    const struct format_ctx *);
 static int	json_fields(struct buf *, const struct conf_fields *);
+static int	json_computer(struct buf *, const struct format_ctx *);
 static int	json_corr(struct buf *, const struct format_ctx *);
 static int	json_det(struct buf *, const struct corr_detection *);
 static int	json_member(struct buf *, const char *, const char *);
@@ -342,6 +344,7 @@ json_meta(struct buf *out, const struct amp_event *ev,
 	rv |= json_time(out, ctx->received_ms);
 	rv |= json_member(out, "id_str", ev->has_id ? ev->id_str : NULL);
 	rv |= json_groups(out, ev, ctx);
+	rv |= json_computer(out, ctx);
 	rv |= json_fields(out, ctx->fields);
 	return rv == 0 ? 0 : -1;
 }
@@ -385,6 +388,23 @@ json_groups(struct buf *out, const struct amp_event *ev,
 	}
 	if (*sep == ',' && sep[1] == '\0')
 		rv |= buf_puts(out, "}");
+	return rv;
+}
+
+/* ,"computer":{"policy":..,"isolation":..}: what the cloud says of it. */
+static int
+json_computer(struct buf *out, const struct format_ctx *ctx)
+{
+	int	 rv = 0;
+
+	if (ctx->policy == NULL && ctx->isolation == NULL)
+		return 0;
+	rv |= buf_puts(out, ",\"computer\":{\"policy\":");
+	rv |= ctx->policy ? json_str(out, ctx->policy) : buf_puts(out, "null");
+	rv |= buf_puts(out, ",\"isolation\":");
+	rv |= ctx->isolation ? json_str(out, ctx->isolation) :
+	    buf_puts(out, "null");
+	rv |= buf_puts(out, "}");
 	return rv;
 }
 

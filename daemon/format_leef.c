@@ -94,6 +94,8 @@ static const struct fmt_key leef_keys[] = {
 	{ FACT_CLOUD, "cloud", NULL, NULL },
 	{ FACT_GROUP_NAMES, "groupNames", NULL, NULL },
 	{ FACT_GROUP_GUIDS, "groupGuids", NULL, NULL },
+	{ FACT_POLICY, "policy", NULL, NULL },
+	{ FACT_ISOLATION, "isolation", NULL, NULL },
 	{ FACT_TACTICS, "mitreTactics", NULL, NULL },
 	{ FACT_TECHNIQUES, "mitreTechniques", NULL, NULL },
 	{ FACT_INCIDENT_ID, "incidentId", NULL, NULL },

@@ -1,4 +1,7 @@
-/* groups.c: group names from each cloud's REST API, cached (see groups.h). */
+/*
+ * groups.c: group names and computer details from each cloud's REST API,
+ * cached (see groups.h).
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,9 +26,29 @@
 #define GROUPS_RESERVE_PCT	10		/* of a window, left to others */
 #define GROUPS_NAME_MAX		256		/* bytes kept of a name */
 
+/* The listings a cloud is asked for, in the order of a refresh. */
+enum glist { GL_GROUPS, GL_COMPUTERS, GL_COUNT };
+
+static const struct {
+	const char	*path;
+	const char	*key;		/* the member holding the GUID */
+	const char	*noun;		/* for the log */
+} glists[GL_COUNT] = {
+	{ "/v1/groups", "guid", "group names" },
+	{ "/v1/computers", "connector_guid", "computers" },
+};
+
+/* A group: v[0] its name.  A computer: v[0] its policy's name, v[1] its
+ * isolation status (either may be NULL). */
 struct gentry {
 	char		*guid;
-	char		*name;
+	char		*v[2];
+};
+
+/* One listing's cache (sorted by guid) and the listing being read. */
+struct gcache {
+	struct gentry	*cache, *next;
+	size_t		 ncache, nnext;
 };
 
 /* One cloud's client and cache. */
@@ -38,10 +61,15 @@ struct gcloud {
 	struct buf		 body;
 	struct ratelimit	 rl;
 	char			 errbuf[CURL_ERROR_SIZE];
-	struct gentry		*cache, *next;	/* sorted by guid; being read */
-	size_t			 ncache, nnext, offset;
+	struct gcache		 lists[GL_COUNT];
+	unsigned		 enabled;	/* 1 << enum glist: configured */
+	unsigned		 plan;		/* the listings left this refresh */
+	enum glist		 cur;		/* the one being read */
+	size_t			 offset;
 	struct event		*timer;		/* the next request */
-	time_t			 last;		/* monotonic: last listing began */
+	time_t			 last;		/* monotonic: last refresh began */
+	time_t			 last_full;	/* ... that lists everything */
+	bool			 listed;	/* a full refresh has begun */
 	int			 fails;
 	bool			 want;		/* an unknown GUID was seen */
 	bool			 limited;	/* waiting for the rate limit */
@@ -65,7 +93,14 @@ static void	groups_start(struct gcloud *, int delay_s);
 static void	groups_request(int, short, void *);
 static void	groups_done(struct gcloud *, CURLcode);
 static int	groups_page(struct gcloud *, char **);
+static void	groups_item(struct gcloud *, struct json_object *);
 static void	groups_finish(struct gcloud *);
+static void	groups_next(struct gcloud *, long wait);
+static struct gcloud *groups_cloud(struct groups *, const struct cloud_conf *);
+static const struct gentry *groups_find(const struct gcloud *, enum glist,
+		    const char *);
+static char	*member_str(struct json_object *, const char *,
+		    const char *);
 static void	groups_failed(struct gcloud *, const char *, long);
 static void	groups_check(struct groups *);
 static int	groups_sock_cb(CURL *, curl_socket_t, int, void *, void *);
@@ -106,10 +141,14 @@ groups_new(struct event_base *base, const struct config *cfg)
 			    cfg->streams[k].cloud) == 0)
 				break;
 		if (i == cfg->nclouds || g->clouds[i].conf != NULL ||
-		    !cfg->clouds[i].group_names)
+		    (!cfg->clouds[i].group_names &&
+		    !cfg->clouds[i].computer_details))
 			continue;
 		c = &g->clouds[i];
 		c->g = g;
+		c->enabled = (cfg->clouds[i].group_names ? 1u << GL_GROUPS :
+		    0) | (cfg->clouds[i].computer_details ?
+		    1u << GL_COMPUTERS : 0);
 		c->conf = &cfg->clouds[i];
 		c->index = i;
 		buf_init(&c->body, GROUPS_MAX_BODY);
@@ -124,7 +163,7 @@ void
 groups_free(struct groups *g)
 {
 	struct gcloud	*c;
-	size_t		 i;
+	size_t		 i, k;
 
 	if (g == NULL)
 		return;
@@ -139,8 +178,10 @@ groups_free(struct groups *g)
 		curl_slist_free_all(c->hdrs);
 		event_free(c->timer);
 		buf_free(&c->body);
-		gentries_free(c->cache, c->ncache);
-		gentries_free(c->next, c->nnext);
+		for (k = 0; k < GL_COUNT; k++) {
+			gentries_free(c->lists[k].cache, c->lists[k].ncache);
+			gentries_free(c->lists[k].next, c->lists[k].nnext);
+		}
 	}
 	curl_multi_cleanup(g->multi);
 	event_free(g->curl_timer);
@@ -152,29 +193,60 @@ const char *
 groups_name(struct groups *g, const struct cloud_conf *cloud,
     const char *guid)
 {
-	struct gcloud	*c = NULL;
-	struct gentry	 key, *e;
-	size_t		 i;
+	struct gcloud		*c;
+	const struct gentry	*e;
 
-	if (g == NULL || cloud == NULL || guid == NULL)
+	if (guid == NULL || (c = groups_cloud(g, cloud)) == NULL ||
+	    !(c->enabled & (1u << GL_GROUPS)))
 		return NULL;
-	for (i = 0; i < g->nclouds && c == NULL; i++)
-		if (g->clouds[i].conf == cloud)
-			c = &g->clouds[i];
-	if (c == NULL)
-		return NULL;
-	key.guid = (char *)guid;
-	if (c->ncache > 0 && (e = bsearch(&key, c->cache, c->ncache,
-	    sizeof(*e), gentry_cmp)) != NULL)
-		return e->name;
+	if ((e = groups_find(c, GL_GROUPS, guid)) != NULL)
+		return e->v[0];
 	/* Unknown: ask again soon, unless the limits said to wait. */
-	if (!c->want && c->easy == NULL &&
+	if (!c->want && c->easy == NULL && c->plan == 0 &&
 	    clock_mono_s() - c->last >= GROUPS_MISS_SEC && c->fails == 0 &&
 	    !c->limited) {
 		c->want = true;
 		groups_start(c, 0);
 	}
 	return NULL;
+}
+
+void
+groups_computer(struct groups *g, const struct cloud_conf *cloud,
+    const char *connector_guid, const char **policy, const char **isolation)
+{
+	struct gcloud		*c;
+	const struct gentry	*e = NULL;
+
+	if (connector_guid != NULL && (c = groups_cloud(g, cloud)) != NULL)
+		e = groups_find(c, GL_COMPUTERS, connector_guid);
+	*policy = e != NULL ? e->v[0] : NULL;
+	*isolation = e != NULL ? e->v[1] : NULL;
+}
+
+static struct gcloud *
+groups_cloud(struct groups *g, const struct cloud_conf *cloud)
+{
+	size_t	 i;
+
+	if (g == NULL || cloud == NULL)
+		return NULL;
+	for (i = 0; i < g->nclouds; i++)
+		if (g->clouds[i].conf == cloud)
+			return &g->clouds[i];
+	return NULL;
+}
+
+static const struct gentry *
+groups_find(const struct gcloud *c, enum glist l, const char *guid)
+{
+	struct gentry	 key;
+
+	if (c->lists[l].ncache == 0)
+		return NULL;
+	key.guid = (char *)guid;
+	return bsearch(&key, c->lists[l].cache, c->lists[l].ncache,
+	    sizeof(key), gentry_cmp);
 }
 
 const struct groups_stats *
@@ -202,18 +274,39 @@ groups_request(int fd __unused, short ev __unused, void *arg)
 	size_t		 blen = strlen(base);
 	char		*url;
 
+	struct gcache	*l;
+	time_t		 now = clock_mono_s();
+
 	if (c->easy != NULL)
 		return;
+	/* A refresh lists everything hourly, only the groups on a miss. */
+	if (c->plan == 0) {
+		c->plan = c->enabled;
+		if (c->listed && now - c->last_full < GROUPS_REFRESH_SEC)
+			c->plan &= 1u << GL_GROUPS;
+		if (c->plan == 0) {
+			groups_next(c, 0);
+			return;
+		}
+		if (c->plan == c->enabled) {
+			c->last_full = now;
+			c->listed = true;
+		}
+		c->last = now;
+		c->cur = (c->plan & (1u << GL_GROUPS)) ? GL_GROUPS :
+		    GL_COMPUTERS;
+		c->offset = 0;
+	}
+	l = &c->lists[c->cur];
 	if (c->offset == 0) {
-		c->last = clock_mono_s();
-		gentries_free(c->next, c->nnext);
-		c->next = NULL;
-		c->nnext = 0;
+		gentries_free(l->next, l->nnext);
+		l->next = NULL;
+		l->nnext = 0;
 	}
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
-	xasprintf(&url, "%.*s/v1/groups?limit=%d&offset=%zu", (int)blen, base,
-	    GROUPS_PAGE, c->offset);
+	xasprintf(&url, "%.*s%s?limit=%d&offset=%zu", (int)blen, base,
+	    glists[c->cur].path, GROUPS_PAGE, c->offset);
 	if ((c->easy = curl_easy_init()) == NULL)
 		fatalx("%s: curl_easy_init", __func__);
 	buf_reset(&c->body);
@@ -266,8 +359,9 @@ groups_done(struct gcloud *c, CURLcode rc)
 		c->limited = true;
 		wait = ratelimit_wait_429(&c->rl, time(NULL), ++c->fails,
 		    GROUPS_REFRESH_SEC);
-		log_warnx("groups: cloud %s: 429 Too Many Requests, next try in "
-		    "%ld s", c->conf->name, wait);
+		log_warnx("groups: cloud %s: GET %s: 429 Too Many Requests, "
+		    "next try in %ld s", c->conf->name, glists[c->cur].path,
+		    wait);
 		groups_start(c, (int)wait);
 		return;
 	}
@@ -290,8 +384,23 @@ groups_done(struct gcloud *c, CURLcode rc)
 		return;
 	}
 	groups_finish(c);
-	groups_start(c, wait > GROUPS_REFRESH_SEC ? (int)wait :
-	    GROUPS_REFRESH_SEC);
+	groups_next(c, wait);
+}
+
+/* The next listing of this refresh, else the next full refresh. */
+static void
+groups_next(struct gcloud *c, long wait)
+{
+	long	 due;
+
+	if (c->plan & (1u << GL_COMPUTERS)) {
+		c->cur = GL_COMPUTERS;
+		c->offset = 0;
+		groups_start(c, (int)wait);
+		return;
+	}
+	due = (long)(c->last_full + GROUPS_REFRESH_SEC - clock_mono_s());
+	groups_start(c, (int)(wait > due ? wait : due > 0 ? due : 0));
 }
 
 /*
@@ -301,8 +410,9 @@ groups_done(struct gcloud *c, CURLcode rc)
 static int
 groups_page(struct gcloud *c, char **cause)
 {
-	struct json_object *env, *data, *it, *guid, *name, *md, *res, *tot;
+	struct json_object *env, *data, *md, *res, *tot;
 	struct json_tokener *tok;
+	struct gcache	*l = &c->lists[c->cur];
 	size_t		 i, n, total = 0;
 
 	if (c->body.len == 0 || c->body.len >= GROUPS_MAX_BODY) {
@@ -320,52 +430,84 @@ groups_page(struct gcloud *c, char **cause)
 		return -1;
 	}
 	n = json_object_array_length(data);
-	for (i = 0; i < n && c->nnext < GROUPS_MAX; i++) {
-		it = json_object_array_get_idx(data, i);
-		if (!json_object_object_get_ex(it, "guid", &guid) ||
-		    !json_object_object_get_ex(it, "name", &name) ||
-		    !json_object_is_type(guid, json_type_string) ||
-		    !json_object_is_type(name, json_type_string))
-			continue;
-		c->next = xreallocarray(c->next, c->nnext + 1,
-		    sizeof(*c->next));
-		c->next[c->nnext].guid = xstrdup(json_object_get_string(guid));
-		c->next[c->nnext].name = xstrndup(json_object_get_string(name),
-		    GROUPS_NAME_MAX);
-		name_cut(c->next[c->nnext].name);
-		c->nnext++;
-	}
+	for (i = 0; i < n && l->nnext < GROUPS_MAX; i++)
+		groups_item(c, json_object_array_get_idx(data, i));
 	if (json_object_object_get_ex(env, "metadata", &md) &&
 	    json_object_object_get_ex(md, "results", &res) &&
 	    json_object_object_get_ex(res, "total", &tot))
 		total = (size_t)json_object_get_int64(tot);
 	json_object_put(env);
 	c->offset += n;
-	return n > 0 && c->offset < total && c->nnext < GROUPS_MAX &&
+	return n > 0 && c->offset < total && l->nnext < GROUPS_MAX &&
 	    c->offset / GROUPS_PAGE < GROUPS_MAX / GROUPS_PAGE;
+}
+
+/* One item of a listing into its cache (skipped without a GUID or value). */
+static void
+groups_item(struct gcloud *c, struct json_object *it)
+{
+	struct gcache	*l = &c->lists[c->cur];
+	struct gentry	 e;
+
+	memset(&e, 0, sizeof(e));
+	if (c->cur == GL_GROUPS)
+		e.v[0] = member_str(it, "name", NULL);
+	else {
+		e.v[0] = member_str(it, "policy", "name");
+		e.v[1] = member_str(it, "isolation", "status");
+	}
+	if ((e.v[0] == NULL && e.v[1] == NULL) ||
+	    (e.guid = member_str(it, glists[c->cur].key, NULL)) == NULL) {
+		free(e.v[0]);
+		free(e.v[1]);
+		return;
+	}
+	l->next = xreallocarray(l->next, l->nnext + 1, sizeof(*l->next));
+	l->next[l->nnext++] = e;
+}
+
+/* it.key (or it.key.sub) when a string: a copy cut to GROUPS_NAME_MAX. */
+static char *
+member_str(struct json_object *it, const char *key, const char *sub)
+{
+	struct json_object	*v;
+	char			*s;
+
+	if (!json_object_object_get_ex(it, key, &v) ||
+	    (sub != NULL && !json_object_object_get_ex(v, sub, &v)) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	s = xstrndup(json_object_get_string(v), GROUPS_NAME_MAX);
+	name_cut(s);
+	return s;
 }
 
 /* The listing is whole: it becomes the cache. */
 static void
 groups_finish(struct gcloud *c)
 {
-	size_t	 before = c->ncache;
+	struct gcache	*l = &c->lists[c->cur];
+	size_t		 before = l->ncache;
 
-	qsort(c->next, c->nnext, sizeof(*c->next), gentry_cmp);
-	gentries_free(c->cache, c->ncache);
-	c->cache = c->next;
-	c->ncache = c->nnext;
-	c->next = NULL;
-	c->nnext = 0;
+	qsort(l->next, l->nnext, sizeof(*l->next), gentry_cmp);
+	gentries_free(l->cache, l->ncache);
+	l->cache = l->next;
+	l->ncache = l->nnext;
+	l->next = NULL;
+	l->nnext = 0;
 	c->offset = 0;
 	c->fails = 0;
-	c->want = false;
-	c->st.entries = c->ncache;
+	c->plan &= ~(1u << c->cur);
 	c->st.refreshes++;
 	c->st.refreshed = time(NULL);
-	if (c->st.refreshes == 1 || before != c->ncache)
-		log_info("groups: cloud %s: %zu group names", c->conf->name,
-		    c->ncache);
+	if (c->cur == GL_GROUPS) {
+		c->want = false;
+		c->st.entries = l->ncache;
+	} else
+		c->st.computers = l->ncache;
+	if (c->st.refreshes <= 2 || before != l->ncache)
+		log_info("groups: cloud %s: %zu %s", c->conf->name, l->ncache,
+		    glists[c->cur].noun);
 }
 
 /* Start the listing again after 1, 2, 4 ... minutes, at most an hour. */
@@ -385,12 +527,14 @@ groups_failed(struct gcloud *c, const char *why, long status)
 	esc_peer(safe, sizeof(safe), why != NULL ? why : "", why != NULL ?
 	    strnlen(why, 200) : 0);
 	if (status != 0 && status != 200)
-		log_warnx("groups: cloud %s: GET /v1/groups: HTTP %ld%s%s; "
-		    "group names wait, next try in %d s", c->conf->name,
-		    status, why != NULL ? ": " : "", safe, wait);
+		log_warnx("groups: cloud %s: GET %s: HTTP %ld%s%s; %s wait, "
+		    "next try in %d s", c->conf->name, glists[c->cur].path,
+		    status, why != NULL ? ": " : "", safe, glists[c->cur].noun,
+		    wait);
 	else
-		log_warnx("groups: cloud %s: GET /v1/groups: %s; group names "
-		    "wait, next try in %d s", c->conf->name, safe, wait);
+		log_warnx("groups: cloud %s: GET %s: %s; %s wait, next try in "
+		    "%d s", c->conf->name, glists[c->cur].path, safe,
+		    glists[c->cur].noun, wait);
 	groups_start(c, wait);
 }
 
@@ -425,7 +569,8 @@ gentries_free(struct gentry *e, size_t n)
 
 	for (i = 0; i < n; i++) {
 		free(e[i].guid);
-		free(e[i].name);
+		free(e[i].v[0]);
+		free(e[i].v[1]);
 	}
 	free(e);
 }

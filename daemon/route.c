@@ -197,6 +197,8 @@ route_event(struct lane *l, const struct amp_event *ev, struct delivery *d,
 	ctx.corr = info;
 	route_links(l, ev, &ctx);
 	route_groups(l, ev, &ctx, names);
+	groups_computer(l->route->groups, l->cloud, ev->connector_guid,
+	    &ctx.policy, &ctx.isolation);
 	for (i = 0; i < l->noutlets; i++) {
 		o = &l->outlets[i];
 		if ((rec = record_make(o->recipe, ev, &ctx, &len)) == NULL) {

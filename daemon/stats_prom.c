@@ -271,7 +271,7 @@ stats_prom_corr(struct stats *st, struct buf *b)
 	}
 }
 
-/* The group-name cache of each cloud some stream takes events from. */
+/* The REST cache of each cloud some stream takes events from. */
 static void
 stats_prom_groups(struct stats *st, struct buf *b)
 {
@@ -282,11 +282,16 @@ stats_prom_groups(struct stats *st, struct buf *b)
 		{ "ampstream_groups_names", "gauge",
 		    "Group names known, by cloud.",
 		    offsetof(struct groups_stats, entries) },
+		{ "ampstream_groups_computers", "gauge",
+		    "Computers whose policy or isolation status is known, "
+		    "by cloud.",
+		    offsetof(struct groups_stats, computers) },
 		{ "ampstream_groups_refreshes_total", "counter",
-		    "Complete listings of GET /v1/groups.",
+		    "Complete listings of GET /v1/groups and /v1/computers.",
 		    offsetof(struct groups_stats, refreshes) },
 		{ "ampstream_groups_failures_total", "counter",
-		    "GET /v1/groups requests that failed (429 included).",
+		    "GET /v1/groups and /v1/computers requests that failed "
+		    "(429 included).",
 		    offsetof(struct groups_stats, failures) },
 	};
 	const struct groups_stats *gs;

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """amp_api_emulator.py: an emulator of the Cisco AMP for Endpoints REST API v1
-(the part ampstreamctl uses), for tests only.
+(the part ampstreamctl and the daemon's group and computer listings use), for
+tests only.
 
 Faithful to the project's notes on the API (hosts, Basic auth with the 401
 envelope, the JSON envelope, limit/offset pagination with absolute
@@ -314,6 +315,7 @@ class State:
                         "source": None if i % 2 else "Created via API"}
                        for i, n in enumerate(names)]
         self.group_guids = {g["guid"] for g in self.groups}
+        self.computers = [computer(i, self.groups) for i in range(1, opts.computers + 1)]
         self.streams = {}
         self.next_id = opts.first_stream_id
         self.requests = 0
@@ -364,6 +366,34 @@ def parse_inflate(spec):
         raise argparse.ArgumentTypeError("not PATH:PAGES:BYTES:string|objects: %r"
                                          % spec)
     return parts[0], int(parts[1]), int(parts[2]), parts[3]
+
+
+# Section 6.9 of amp-api.md: the fields of a computer.  Computer i has the
+# GUID uuid5(URL, "computer:<i>"), host "host-<i>", the policy of its group,
+# and is isolated when i is a multiple of 10.
+POLICIES = ["Protect", "Audit", "Triage"]
+
+
+def computer(i, groups):
+    guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "computer:%d" % i))
+    pol = POLICIES[i % len(POLICIES)]
+    grp = groups[i % len(groups)]["guid"] if groups else None
+    return {"connector_guid": guid, "hostname": "host-%04d" % i,
+            "windows_processor_id": "%032x" % i, "active": True,
+            "connector_version": "7.5.5.21061",
+            "operating_system": "Windows 10 Enterprise (Build 19045.3570)",
+            "internal_ips": ["10.0.%d.%d" % (i // 250, i % 250 + 1)],
+            "external_ip": "198.51.100.7", "group_guid": grp,
+            "install_date": "2021-01-14T10:00:00Z",
+            "network_addresses": [{"mac": "00:50:56:%02x:%02x:%02x" % (
+                (i >> 16) & 255, (i >> 8) & 255, i & 255),
+                "ip": "10.0.%d.%d" % (i // 250, i % 250 + 1)}],
+            "policy": {"guid": str(uuid.uuid5(uuid.NAMESPACE_URL, "policy:" + pol)),
+                       "name": "%s Policy" % pol},
+            "last_seen": "2026-12-05T10:00:00Z", "faults": [],
+            "isolation": {"available": True,
+                          "status": "isolated" if i % 10 == 0 else "not_isolated"},
+            "orbital": {"status": "not_enabled"}}
 
 
 def hostile_items(opts, path, items):
@@ -627,6 +657,7 @@ class Handler(BaseHTTPRequestHandler):
             ("GET", "version"): (self.get_version, ()),
             ("GET", "event_types"): (self.get_event_types, ("limit", "offset")),
             ("GET", "groups"): (self.get_groups, ("limit", "offset", "name")),
+            ("GET", "computers"): (self.get_computers, ("limit", "offset")),
             ("GET", "event_streams"): (self.get_streams, ("limit", "offset")),
             ("POST", "event_streams"): (self.post_stream, ()),
         }
@@ -637,6 +668,9 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) == 3 and parts[1] == "groups" and method == "GET":
             self.check_params(query, ())
             return self.get_group(parts[2])
+        if len(parts) == 3 and parts[1] == "computers" and method == "GET":
+            self.check_params(query, ())
+            return self.get_computer(parts[2])
         if len(parts) == 3 and parts[1] == "event_streams" and \
                 method in ("GET", "PATCH", "DELETE"):
             self.check_params(query, ())
@@ -721,6 +755,23 @@ class Handler(BaseHTTPRequestHandler):
                 item["policies"] = []
                 return 200, self.envelope(item)
         raise ApiError(404, "Not Found", ["Group not found for given guid: %s" % guid])
+
+    def computer_item(self, c):
+        item = dict(c)
+        api = self.base() + "/v1/computers/" + c["connector_guid"]
+        item["links"] = {"computer": api, "trajectory": api + "/trajectory",
+                         "group": self.base() + "/v1/groups/%s" % c["group_guid"]}
+        return item
+
+    def get_computers(self, path, query, body):
+        return self.paginate([self.computer_item(c) for c in self.st.computers],
+                             path, query)
+
+    def get_computer(self, guid):
+        for c in self.st.computers:
+            if c["connector_guid"] == guid:
+                return 200, self.envelope(self.computer_item(c))
+        raise ApiError(404, "Not Found", ["Computer not found for given guid: %s" % guid])
 
     def get_streams(self, path, query, body):
         with self.st.lock:
@@ -964,6 +1015,7 @@ def parse_args(argv):
     a("--link-host", help="host[:port] used in metadata.links (default: Host header)")
     a("--next-host", help="[test] put this host in next/prev links")
     a("--groups", type=int, default=7, help="number of groups (default 7)")
+    a("--computers", type=int, default=3, help="number of computers (default 3)")
     a("--group-name-match", choices=("exact", "substring"), default="exact",
       help="[E] semantics of GET /v1/groups?name=")
     a("--max-limit", type=int, default=500, help="largest page (default 500)")

@@ -2,9 +2,10 @@
 # Integration suite for group names: a real private RabbitMQ node -> ampstream -> a real rsyslog
 # receiver (strict CEF via liblognorm) and a JSON file sink, with the cloud's REST API played by
 # tests/emulator/amp_api_emulator.py over HTTPS (a per-run test CA):
-#   1 names after the first refresh: 1200 groups (3 pages), the observed X-RateLimit-* headers;
-#     events naming a known and an unknown GUID: CEF ad.groupNames / ad.groupGuids parsed
-#     strictly, JSON ampstream.group_names holds the known one only
+#   1 names after the first refresh: 1200 groups (3 pages), 700 computers (2 pages), the
+#     observed X-RateLimit-* headers; events naming a known and an unknown GUID: CEF
+#     ad.groupNames / ad.groupGuids parsed strictly, JSON ampstream.group_names holds the known
+#     one only; the events' computer: CEF ad.policy / ad.isolation, JSON ampstream.computer
 #   2 the rate limit slows the refresh, never the records: the first window spent (a 429, with
 #     the documented X-Rate-Limit-* headers), 50 events arrive at once with their GUIDs alone;
 #     after the reset the names come; no request while the emulator said 0 were left
@@ -31,6 +32,8 @@ KEY=$T/api.key
 # The emulator's GUIDs are uuid5(URL, "group:" + name)
 guid_of() { "$PY" -c 'import sys, uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, "group:" + sys.argv[1]))' "$1"; }
 AUDIT=$(guid_of Audit)
+# ... and a computer's uuid5(URL, "computer:" + i); computer 10 is isolated, policy "Audit Policy"
+HOST10=$("$PY" -c 'import uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, "computer:10"))')
 
 # emu_start W [options]: an emulator for W; sets EPID EPORT
 emu_start() {
@@ -59,13 +62,15 @@ sinks = (
 EOF
 	chmod 0600 "$1/ampstream.conf"
 }
-# events FILE FIRST N: N copies of a real Cloud IOC event with ids FIRST.., naming Audit's GUID
-# and one the cloud does not know
+# events FILE FIRST N [CONNECTOR]: N copies of a real Cloud IOC event with ids FIRST.., naming
+# Audit's GUID and one the cloud does not know (from computer CONNECTOR when given)
 events() {
-	"$PY" - "$FIX" "$1" "$2" "$3" "$AUDIT" <<'PYEOF'
+	"$PY" - "$FIX" "$1" "$2" "$3" "$AUDIT" "${4:-}" <<'PYEOF'
 import json, sys
 src, out, first, n, audit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 ev = json.load(open(src))
+if sys.argv[6]:
+    ev["connector_guid"] = ev["computer"]["connector_guid"] = sys.argv[6]
 with open(out, "w") as f:
     for i in range(first, first + n):
         ev["id"] = i
@@ -82,7 +87,8 @@ for l in open(sys.argv[1], "rb"):
     if l.strip():
         r = json.loads(l, parse_int=str)
         g = r["ampstream"].get("group_names", {})
-        print(r["id"], ",".join(g.values()) or "-")
+        c = r["ampstream"].get("computer", {})
+        print(r["id"], ",".join(g.values()) or "-", c.get("policy", "-"), c.get("isolation", "-"))
 PYEOF
 }
 recv_grp() {
@@ -95,7 +101,8 @@ for l in open(sys.argv[1], "rb"):
     if p.get("peer", {}).get("parsesuccess") != "OK" or "cef" not in p:
         print("!"); continue
     x = p["cef"]["Extensions"]
-    print(x.get("externalId"), x.get("ad.groupNames", "-"), x.get("ad.groupGuids", "-"))
+    print(x.get("externalId"), x.get("ad.groupNames", "-"), x.get("ad.groupGuids", "-"),
+          x.get("ad.policy", "-"), x.get("ad.isolation", "-"))
 PYEOF
 }
 json_n() { [ "$(nlines "$1/events.jsonl")" -ge "$2" ]; }
@@ -105,24 +112,28 @@ t_begin 1-names-after-refresh
 mkwork t1
 receiver_start "$W" || t_fail "receiver did not start"
 $AMQP declare "$BR" g1 >/dev/null
-emu_start "$W" --groups 1200
+emu_start "$W" --groups 1200 --computers 700
 conf "$W" g1 "$EPORT"
 daemon_start "$W"
 wait_d 30 grep -q 'groups: cloud emu: 1200 group names' "$DLOG" ||
     t_fail "no complete listing within 30 s: $(grep -m1 'groups:' "$DLOG")"
+wait_d 30 grep -q 'groups: cloud emu: 700 computers' "$DLOG" ||
+    t_fail "no complete computer listing within 30 s: $(grep 'groups:' "$DLOG" | tail -n 1)"
 t_eq "GET /v1/groups requests for 1200 groups (3 pages)" 3 "$(grep -c 'GET /v1/groups' "$W/emu.log")"
-events "$W/ev1" 1 20
+t_eq "GET /v1/computers requests for 700 computers (2 pages)" 2 "$(grep -c 'GET /v1/computers' "$W/emu.log")"
+events "$W/ev1" 1 20 "$HOST10"
 $AMQP publish "$BR" g1 "$W/ev1" >/dev/null 2>&1
 wait_d 20 json_n "$W" 20
 wait_d 20 recv_ge "$W/recv" 20
 settle "$W/recv/parsed.jsonl"
 grp "$W/events.jsonl" > "$W/json.grp"
 recv_grp "$W/recv/parsed.jsonl" > "$W/cef.grp"
-t_eq "JSON records with group_names {Audit} (the unknown GUID left out)" 20 "$(grep -c ' Audit$' "$W/json.grp")"
+t_eq "JSON records with group_names {Audit} (the unknown GUID left out) and computer {Audit Policy, isolated}" \
+    20 "$(grep -c ' Audit Audit Policy isolated$' "$W/json.grp")"
 t_eq "CEF records not parsed strictly" 0 "$(grep -c '^!' "$W/cef.grp")"
-t_eq "CEF records with ad.groupNames=Audit and both GUIDs" 20 \
-    "$(grep -c " Audit $AUDIT,guid-not-in-this-cloud\$" "$W/cef.grp")"
-head -n 1 "$W/cef.grp" | sed 's/^/# CEF: externalId ad.groupNames ad.groupGuids: /'
+t_eq "CEF records with ad.groupNames=Audit, both GUIDs, ad.policy, ad.isolation" 20 \
+    "$(grep -c " Audit $AUDIT,guid-not-in-this-cloud Audit Policy isolated\$" "$W/cef.grp")"
+head -n 1 "$W/cef.grp" | sed 's/^/# CEF: externalId ad.groupNames ad.groupGuids ad.policy ad.isolation: /'
 t_check "the API key is not in the log" sh -c '! grep -q SECRETKEY "$1"' _ "$DLOG"
 daemon_alive_check
 daemon_stop; check_daemon_exit
@@ -140,7 +151,7 @@ emu_start "$W" --groups 1200 --rate-headers documented --rate-budget 100 --rate-
 conf "$W" g2 "$EPORT"
 events "$W/ev2" 1001 50
 daemon_start "$W"
-wait_d 15 grep -q 'groups: cloud emu: 429' "$DLOG" || t_fail "no 429 logged within 15 s"
+wait_d 15 grep -q 'groups: cloud emu: GET /v1/groups: 429' "$DLOG" || t_fail "no 429 logged within 15 s"
 t0=$(now_ms)
 $AMQP publish "$BR" g2 "$W/ev2" >/dev/null 2>&1
 wait_d 20 json_n "$W" 50
@@ -150,7 +161,7 @@ note "50 events while the API said 429: all at both sinks in $((t1 - t0)) ms"
 t_check "records did not wait for the API (50 at both sinks within 10 s, took $((t1 - t0)) ms)" \
     [ $((t1 - t0)) -le 10000 ]
 grp "$W/events.jsonl" > "$W/a.grp"
-t_eq "records before the reset with names" 0 "$(grep -vc ' -$' "$W/a.grp")"
+t_eq "records before the reset with names" 0 "$(grep -vc ' - - -$' "$W/a.grp")"
 wait_d 40 grep -q 'groups: cloud emu: 1200 group names' "$DLOG" ||
     t_fail "no listing within 40 s of the 429"
 t_eq "429 answers (the daemon waited for the reset)" 1 "$(grep -c 'GET /v1/groups.* 429' "$W/emu.log")"
@@ -158,7 +169,7 @@ events "$W/ev3" 2001 10
 $AMQP publish "$BR" g2 "$W/ev3" >/dev/null 2>&1
 wait_d 20 json_n "$W" 60
 grp "$W/events.jsonl" > "$W/b.grp"
-t_eq "records after the listing with the name Audit" 10 "$(grep -Ec '^20(0[1-9]|10) Audit$' "$W/b.grp")"
+t_eq "records after the listing with the name Audit" 10 "$(grep -Ec '^20(0[1-9]|10) Audit ' "$W/b.grp")"
 daemon_alive_check
 daemon_stop; check_daemon_exit
 on_fail_show "$DLOG" "$W/emu.log"

@@ -49,6 +49,7 @@ printf '%s\n' \
     "state_dir = \"$W/state\";" \
     'log_level = "info";' \
     "clouds = ( { name = \"eu\"; api_url = \"https://api.eu.amp.cisco.com\"; group_names = false;" \
+    "    computer_details = false;" \
     "    client_id = \"0123456789abcdef0123\"; api_key_file = \"$W/api_key\"; } );" \
     "streams = ( { name = \"s1\"; cloud = \"eu\"; url = \"amqp://127.0.0.1:$BROKER_PORT/\";" \
     "    user = \"$BROKER_USER\"; password_file = \"$BROKER_PASSWORD_FILE\"; queue = \"$Q\";" \

@@ -235,6 +235,7 @@ state_dir = "$W/state";
 log_level = "debug";
 clouds = (
   { name = "eu"; api_url = "https://api.eu.amp.cisco.com"; group_names = false;
+    computer_details = false;
     client_id = "0123456789abcdef0123"; api_key_file = "$W/api_key"; }
 );
 streams = (

@@ -49,6 +49,7 @@ state_dir = "$1/state";
 log_level = "info";
 clouds = (
   { name = "eu"; api_url = "https://api.eu.amp.cisco.com"; group_names = false;
+    computer_details = false;
     console_url = "https://console.eu.amp.cisco.com";
     client_id = "0123456789abcdef0123"; api_key_file = "$1/api_key"; }
 );

@@ -519,6 +519,9 @@ dec_wants(const struct amp_event *ev, const struct format_ctx *ctx,
 	    ctx->group_names_text, true);
 	want(w, &n, leef, "ad.groupGuids", NULL, "groupGuids",
 	    ctx->group_guids_text, true);
+	want(w, &n, leef, "ad.policy", NULL, "policy", ctx->policy, true);
+	want(w, &n, leef, "ad.isolation", NULL, "isolation", ctx->isolation,
+	    true);
 	for (; first < n; first++)	/* dropped first when cut */
 		w[first].optional = true;
 	return n;

@@ -368,6 +368,7 @@ START_TEST(test_rich)
 	    "{\"sha256\":\"cd\"}}},\"network_info\":{\"dirty_url\":"
 	    "\"http://evil.example/a?b=c\",\"nfm\":{\"protocol\":\"TCP\","
 	    "\"direction\":\"Outgoing connection from\"}}}";
+	char		 longest[257];
 	struct conf_field tf[] = { { "tenant", "ad.tenant", "acme" },
 	    { "site", "ad.site", "eu=1" } };
 	const struct conf_fields tenant = { tf, 2 };
@@ -417,12 +418,73 @@ START_TEST(test_rich)
 	for (i = 0; i < nitems(rich_paths); i++)
 		set_str(o, rich_paths[i], big.data, big.len);
 	tev_from(&t, o);
+	/* the cache's values at their longest (GROUPS_NAME_MAX) */
+	memset(longest, 'p', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	ctx.policy = ctx.isolation = longest;
 	for (ctx.max_len = 8192; ctx.max_len >= 1024; ctx.max_len /= 2) {
 		keep_line(dec_roundtrip(&format_cef_ops, &t.ev, &ctx));
 		free(dec_roundtrip(&format_leef_ops, &t.ev, &ctx));
 	}
 	json_object_put(lines_check());
 	buf_free(&big);
+	tev_free(&t);
+}
+END_TEST
+
+/* The computer's policy and isolation status (GET /v1/computers), when
+ * the cache knows them: CEF ad.policy/ad.isolation, LEEF, JSON. */
+START_TEST(test_computer)
+{
+	struct format_ctx ctx = ctx_default();
+	struct json_object *o, *a, *c, *v;
+	struct tev	 t;
+	struct buf	 out;
+	char		*s;
+	int		 pass;
+
+	tev_from(&t, fixture_obj("threat_detected_1.json"));
+	ctx.policy = "Protect = Windows";
+	ctx.isolation = "isolated";
+	s = dec_roundtrip(&format_cef_ops, &t.ev, &ctx);
+	ck_assert_msg(strstr(s, " ad.policy=Protect \\= Windows "
+	    "ad.isolation=isolated") != NULL, "%s", s);
+	free(s);
+	s = dec_roundtrip(&format_leef_ops, &t.ev, &ctx);
+	ck_assert_msg(strstr(s, "^policy=Protect = Windows^isolation=isolated")
+	    != NULL, "%s", s);
+	free(s);
+	buf_init(&out, 0);
+	for (pass = 0; pass < 3; pass++) {
+		buf_reset(&out);
+		ck_assert_int_eq(format_json_ops.format(&t.ev, &ctx, &out), 0);
+		ck_assert_ptr_nonnull(o = json_tokener_parse(out.data));
+		ck_assert(json_object_object_get_ex(o, "ampstream", &a));
+		if (pass == 2)
+			ck_assert(!json_object_object_get_ex(a, "computer", &c));
+		else {
+			ck_assert(json_object_object_get_ex(a, "computer", &c));
+			ck_assert(json_object_object_get_ex(c, "policy", &v));
+			ck_assert_str_eq(json_object_get_string(v),
+			    "Protect = Windows");
+			ck_assert(json_object_object_get_ex(c, "isolation",
+			    &v));
+			if (pass == 0)
+				ck_assert_str_eq(json_object_get_string(v),
+				    "isolated");
+			else
+				ck_assert_ptr_null(v);
+		}
+		json_object_put(o);
+		if (pass == 0)
+			ctx.isolation = NULL;
+		else
+			ctx.policy = NULL;
+	}
+	s = dec_roundtrip(&format_cef_ops, &t.ev, &ctx);
+	ck_assert_ptr_null(strstr(s, "ad.policy"));
+	free(s);
+	buf_free(&out);
 	tev_free(&t);
 }
 END_TEST
@@ -1162,6 +1224,7 @@ suite_cef(void)
 	tcase_add_test(tc, test_groups);
 	tcase_add_test(tc, test_rich);
 	tcase_add_test(tc, test_threat_hunting);
+	tcase_add_test(tc, test_computer);
 	suite_add_tcase(s, tc);
 	return s;
 }

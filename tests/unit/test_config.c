@@ -140,6 +140,7 @@ START_TEST(test_full)
 	ck_assert_str_eq(cl->client_id, "0123456789abcdef0123");
 	ck_assert_str_eq(cl->api_key, "na-api-key-0123456789");
 	ck_assert_ptr_null(cl->ca_file);
+	ck_assert(cl->group_names && cl->computer_details);	/* defaults */
 	ck_assert_int_eq(cl->line, 6);
 	cl = config_cloud(c, "eu");
 	ck_assert_ptr_eq(cl, &c->clouds[1]);
@@ -147,6 +148,7 @@ START_TEST(test_full)
 	ck_assert_str_eq(cl->console_url, "https://console.eu.amp.cisco.com");
 	ck_assert_str_eq(cl->api_key, "eu-api-key");
 	ck_assert_str_eq(cl->ca_file, "../fixtures/config/client.pem");
+	ck_assert(cl->group_names && !cl->computer_details);
 	cl = config_cloud(c, "private");
 	ck_assert_str_eq(cl->api_url, "https://amp.private.example:8443");
 	ck_assert_str_eq(cl->api_host, "amp.private.example");
