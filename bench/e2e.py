@@ -4,7 +4,8 @@
 usage: e2e.py BUILD_DIR BROKER_DIR WORK_DIR      (bench/run.sh starts the broker)
 env:   N (events per run, default 100000), ONLY="tcp-cef file-json ..." (some rows),
        PREFETCH (the streams' prefetch; default: the daemon's), PERF=FILE (the
-       daemon runs under `perf record -o FILE`: its CPU figures are then perf's)
+       daemon runs under `perf record -o FILE $PERF_OPTS`, e.g. PERF_OPTS="--call-graph
+       dwarf": its CPU figures are then perf's)
 
 One private broker; for each row N fixture events (tests/fixtures/events/
 all.jsonl, round robin) are queued first, then the consumer is started and
@@ -233,7 +234,7 @@ def proc_hwm(pid):
 
 
 def start_daemon(build, conf, log):
-    pre = ["perf", "record", "-q", "-o", os.environ["PERF"], "--"] if os.environ.get("PERF") else []
+    pre = ["perf", "record", "-q", "-o", os.environ["PERF"]] + os.environ.get("PERF_OPTS", "").split() + ["--"] if os.environ.get("PERF") else []
     return subprocess.Popen(pre + [build + "/ampstream", "-f", "-c", conf],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 

@@ -203,18 +203,26 @@ static int
 console_pct(struct buf *out, const char *s)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
+	char			 esc[3] = { '%', 0, 0 };
 	unsigned char		 c;
+	size_t			 run;
 
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || strchr("._~-", c) != NULL) {
-			if (buf_putc(out, (char)c) == -1)
-				return -1;
-		} else if (buf_putc(out, '%') == -1 ||
-		    buf_putc(out, hex[c >> 4]) == -1 ||
-		    buf_putc(out, hex[c & 15]) == -1)
+	while (*s != '\0') {
+		/* The unreserved run first, in one copy. */
+		for (run = 0; (c = (unsigned char)s[run]) != '\0' &&
+		    ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' ||
+		    c == '-'); run++)
+			;
+		if (run > 0 && buf_append(out, s, run) == -1)
 			return -1;
+		if ((c = (unsigned char)s[run]) == '\0')
+			break;
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 15];
+		if (buf_append(out, esc, 3) == -1)
+			return -1;
+		s += run + 1;
 	}
 	return 0;
 }

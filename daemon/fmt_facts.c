@@ -20,6 +20,7 @@
 #include "compat.h"
 #include "corr.h"
 #include "config.h"
+#include "dec.h"
 #include "event.h"
 #include "fmt_facts.h"
 #include "fmt_kv.h"
@@ -46,13 +47,17 @@ static void	facts_rich(struct fmt_facts *, const struct amp_event *,
 		    const struct format_ctx *);
 
 /* Facts that never come from free event text: never truncated. */
-static const enum fmt_fact fixed_facts[] = {
-	FACT_RT, FACT_DEVTIME, FACT_START, FACT_DETECTED_AT, FACT_EVENT_ID,
-	FACT_IPV4, FACT_IPV6, FACT_IP, FACT_EXTERNAL_IP, FACT_EXTERNAL_IP_ANY,
-	FACT_REMOTE_IP, FACT_REMOTE_IP_ANY, FACT_LOCAL_PORT, FACT_REMOTE_PORT,
-	FACT_PARENT_PID, FACT_OUTCOME, FACT_CATEGORY, FACT_SEVERITY,
-	FACT_CORR_STATE, FACT_DET_EVENT_ID, FACT_SECONDS_TO_OUTCOME,
-	FACT_SECONDS_OPEN, FACT_ERROR_CODE,
+static const bool fixed_facts[FACT_COUNT] = {
+	[FACT_RT] = true, [FACT_DEVTIME] = true, [FACT_START] = true,
+	[FACT_DETECTED_AT] = true, [FACT_EVENT_ID] = true, [FACT_IPV4] = true,
+	[FACT_IPV6] = true, [FACT_IP] = true, [FACT_EXTERNAL_IP] = true,
+	[FACT_EXTERNAL_IP_ANY] = true, [FACT_REMOTE_IP] = true,
+	[FACT_REMOTE_IP_ANY] = true, [FACT_LOCAL_PORT] = true,
+	[FACT_REMOTE_PORT] = true, [FACT_PARENT_PID] = true,
+	[FACT_OUTCOME] = true, [FACT_CATEGORY] = true, [FACT_SEVERITY] = true,
+	[FACT_CORR_STATE] = true, [FACT_DET_EVENT_ID] = true,
+	[FACT_SECONDS_TO_OUTCOME] = true, [FACT_SECONDS_OPEN] = true,
+	[FACT_ERROR_CODE] = true,
 };
 
 /* Compute every fact of ev (NULL where absent). */
@@ -201,7 +206,7 @@ facts_corr(struct fmt_facts *f, const struct format_ctx *ctx,
 static void
 facts_num(struct fmt_facts *f, enum fmt_fact k, int64_t v)
 {
-	snprintf(f->text[k], sizeof(f->text[k]), "%" PRId64, v);
+	dec_i64(f->text[k], v);
 	f->v[k] = f->text[k];
 }
 
@@ -266,12 +271,7 @@ fmt_kv_add_fields(struct fmt_kv *kv, const struct conf_fields *f, bool leef)
 static bool
 fmt_fact_variable(enum fmt_fact k)
 {
-	size_t	 i;
-
-	for (i = 0; i < nitems(fixed_facts); i++)
-		if (fixed_facts[i] == k)
-			return false;
-	return true;
+	return k < FACT_COUNT && !fixed_facts[k];
 }
 
 /* The severity 0-10 of the AMP severity name, else the default in 0..10
@@ -453,8 +453,13 @@ fmt_time(char *s, size_t size, int64_t ms, const char *zone)
 	size_t		 n;
 	int		 frac;
 
-	if (fmt_gmtime(ms, &tm, &frac) == -1 ||
-	    (n = strftime(s, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+	if (fmt_gmtime(ms, &tm, &frac) == -1)
+		return -1;
+	if (size > DEC_ISO_LEN + strlen(zone) && dec_iso(s, &tm, frac) != NULL) {
+		memcpy(s + DEC_ISO_LEN, zone, strlen(zone) + 1);
+		return 0;
+	}
+	if ((n = strftime(s, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
 		return -1;
 	if (snprintf(s + n, size - n, ".%03d%s", frac, zone) >=
 	    (int)(size - n))

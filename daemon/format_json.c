@@ -71,7 +71,7 @@ static int	json_emit(const struct buf *, const struct buf *,
 static int	json_cut(const struct buf *, const struct buf *, size_t,
 		    struct buf *);
 static int	json_minify(struct buf *, const char *, size_t);
-static int	json_string_byte(struct buf *, unsigned char, bool *, bool *);
+static bool	json_space(char);
 static void	json_spans(const struct buf *, struct buf *);
 static bool	json_is_state(const struct buf *, const char *);
 static size_t	json_unit(const unsigned char *);
@@ -220,44 +220,49 @@ json_cut(const struct buf *src, const struct buf *spans, size_t cap,
 	return rv == 0 ? 0 : -1;
 }
 
-/* Append the (valid) JSON text without whitespace outside strings. */
+/* Append the (valid) JSON text without whitespace outside strings, in
+ * runs (a byte at a time cost more than the rest of the record). */
 static int
 json_minify(struct buf *out, const char *p, size_t len)
 {
-	bool		 in_str = false, esc = false;
-	unsigned char	 c;
-	size_t		 i;
+	size_t	 i = 0, j;
+	int	 rv = 0;
 
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)p[i];
-		if (in_str) {
-			if (json_string_byte(out, c, &in_str, &esc) == -1)
-				return -1;
+	while (i < len && rv == 0) {
+		if (json_space(p[i])) {
+			i++;
 			continue;
 		}
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+		if (p[i] != '"') {
+			for (j = i + 1; j < len && p[j] != '"' && !json_space(p[j]);
+			    j++)
+				;
+			rv |= buf_append(out, p + i, j - i);
+			i = j;
 			continue;
-		if (c == '"')
-			in_str = true;
-		if (buf_putc(out, (char)c) == -1)
-			return -1;
+		}
+		/* A string, to its closing quote; raw controls as \u00XX. */
+		for (j = i + 1; j < len && p[j] != '"'; j++) {
+			if (p[j] == '\\')
+				j++;
+			else if ((unsigned char)p[j] < 0x20) {
+				rv |= buf_append(out, p + i, j - i);
+				rv |= buf_printf(out, "\\u%04x",
+				    (unsigned char)p[j]);
+				i = j + 1;
+			}
+		}
+		j = j < len ? j + 1 : len;
+		rv |= buf_append(out, p + i, j - i);
+		i = j;
 	}
-	return 0;
+	return rv == 0 ? 0 : -1;
 }
 
-/* Copy one byte inside a string, tracking its end and escapes. */
-static int
-json_string_byte(struct buf *out, unsigned char c, bool *in_str, bool *esc)
+static bool
+json_space(char c)
 {
-	if (*esc)
-		*esc = false;
-	else if (c == '\\')
-		*esc = true;
-	else if (c == '"')
-		*in_str = false;
-	else if (c < 0x20)
-		return buf_printf(out, "\\u%04x", c);
-	return buf_putc(out, (char)c);
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 /* Collect the contents of the string values (not keys) of minified JSON,
@@ -461,17 +466,25 @@ json_member(struct buf *out, const char *key, const char *value)
 	return json_str(out, value != NULL && *value != '\0' ? value : NULL);
 }
 
-/* Append s as a JSON string, or null. */
+/* Append s as a JSON string, or null; clean runs in one copy. */
 static int
 json_str(struct buf *out, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 run;
 	int			 rv = 0;
 
 	if (s == NULL)
 		return buf_puts(out, "null");
 	rv |= buf_putc(out, '"');
-	for (; *p != '\0' && rv == 0; p++) {
+	while (*p != '\0' && rv == 0) {
+		for (run = 0; p[run] >= 0x20 && p[run] != '"' &&
+		    p[run] != '\\'; run++)
+			;
+		rv |= buf_append(out, p, run);
+		p += run;
+		if (*p == '\0')
+			break;
 		if (*p == '"' || *p == '\\')
 			rv |= buf_printf(out, "\\%c", *p);
 		else if (*p == '\n')
@@ -480,10 +493,9 @@ json_str(struct buf *out, const char *s)
 			rv |= buf_puts(out, "\\r");
 		else if (*p == '\t')
 			rv |= buf_puts(out, "\\t");
-		else if (*p < 0x20)
-			rv |= buf_printf(out, "\\u%04x", *p);
 		else
-			rv |= buf_putc(out, (char)*p);
+			rv |= buf_printf(out, "\\u%04x", *p);
+		p++;
 	}
 	rv |= buf_putc(out, '"');
 	return rv == 0 ? 0 : -1;

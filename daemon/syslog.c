@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "dec.h"
 #include "fmt_facts.h"
 #include "syslog.h"
 
@@ -129,17 +130,39 @@ syslog_header(const struct syslog_hdr *h, char *dst, size_t dsize)
 	}
 }
 
-/* "<PRI>1 TIMESTAMP HOSTNAME APP-NAME - - - " */
+/* "<PRI>1 TIMESTAMP HOSTNAME APP-NAME - - - ", without printf (hot path). */
 static size_t
 syslog_5424(const struct syslog_hdr *h, char *dst, size_t dsize)
 {
 	char		 host[SYSLOG_HOST_MAX + 1], app[SYSLOG_APP_MAX + 1];
+	char		 pri[DEC_I64_SIZE], *p = dst;
 	struct tm	 tm;
+	size_t		 hl, al, pl;
 	int		 ms, n;
 
 	syslog_time(h->time_ms, &tm, &ms);
 	syslog_name(host, sizeof(host), h->hostname);
 	syslog_name(app, sizeof(app), h->app_name);
+	pl = dec_i64(pri, syslog_pri(h));
+	hl = strlen(host);
+	al = strlen(app);
+	if (dsize > pl + hl + al + DEC_ISO_LEN + 16 && tm.tm_year >= -1900 &&
+	    tm.tm_year <= 9999 - 1900) {
+		*p++ = '<';
+		memcpy(p, pri, pl);
+		p += pl;
+		memcpy(p, ">1 ", 3);
+		p = dec_iso(p + 3, &tm, ms);
+		*p++ = 'Z';
+		*p++ = ' ';
+		memcpy(p, host, hl);
+		p += hl;
+		*p++ = ' ';
+		memcpy(p, app, al);
+		p += al;
+		memcpy(p, " - - - ", 8);
+		return (size_t)(p + 7 - dst);
+	}
 	n = snprintf(dst, dsize,
 	    "<%d>1 %04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s - - - ",
 	    syslog_pri(h), tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,

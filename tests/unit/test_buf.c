@@ -1,8 +1,12 @@
 /* test_buf.c: the bounded buffer. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
+#include "dec.h"
 #include "unit.h"
 
 START_TEST(test_append_and_bound)
@@ -38,6 +42,40 @@ START_TEST(test_release)
 }
 END_TEST
 
+/* dec_i64 and dec_iso write what printf and strftime would. */
+START_TEST(test_dec)
+{
+	static const int64_t v[] = { 0, 7, -7, 10, 99, 1000, -1000,
+	    1610618799657LL, INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+	static const int64_t t[] = { 0, 1, 951782400, 1610618799,
+	    253402300799LL };
+	char		 got[DEC_I64_SIZE], want[64], iso[DEC_ISO_LEN + 1];
+	struct tm	 tm;
+	time_t		 sec;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(want, sizeof(want), "%" PRId64, v[i]);
+		ck_assert_uint_eq(dec_i64(got, v[i]), strlen(want));
+		ck_assert_str_eq(got, want);
+	}
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sec = (time_t)t[i];
+		ck_assert_ptr_nonnull(gmtime_r(&sec, &tm));
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want + strlen(want), 8, ".%03d", (int)(i * 37));
+		ck_assert_ptr_eq(dec_iso(iso, &tm, (int)(i * 37)),
+		    iso + DEC_ISO_LEN);
+		iso[DEC_ISO_LEN] = '\0';
+		ck_assert_str_eq(iso, want);
+	}
+	tm.tm_year = 10000 - 1900;	/* five digits: the caller's printf */
+	ck_assert_ptr_null(dec_iso(iso, &tm, 0));
+	tm.tm_year = -1901;
+	ck_assert_ptr_null(dec_iso(iso, &tm, 0));
+}
+END_TEST
+
 Suite *
 suite_buf(void)
 {
@@ -46,6 +84,7 @@ suite_buf(void)
 
 	tcase_add_test(tc, test_append_and_bound);
 	tcase_add_test(tc, test_release);
+	tcase_add_test(tc, test_dec);
 	suite_add_tcase(s, tc);
 	return s;
 }
