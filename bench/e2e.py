@@ -222,8 +222,9 @@ sinks = ( %s );
 
 
 def proc_cpu(pid):
+    """(user, system) CPU seconds of the process so far."""
     f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / CLK
+    return int(f[11]) / CLK, int(f[12]) / CLK
 
 
 def proc_hwm(pid):
@@ -313,7 +314,7 @@ class Scraper:
 
 def run_daemon(build, br, w, bodies, n, nstreams, outs, scrape=None):
     """outs: [(sink text, watcher)]; scrape: (clients, period) with the metrics
-    endpoint on; returns (rate, us/event, rss MiB)."""
+    endpoint on; returns (rate, us/event, rss MiB, (user, system) us/event)."""
     os.makedirs(w + "/state", exist_ok=True)
     queues = ["q-%s-%d" % (os.path.basename(w), i) for i in range(nstreams)]
     for q in queues:
@@ -336,15 +337,16 @@ def run_daemon(build, br, w, bodies, n, nstreams, outs, scrape=None):
     if sc:
         print("  (%d scrapes)" % sc.stop())
     time.sleep(0.2)		# the last acks
-    cpu = proc_cpu(p.pid) if p.poll() is None else float("nan")
+    cpu = proc_cpu(p.pid) if p.poll() is None else (float("nan"), float("nan"))
     rss = proc_hwm(p.pid) if p.poll() is None else float("nan")
     stop_daemon(p)
     if not ok:
         print("  (timed out: %s)" % ", ".join(str(x.count()) for _, x in outs))
-        return float("nan"), float("nan"), rss
+        return float("nan"), float("nan"), rss, (float("nan"), float("nan"))
     t0 = min(x.span()[0] for _, x in outs)
     t1 = max(x.span()[1] for _, x in outs)
-    return (n - 1) / (t1 - t0), cpu / n * 1e6, rss
+    return ((n - 1) / (t1 - t0), sum(cpu) / n * 1e6, rss,
+            (cpu[0] / n * 1e6, cpu[1] / n * 1e6))
 
 
 def port_open(port):
@@ -356,9 +358,10 @@ def port_open(port):
 
 
 def row(name, ceiling, res):
-    rate, us, rss = res
-    print("  %-22s %9.0f msg/s  %5.2f of %6.0f  %6.2f us/event  RSS %5.1f MiB"
-          % (name, rate, rate / ceiling if ceiling else 0, ceiling, us, rss))
+    rate, us, rss, (user, system) = res
+    print("  %-22s %9.0f msg/s  %5.2f of %6.0f  %6.2f us/event (user %.2f + sys %.2f)"
+          "  RSS %5.1f MiB" % (name, rate, rate / ceiling if ceiling else 0, ceiling, us,
+                               user, system, rss))
 
 
 def ceiling_row(build, br, w, bodies, n):

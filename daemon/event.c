@@ -22,6 +22,7 @@
 
 /* Digits an id may have (uint64 needs 20); a longer one is dead-lettered. */
 #define EVENT_ID_MAX	64
+#define EVENT_TAPE_MAX	(256 * 1024)	/* bodies whose walk gets a tape (4 B a byte) */
 
 /* A name wanted in an object, and where its value goes. */
 struct want {
@@ -62,7 +63,7 @@ static int	 event_load(struct amp_event *, const char *, size_t, bool,
 		    const char **);
 static const char *body_check(const char *, size_t, bool);
 static int	 event_walk(const char *, size_t, struct spans *,
-		    const char **);
+		    struct jscan_tape *, const char **);
 static void	 pick(const struct jscan_val *, const struct want *, size_t);
 static void	 walk_nested(struct spans *);
 static void	 walk_addresses(struct spans *);
@@ -108,18 +109,28 @@ event_load(struct amp_event *ev, const char *body, size_t len, bool utf8,
 {
 	struct spans	 sp;
 	struct arena	 a;
+	struct jscan_tape t;
+	size_t		 tape;
 
 	memset(ev, 0, sizeof(*ev));
-	if ((*reason = body_check(body, len, utf8)) != NULL ||
-	    event_walk(body, len, &sp, reason) == -1)
+	if ((*reason = body_check(body, len, utf8)) != NULL)
 		return -1;
 	/*
-	 * Copies are of spans of the body, one NUL each: distinct spans but
-	 * the lists (addresses), which copy some a second time.
+	 * One block: the tape of where objects close (the walk steps over
+	 * them), then the copies, which are of spans of the body, one NUL
+	 * each: distinct spans but the lists, which copy some a second time.
 	 */
+	tape = len <= EVENT_TAPE_MAX ? len * sizeof(*t.close) : 0;
 	a.size = 2 * len + 256;
 	a.used = 0;
-	a.p = ev->mem = xmalloc(a.size);
+	ev->mem = xmalloc(tape + a.size);
+	a.p = (char *)ev->mem + tape;
+	t.base = body;
+	t.close = (uint32_t *)(void *)ev->mem;
+	if (event_walk(body, len, &sp, tape > 0 ? &t : NULL, reason) == -1) {
+		event_clear(ev);
+		return -1;
+	}
 	ev->body = body;
 	ev->body_len = len;
 	if (event_numbers(ev, &sp, &a, reason) == -1 ||
@@ -150,7 +161,7 @@ body_check(const char *body, size_t len, bool utf8)
 		return "empty body";
 	if (utf8 && !utf8_valid(body, len))
 		return "not valid UTF-8 (or holds NUL bytes)";
-	if (memchr(body, '\0', len) != NULL)
+	if (!utf8 && memchr(body, '\0', len) != NULL)
 		return "embedded NUL";
 	return NULL;
 }
@@ -158,7 +169,7 @@ body_check(const char *body, size_t len, bool utf8)
 /* Check the body and find the spans of every field. */
 static int
 event_walk(const char *body, size_t len, struct spans *sp,
-    const char **reason)
+    struct jscan_tape *t, const char **reason)
 {
 	struct jscan_val root;
 	size_t		 used;
@@ -186,7 +197,7 @@ event_walk(const char *body, size_t len, struct spans *sp,
 	};
 
 	memset(sp, 0, sizeof(*sp));
-	if (jscan_value(body, len, &root, &used) == -1)
+	if (jscan_value_tape(body, len, &root, &used, t) == -1)
 		*reason = "not JSON";
 	else if (root.type != JSCAN_OBJECT)
 		*reason = "not a JSON object";

@@ -4,7 +4,8 @@
  * The checker is a recursive descent bounded by JSCAN_MAX_DEPTH; string
  * bodies, most of an event's bytes, are crossed by a table lookup per
  * byte.  The walker trusts checked text: to skip a value it only needs to
- * find quotes and brackets.
+ * find quotes and brackets, or, with a tape the checker filled, to look up
+ * where an object or array ends.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@ struct chk {
 	const char	*p;
 	const char	*end;
 	int		 depth;
+	struct jscan_tape *t;		/* or NULL */
 };
 
 #define ONES		0x0101010101010101ULL
@@ -38,7 +40,7 @@ static int	 chk_word(struct chk *, const char *, size_t);
 static void	 chk_ws(struct chk *);
 static const char *iter_next(const struct jscan_iter *);
 static const char *walk_value(const char *, const char *,
-		    struct jscan_val *);
+		    struct jscan_val *, const struct jscan_tape *);
 static const char *walk_string(const char *, const char *);
 static const char *walk_nest(const char *, const char *);
 static const char *skip_ws(const char *, const char *);
@@ -48,7 +50,14 @@ static size_t	 put_utf8(char *, uint32_t);
 int
 jscan_value(const char *s, size_t len, struct jscan_val *v, size_t *used)
 {
-	struct chk	 c = { s, s + len, 0 };
+	return jscan_value_tape(s, len, v, used, NULL);
+}
+
+int
+jscan_value_tape(const char *s, size_t len, struct jscan_val *v,
+    size_t *used, struct jscan_tape *t)
+{
+	struct chk	 c = { s, s + len, 0, t };
 
 	chk_ws(&c);
 	if (chk_value(&c, v) == -1)
@@ -116,6 +125,7 @@ chk_value(struct chk *c, struct jscan_val *v)
 		v->type = t;
 		v->p = start;
 		v->n = (size_t)(c->p - start);
+		v->tape = c->t;
 		if (t == JSCAN_STRING) {
 			v->p++;
 			v->n -= 2;
@@ -128,6 +138,8 @@ chk_value(struct chk *c, struct jscan_val *v)
 static int
 chk_nest(struct chk *c, char close, bool keys)
 {
+	const char	*open = c->p;
+
 	c->depth++;
 	c->p++;
 	chk_ws(c);
@@ -150,6 +162,8 @@ chk_nest(struct chk *c, char close, bool keys)
 done:
 	c->p++;
 	c->depth--;
+	if (c->t != NULL)
+		c->t->close[open - c->t->base] = (uint32_t)(c->p - c->t->base);
 	return 0;
 }
 
@@ -291,8 +305,10 @@ jscan_open(struct jscan_iter *it, const struct jscan_val *v)
 {
 	if (v == NULL || (v->type != JSCAN_OBJECT && v->type != JSCAN_ARRAY)) {
 		it->p = it->end = NULL;
+		it->tape = NULL;
 		return;
 	}
+	it->tape = v->tape;
 	it->p = v->p + 1;
 	it->end = v->p + v->n - 1;	/* the closing bracket */
 }
@@ -305,9 +321,9 @@ jscan_member(struct jscan_iter *it, struct jscan_val *key,
 
 	if ((p = iter_next(it)) == NULL)
 		return false;
-	p = walk_value(p, it->end, key);
+	p = walk_value(p, it->end, key, NULL);
 	p = skip_ws(p, it->end) + 1;		/* the ':' */
-	it->p = walk_value(skip_ws(p, it->end), it->end, val);
+	it->p = walk_value(skip_ws(p, it->end), it->end, val, it->tape);
 	return true;
 }
 
@@ -318,7 +334,7 @@ jscan_elem(struct jscan_iter *it, struct jscan_val *val)
 
 	if ((p = iter_next(it)) == NULL)
 		return false;
-	it->p = walk_value(p, it->end, val);
+	it->p = walk_value(p, it->end, val, it->tape);
 	return true;
 }
 
@@ -338,11 +354,13 @@ iter_next(const struct jscan_iter *it)
 
 /* Fill v with the value at p; return where it ends. */
 static const char *
-walk_value(const char *p, const char *end, struct jscan_val *v)
+walk_value(const char *p, const char *end, struct jscan_val *v,
+    const struct jscan_tape *t)
 {
 	const char	*q;
 
 	v->p = p;
+	v->tape = t;
 	switch (*p) {
 	case '"':
 		q = walk_string(p, end);
@@ -353,7 +371,8 @@ walk_value(const char *p, const char *end, struct jscan_val *v)
 	case '{':
 	case '[':
 		v->type = *p == '{' ? JSCAN_OBJECT : JSCAN_ARRAY;
-		q = walk_nest(p, end);
+		q = t != NULL ? t->base + t->close[p - t->base] :
+		    walk_nest(p, end);
 		break;
 	case 't':
 		v->type = JSCAN_TRUE;

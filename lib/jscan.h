@@ -31,6 +31,17 @@ enum jscan_type {
 };
 
 /*
+ * Where the objects and arrays of a checked text close, so that the walker
+ * steps over a nested value without reading it again: close[i] is the
+ * offset just past the bracket that closes the one opening at offset i of
+ * base (only the entries of opening brackets are written).
+ */
+struct jscan_tape {
+	const char	*base;
+	uint32_t	*close;		/* room for one entry per byte */
+};
+
+/*
  * One value, as a span of the text: for a string, what lies between the
  * quotes (escapes not undone); for the others, the value's own bytes.
  */
@@ -38,11 +49,13 @@ struct jscan_val {
 	enum jscan_type	 type;
 	const char	*p;
 	size_t		 n;
+	const struct jscan_tape *tape;	/* of its text, or NULL */
 };
 
 struct jscan_iter {
 	const char	*p;
 	const char	*end;
+	const struct jscan_tape *tape;
 };
 
 /*
@@ -55,6 +68,9 @@ struct jscan_iter {
  */
 int	jscan_value(const char *s, size_t len, struct jscan_val *v,
 	    size_t *used);
+/* jscan_value, filling t (base s, room for len entries, len < 4 GiB). */
+int	jscan_value_tape(const char *s, size_t len, struct jscan_val *v,
+	    size_t *used, struct jscan_tape *t);
 /* jscan_value, and nothing but whitespace after the value. */
 int	jscan_check(const char *s, size_t len, struct jscan_val *root);
 

@@ -8,6 +8,8 @@
  * the same members: each string member unescaped the same (json-c keeps
  * an escaped NUL, jscan drops it), each integer the same value when
  * int64 holds it.  Where jscan is knowingly stricter: see json_c_lax().
+ * A walk with the checker's tape (the daemon's) sees every value a walk
+ * without it sees, at the same place.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +18,7 @@
 
 #include <json.h>
 
+#include "buf.h"
 #include "jscan.h"
 #include "utf8.h"
 #include "fuzz_util.h"
@@ -25,6 +28,8 @@ static struct json_object *jsonc(const char *, size_t, bool *);
 static void	 same_members(const struct jscan_val *, struct json_object *);
 static void	 same_string(const struct jscan_val *, struct json_object *);
 static bool	 repeated_later(const struct jscan_iter *, const char *);
+static void	 same_with_tape(const char *, size_t, const struct jscan_val *);
+static void	 walk_dump(const char *, const struct jscan_val *, struct buf *);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -44,6 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FZ_CHECK(ok_c == ok_j, "verdicts differ: json-c %d, jscan %d", ok_c,
 	    ok_j);
+	if (ok_j)
+		same_with_tape(s, size, &v);
 	/* json-c cuts a key at an escaped NUL: "a\u0000b" is its "a". */
 	if (ok_j && v.type == JSCAN_OBJECT && memmem(s, size, "\\u0000",
 	    6) == NULL)
@@ -183,4 +190,47 @@ same_string(const struct jscan_val *v, struct json_object *c)
 	    "string differs: \"%s\" vs \"%s\"", mine, theirs);
 	free(mine);
 	free(theirs);
+}
+
+static void
+same_with_tape(const char *s, size_t size, const struct jscan_val *v)
+{
+	struct jscan_tape	 t;
+	struct jscan_val	 tv;
+	struct buf		 a, b;
+	size_t			 used;
+
+	t.base = s;
+	if ((t.close = calloc(size, sizeof(*t.close))) == NULL)
+		abort();
+	FZ_CHECK(jscan_value_tape(s, size, &tv, &used, &t) == 0 &&
+	    used == size, "the check with a tape differs");
+	buf_init(&a, 0);
+	buf_init(&b, 0);
+	walk_dump(s, v, &a);
+	walk_dump(s, &tv, &b);
+	FZ_CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
+	    "the walk with a tape differs");
+	buf_free(&a);
+	buf_free(&b);
+	free(t.close);
+}
+
+/* Every value under v as "type@offset+length;". */
+static void
+walk_dump(const char *base, const struct jscan_val *v, struct buf *b)
+{
+	struct jscan_iter	 it;
+	struct jscan_val	 k, e;
+
+	buf_printf(b, "%d@%td+%zu;", (int)v->type, v->p - base, v->n);
+	jscan_open(&it, v);
+	if (v->type == JSCAN_OBJECT)
+		while (jscan_member(&it, &k, &e)) {
+			walk_dump(base, &k, b);
+			walk_dump(base, &e, b);
+		}
+	else if (v->type == JSCAN_ARRAY)
+		while (jscan_elem(&it, &e))
+			walk_dump(base, &e, b);
 }

@@ -1,8 +1,10 @@
 /* test_jscan.c: lib/jscan, the strict checker and the walker. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jscan.h"
 #include "unit.h"
 
@@ -119,6 +121,76 @@ START_TEST(test_walk)
 }
 END_TEST
 
+/* Every value under v, as "type@offset+length" lines into b. */
+static void
+dump(const char *base, const struct jscan_val *v, struct buf *b)
+{
+	struct jscan_iter	 it;
+	struct jscan_val	 k, e;
+
+	buf_printf(b, "%d@%td+%zu\n", (int)v->type, v->p - base, v->n);
+	jscan_open(&it, v);
+	if (v->type == JSCAN_OBJECT)
+		while (jscan_member(&it, &k, &e)) {
+			dump(base, &k, b);
+			dump(base, &e, b);
+		}
+	else if (v->type == JSCAN_ARRAY)
+		while (jscan_elem(&it, &e))
+			dump(base, &e, b);
+}
+
+/* A walk with the checker's tape finds the same values as one without. */
+START_TEST(test_tape)
+{
+	static const char *const docs[] = {
+		"{ \"a\" : \"x\\\"}\\\\\" , \"b\":[1,{\"c\":\"]\"}], \"e\":{}}",
+		"[[[[]]],{\"a\":[{},{\"b\":[1,2,{\"c\":\"}]\"}]}]} ,[ ] ]",
+		"{\"k\\\"{\":{\"[\":[\"\\\\\",{}]}}",
+	};
+	struct jscan_tape	 t;
+	struct jscan_val	 v;
+	struct buf		 a, b;
+	char			*s;
+	size_t			 i, used;
+	FILE			*f;
+	char			 line[65536];
+
+	buf_init(&a, 0);
+	buf_init(&b, 0);
+	ck_assert_ptr_nonnull(f = fopen(FIXTURE("events/all.jsonl"), "r"));
+	for (i = 0; ; i++) {
+		if (i < sizeof(docs) / sizeof(docs[0]))
+			s = strdup(docs[i]);
+		else if (fgets(line, sizeof(line), f) != NULL)
+			s = strdup(line);
+		else
+			break;
+		ck_assert_ptr_nonnull(s);
+		ck_assert_ptr_nonnull(t.close = calloc(strlen(s) + 1,
+		    sizeof(*t.close)));
+		t.base = s;
+		buf_reset(&a);
+		buf_reset(&b);
+		ck_assert_int_eq(jscan_value(s, strlen(s), &v, &used), 0);
+		ck_assert_ptr_null(v.tape);
+		dump(s, &v, &a);
+		ck_assert_int_eq(jscan_value_tape(s, strlen(s), &v, &used, &t),
+		    0);
+		ck_assert_ptr_eq(v.tape, &t);
+		dump(s, &v, &b);
+		ck_assert_uint_gt(a.len, 0);
+		ck_assert_str_eq(a.data, b.data);
+		free(t.close);
+		free(s);
+	}
+	ck_assert_uint_ge(i, 25);
+	fclose(f);
+	buf_free(&a);
+	buf_free(&b);
+}
+END_TEST
+
 /* Escapes undone; \u0000 left out; a lone surrogate is U+FFFD. */
 START_TEST(test_unescape)
 {
@@ -171,6 +243,7 @@ suite_jscan(void)
 	tcase_add_test(tc, test_grammar);
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_walk);
+	tcase_add_test(tc, test_tape);
 	tcase_add_test(tc, test_unescape);
 	tcase_add_test(tc, test_ints);
 	suite_add_tcase(s, tc);
