@@ -144,6 +144,31 @@ START_TEST(test_threat_hunting)
 }
 END_TEST
 
+/* A real Threat Detected whose malware is inside an archive (macOS). */
+START_TEST(test_archived_file)
+{
+	struct amp_event	 ev;
+	char			*body;
+
+	body = parse_fixture(&ev, "threat_detected_5_archived_file.json");
+	ck_assert(!ev.has_id);
+	ck_assert_str_eq(ev.disposition, "Blacklisted");
+	ck_assert_str_eq(ev.file_name, "eicar_com.zip");
+	ck_assert_str_eq(ev.archived_disposition, "Malicious");
+	ck_assert_str_eq(ev.archived_sha256,
+	    "275A021BBFB6489E54D471899F7DB9D1663FC695EC2FE2A2C4538AABF651FD0");
+	ck_assert_str_eq(ev.parent_name, "Safari");
+	ck_assert_str_eq(ev.parent_disposition, "Unknown");
+	ck_assert_int_eq(ev.parent_pid, 577);
+	ck_assert_str_eq(ev.ips, "192.168.1.131");	/* empty ips left out */
+	ck_assert_str_eq(ev.macs,
+	    "xx:xx:xx:xx:xx:be,xx:xx:xx:xx:xx:01,xx:xx:xx:xx:11:22");
+	ck_assert_uint_eq(ev.ngroups, 1);
+	event_clear(&ev);
+	free(body);
+}
+END_TEST
+
 START_TEST(test_all_jsonl)
 {
 	struct amp_event	 ev;
@@ -652,6 +677,7 @@ suite_event(void)
 	tcase_add_test(tc, test_every_fixture);
 	tcase_add_test(tc, test_all_jsonl);
 	tcase_add_test(tc, test_threat_hunting);
+	tcase_add_test(tc, test_archived_file);
 	tcase_add_test(tc, test_stream_message);
 	tcase_add_test(tc, test_quarantine_failure);
 	tcase_add_test(tc, test_docs_pair_pretty);
