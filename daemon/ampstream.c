@@ -509,13 +509,13 @@ daemon_swap(struct daemon *d)
 {
 	struct config	*old = d->cfg;
 	struct stats	*ostats = d->stats;
+	struct groups	*ogroups = d->groups;
 	size_t		 i;
 
 	event_del(d->drain_ev);
 	d->draining = false;
 	hold_free(d->hold);
 	route_free(d->route);
-	groups_free(d->groups);
 	d->hold = NULL;
 	d->route = NULL;
 	d->groups = NULL;
@@ -526,6 +526,8 @@ daemon_swap(struct daemon *d)
 	daemon_swap_retire(d, ostats);
 	d->cfg = d->next_cfg;
 	d->next_cfg = NULL;
+	/* Before the old configuration goes: the clouds are compared. */
+	d->groups = groups_renew(ogroups, d->base, d->cfg);
 	apply_log_level(d->cfg, d->verbose);
 	d->stats = stats_new(d->base, d->cfg);
 	stats_take(d->stats, ostats, d->plan->stream_from, d->plan->sink_from);
@@ -536,7 +538,6 @@ daemon_swap(struct daemon *d)
 		return -1;
 	daemon_build_deadletters(d);
 	d->route = route_new(d->cfg, d->sinks, d->recipes, d->dls, d->stats);
-	d->groups = groups_new(d->base, d->cfg);	/* asked again */
 	route_set_groups(d->route, d->groups);
 	daemon_swap_corr(d);
 	daemon_build_streams(d);

@@ -89,6 +89,9 @@ struct gsock {
 	struct event		*ev;
 };
 
+static struct groups *groups_build(struct event_base *, const struct config *);
+static bool	gcloud_same(const struct gcloud *, const struct gcloud *);
+static void	gcloud_take(struct gcloud *, struct gcloud *);
 static void	groups_start(struct gcloud *, int delay_s);
 static void	groups_request(int, short, void *);
 static void	groups_done(struct gcloud *, CURLcode);
@@ -114,8 +117,9 @@ static void	name_cut(char *);
 static int	gentry_cmp(const void *, const void *);
 static void	gentries_free(struct gentry *, size_t);
 
-struct groups *
-groups_new(struct event_base *base, const struct config *cfg)
+/* The clients, not started yet. */
+static struct groups *
+groups_build(struct event_base *base, const struct config *cfg)
 {
 	struct groups	*g;
 	struct gcloud	*c;
@@ -154,9 +158,92 @@ groups_new(struct event_base *base, const struct config *cfg)
 		buf_init(&c->body, GROUPS_MAX_BODY);
 		if ((c->timer = evtimer_new(base, groups_request, c)) == NULL)
 			fatalx("%s: evtimer_new", __func__);
-		groups_start(c, 0);
 	}
 	return g;
+}
+
+struct groups *
+groups_new(struct event_base *base, const struct config *cfg)
+{
+	struct groups	*g = groups_build(base, cfg);
+	size_t		 i;
+
+	for (i = 0; i < g->nclouds; i++)
+		if (g->clouds[i].conf != NULL)
+			groups_start(&g->clouds[i], 0);
+	return g;
+}
+
+/*
+ * A reload: a cloud asked with the same URL, credentials and listings
+ * keeps its caches and its schedule (a reload must not spend the rate
+ * limit again); the others start afresh.  old is freed.
+ */
+struct groups *
+groups_renew(struct groups *old, struct event_base *base,
+    const struct config *cfg)
+{
+	struct groups	*g = groups_build(base, cfg);
+	struct gcloud	*c, *o;
+	size_t		 i, j;
+
+	for (i = 0; i < g->nclouds; i++) {
+		if ((c = &g->clouds[i])->conf == NULL)
+			continue;
+		o = NULL;
+		for (j = 0; old != NULL && j < old->nclouds && o == NULL; j++)
+			if (old->clouds[j].conf != NULL &&
+			    gcloud_same(&old->clouds[j], c))
+				o = &old->clouds[j];
+		if (o == NULL)
+			groups_start(c, 0);
+		else
+			gcloud_take(c, o);
+	}
+	groups_free(old);
+	return g;
+}
+
+static bool
+gcloud_same(const struct gcloud *a, const struct gcloud *b)
+{
+	const struct cloud_conf *x = a->conf, *y = b->conf;
+
+	return a->enabled == b->enabled && strcmp(x->name, y->name) == 0 &&
+	    strcmp(x->api_url, y->api_url) == 0 &&
+	    strcmp(x->client_id, y->client_id) == 0 &&
+	    strcmp(x->api_key, y->api_key) == 0 &&
+	    (x->ca_file == NULL) == (y->ca_file == NULL) &&
+	    (x->ca_file == NULL || strcmp(x->ca_file, y->ca_file) == 0);
+}
+
+/* c takes o's caches, counters and next request time (o keeps none). */
+static void
+gcloud_take(struct gcloud *c, struct gcloud *o)
+{
+	struct timeval	 due, now;
+	long		 wait = 0;
+	size_t		 k;
+
+	for (k = 0; k < GL_COUNT; k++) {
+		c->lists[k].cache = o->lists[k].cache;
+		c->lists[k].ncache = o->lists[k].ncache;
+		o->lists[k].cache = NULL;
+		o->lists[k].ncache = 0;
+	}
+	c->st = o->st;
+	c->last = o->last;
+	c->last_full = o->last_full;
+	c->listed = o->listed;
+	c->fails = o->fails;
+	c->limited = o->limited;
+	/* A listing cut short starts again now; else the old timer's time. */
+	if (o->plan == 0 && o->easy == NULL &&
+	    evtimer_pending(o->timer, &due) &&
+	    event_base_gettimeofday_cached(o->g->base, &now) == 0 &&
+	    (wait = (long)(due.tv_sec - now.tv_sec)) < 0)
+		wait = 0;
+	groups_start(c, (int)wait);
 }
 
 void

@@ -39,6 +39,9 @@ struct groups_stats {
 
 /* NULL when no cloud has API credentials. */
 struct groups	*groups_new(struct event_base *, const struct config *);
+/* A reload: clouds asked the same way keep their caches; old is freed. */
+struct groups	*groups_renew(struct groups *old, struct event_base *,
+		    const struct config *);
 void		 groups_free(struct groups *);
 /* guid's name in cloud's groups, or NULL (not known, or not yet). */
 const char	*groups_name(struct groups *, const struct cloud_conf *,

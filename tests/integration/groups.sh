@@ -5,7 +5,8 @@
 #   1 names after the first refresh: 1200 groups (3 pages), 700 computers (2 pages), the
 #     observed X-RateLimit-* headers; events naming a known and an unknown GUID: CEF
 #     ad.groupNames / ad.groupGuids parsed strictly, JSON ampstream.group_names holds the known
-#     one only; the events' computer: CEF ad.policy / ad.isolation, JSON ampstream.computer
+#     one only; the events' computer: CEF ad.policy / ad.isolation, JSON ampstream.computer;
+#     a reload with the cloud unchanged keeps the caches (no request, names at once)
 #   2 the rate limit slows the refresh, never the records: the first window spent (a 429, with
 #     the documented X-Rate-Limit-* headers), 50 events arrive at once with their GUIDs alone;
 #     after the reset the names come; no request while the emulator said 0 were left
@@ -134,6 +135,20 @@ t_eq "CEF records not parsed strictly" 0 "$(grep -c '^!' "$W/cef.grp")"
 t_eq "CEF records with ad.groupNames=Audit, both GUIDs, ad.policy, ad.isolation" 20 \
     "$(grep -c " Audit $AUDIT,guid-not-in-this-cloud Audit Policy isolated\$" "$W/cef.grp")"
 head -n 1 "$W/cef.grp" | sed 's/^/# CEF: externalId ad.groupNames ad.groupGuids ad.policy ad.isolation: /'
+# a reload with the cloud unchanged keeps the caches: nothing is asked again, names at once
+nreq=$(grep -c 'GET /v1/' "$W/emu.log")
+touch "$W/ampstream.conf"
+kill -HUP "$DPID"
+wait_d 10 grep -q 'configuration reloaded' "$DLOG" || t_fail "reload not done within 10 s"
+events "$W/ev1b" 21 20 "$HOST10"
+$AMQP publish "$BR" g1 "$W/ev1b" >/dev/null 2>&1
+wait_d 20 json_n "$W" 40
+sleep 2
+grp "$W/events.jsonl" > "$W/json.grp"
+t_eq "JSON records after the reload with the names and the computer (cache kept)" \
+    40 "$(grep -c ' Audit Audit Policy isolated$' "$W/json.grp")"
+t_eq "REST requests after the reload (none: the cloud did not change)" "$nreq" \
+    "$(grep -c 'GET /v1/' "$W/emu.log")"
 t_check "the API key is not in the log" sh -c '! grep -q SECRETKEY "$1"' _ "$DLOG"
 daemon_alive_check
 daemon_stop; check_daemon_exit
