@@ -185,7 +185,8 @@ chk_key(struct chk *c)
 static int
 chk_string(struct chk *c)
 {
-	const unsigned char	*p = (const unsigned char *)c->p + 1;
+	const unsigned char	*open = (const unsigned char *)c->p;
+	const unsigned char	*p = open + 1;
 	const unsigned char	*end = (const unsigned char *)c->end;
 
 	uint64_t		 w;
@@ -222,6 +223,9 @@ chk_string(struct chk *c)
 		}
 	}
 	c->p = (const char *)p;
+	if (c->t != NULL)
+		c->t->close[(const char *)open - c->t->base] =
+		    (uint32_t)(c->p - c->t->base);
 	return 0;
 }
 
@@ -321,7 +325,7 @@ jscan_member(struct jscan_iter *it, struct jscan_val *key,
 
 	if ((p = iter_next(it)) == NULL)
 		return false;
-	p = walk_value(p, it->end, key, NULL);
+	p = walk_value(p, it->end, key, it->tape);
 	p = skip_ws(p, it->end) + 1;		/* the ':' */
 	it->p = walk_value(skip_ws(p, it->end), it->end, val, it->tape);
 	return true;
@@ -363,7 +367,8 @@ walk_value(const char *p, const char *end, struct jscan_val *v,
 	v->tape = t;
 	switch (*p) {
 	case '"':
-		q = walk_string(p, end);
+		q = t != NULL ? t->base + t->close[p - t->base] :
+		    walk_string(p, end);
 		v->type = JSCAN_STRING;
 		v->p = p + 1;
 		v->n = (size_t)(q - p) - 2;

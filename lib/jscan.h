@@ -31,10 +31,10 @@ enum jscan_type {
 };
 
 /*
- * Where the objects and arrays of a checked text close, so that the walker
- * steps over a nested value without reading it again: close[i] is the
- * offset just past the bracket that closes the one opening at offset i of
- * base (only the entries of opening brackets are written).
+ * Where the strings, objects and arrays of a checked text end, so that the
+ * walker steps over a value without reading it again: close[i] is the
+ * offset just past the quote or bracket that closes the one opening at
+ * offset i of base (only the entries of opening ones are written).
  */
 struct jscan_tape {
 	const char	*base;
