@@ -250,7 +250,7 @@ fmt_kv_add_facts(struct fmt_kv *kv, const struct fmt_facts *f,
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		if (keys[i].fact >= FACT_GROUP_GUIDS)	/* optional: at the end */
+		if (keys[i].fact >= FACT_OPTIONAL_FIRST)	/* at the end */
 			fmt_kv_optional(kv);
 		fmt_kv_add(kv, keys[i].key, keys[i].label_key, keys[i].label,
 		    f->v[keys[i].fact], fmt_fact_variable(keys[i].fact));

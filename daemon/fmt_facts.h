@@ -59,6 +59,11 @@ enum fmt_fact {
 	FACT_ERROR_CODE,
 	FACT_CONSOLE_URL,
 	FACT_FILE_CONSOLE_URL,
+	/*
+	 * From here on the facts are optional: a record too long for
+	 * max_record loses them (the last in its key table first) before its
+	 * values are cut short (docs/records.md).
+	 */
 	FACT_GROUP_GUIDS,	/* "g1,g2" */
 	FACT_GROUP_NAMES,	/* the names known of them, "a,b" */
 	FACT_POLICY,		/* the computer's policy (GET /v1/computers) */
@@ -86,6 +91,7 @@ enum fmt_fact {
 	FACT_INCIDENT_REMEDIATION,
 	FACT_COUNT
 };
+#define FACT_OPTIONAL_FIRST	FACT_GROUP_GUIDS
 
 struct fmt_facts {
 	const char	*v[FACT_COUNT];		/* NULL: absent */
