@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "jscan.h"
+#include "rec_decode.h"
 #include "utf8.h"
 #include "fuzz_util.h"
 
@@ -29,7 +30,6 @@ static void	 same_members(const struct jscan_val *, struct json_object *);
 static void	 same_string(const struct jscan_val *, struct json_object *);
 static bool	 repeated_later(const struct jscan_iter *, const char *);
 static void	 same_with_tape(const char *, size_t, const struct jscan_val *);
-static void	 walk_dump(const char *, const struct jscan_val *, struct buf *);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -207,30 +207,11 @@ same_with_tape(const char *s, size_t size, const struct jscan_val *v)
 	    used == size, "the check with a tape differs");
 	buf_init(&a, 0);
 	buf_init(&b, 0);
-	walk_dump(s, v, &a);
-	walk_dump(s, &tv, &b);
+	dec_jscan_dump(s, v, &a);
+	dec_jscan_dump(s, &tv, &b);
 	FZ_CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
 	    "the walk with a tape differs");
 	buf_free(&a);
 	buf_free(&b);
 	free(t.close);
-}
-
-/* Every value under v as "type@offset+length;". */
-static void
-walk_dump(const char *base, const struct jscan_val *v, struct buf *b)
-{
-	struct jscan_iter	 it;
-	struct jscan_val	 k, e;
-
-	buf_printf(b, "%d@%td+%zu;", (int)v->type, v->p - base, v->n);
-	jscan_open(&it, v);
-	if (v->type == JSCAN_OBJECT)
-		while (jscan_member(&it, &k, &e)) {
-			walk_dump(base, &k, b);
-			walk_dump(base, &e, b);
-		}
-	else if (v->type == JSCAN_ARRAY)
-		while (jscan_elem(&it, &e))
-			walk_dump(base, &e, b);
 }

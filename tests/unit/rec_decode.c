@@ -28,6 +28,7 @@
 #include "event.h"
 #include "format.h"
 #include "fmt_kv.h"
+#include "jscan.h"
 #include "rec_decode.h"
 #include "unit.h"
 
@@ -894,4 +895,22 @@ dec_roundtrip_hostile(const struct format_ops *ops, struct buf *lines)
 		buf_free(&big);
 	}
 	return n;
+}
+
+void
+dec_jscan_dump(const char *base, const struct jscan_val *v, struct buf *b)
+{
+	struct jscan_iter	 it;
+	struct jscan_val	 k, e;
+
+	buf_printf(b, "%d@%td+%zu;", (int)v->type, v->p - base, v->n);
+	jscan_open(&it, v);
+	if (v->type == JSCAN_OBJECT)
+		while (jscan_member(&it, &k, &e)) {
+			dec_jscan_dump(base, &k, b);
+			dec_jscan_dump(base, &e, b);
+		}
+	else if (v->type == JSCAN_ARRAY)
+		while (jscan_elem(&it, &e))
+			dec_jscan_dump(base, &e, b);
 }

@@ -87,6 +87,11 @@ char	*dec_roundtrip(const struct format_ops *, const struct amp_event *,
  */
 size_t	 dec_roundtrip_fixtures(const struct format_ops *, struct buf *lines);
 size_t	 dec_roundtrip_hostile(const struct format_ops *, struct buf *lines);
+struct jscan_val;
+/* Every value under v as "type@offset+length;" (offsets from base): two
+ * walks of one text compare equal when they see the same values. */
+void	 dec_jscan_dump(const char *base, const struct jscan_val *,
+	    struct buf *);
 /* A detection for correlation tests, filled with fixed values. */
 void	 dec_detection(struct corr_detection *);
 

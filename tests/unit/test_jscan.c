@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "jscan.h"
+#include "rec_decode.h"
 #include "unit.h"
 
 static int
@@ -121,25 +122,6 @@ START_TEST(test_walk)
 }
 END_TEST
 
-/* Every value under v, as "type@offset+length" lines into b. */
-static void
-dump(const char *base, const struct jscan_val *v, struct buf *b)
-{
-	struct jscan_iter	 it;
-	struct jscan_val	 k, e;
-
-	buf_printf(b, "%d@%td+%zu\n", (int)v->type, v->p - base, v->n);
-	jscan_open(&it, v);
-	if (v->type == JSCAN_OBJECT)
-		while (jscan_member(&it, &k, &e)) {
-			dump(base, &k, b);
-			dump(base, &e, b);
-		}
-	else if (v->type == JSCAN_ARRAY)
-		while (jscan_elem(&it, &e))
-			dump(base, &e, b);
-}
-
 /* A walk with the checker's tape finds the same values as one without. */
 START_TEST(test_tape)
 {
@@ -174,11 +156,11 @@ START_TEST(test_tape)
 		buf_reset(&b);
 		ck_assert_int_eq(jscan_value(s, strlen(s), &v, &used), 0);
 		ck_assert_ptr_null(v.tape);
-		dump(s, &v, &a);
+		dec_jscan_dump(s, &v, &a);
 		ck_assert_int_eq(jscan_value_tape(s, strlen(s), &v, &used, &t),
 		    0);
 		ck_assert_ptr_eq(v.tape, &t);
-		dump(s, &v, &b);
+		dec_jscan_dump(s, &v, &b);
 		ck_assert_uint_gt(a.len, 0);
 		ck_assert_str_eq(a.data, b.data);
 		free(t.close);
