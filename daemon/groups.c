@@ -48,7 +48,7 @@ struct gentry {
 /* One listing's cache (sorted by guid) and the listing being read. */
 struct gcache {
 	struct gentry	*cache, *next;
-	size_t		 ncache, nnext;
+	size_t		 ncache, nnext, capnext;
 };
 
 /* One cloud's client and cache. */
@@ -388,7 +388,7 @@ groups_request(int fd __unused, short ev __unused, void *arg)
 	if (c->offset == 0) {
 		gentries_free(l->next, l->nnext);
 		l->next = NULL;
-		l->nnext = 0;
+		l->nnext = l->capnext = 0;
 	}
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
@@ -549,7 +549,10 @@ groups_item(struct gcloud *c, struct json_object *it)
 		free(e.v[1]);
 		return;
 	}
-	l->next = xreallocarray(l->next, l->nnext + 1, sizeof(*l->next));
+	if (l->nnext == l->capnext) {	/* doubling: a fleet is 100k items */
+		l->capnext = l->capnext == 0 ? 64 : l->capnext * 2;
+		l->next = xreallocarray(l->next, l->capnext, sizeof(*l->next));
+	}
 	l->next[l->nnext++] = e;
 }
 
@@ -578,10 +581,11 @@ groups_finish(struct gcloud *c)
 
 	qsort(l->next, l->nnext, sizeof(*l->next), gentry_cmp);
 	gentries_free(l->cache, l->ncache);
-	l->cache = l->next;
+	l->cache = l->nnext > 0 ? xreallocarray(l->next, l->nnext,
+	    sizeof(*l->next)) : l->next;	/* no spare room kept */
 	l->ncache = l->nnext;
 	l->next = NULL;
-	l->nnext = 0;
+	l->nnext = l->capnext = 0;
 	c->offset = 0;
 	c->fails = 0;
 	c->plan &= ~(1u << c->cur);
