@@ -22,7 +22,8 @@
 
 /* Digits an id may have (uint64 needs 20); a longer one is dead-lettered. */
 #define EVENT_ID_MAX	64
-#define EVENT_TAPE_MAX	(256 * 1024)	/* bodies whose walk gets a tape (4 B a byte) */
+/* Bodies up to this size get a tape for their walk (4 bytes a byte). */
+#define EVENT_TAPE_MAX	(256 * 1024)
 
 /* A name wanted in an object, and where its value goes. */
 struct want {
@@ -116,7 +117,7 @@ event_load(struct amp_event *ev, const char *body, size_t len, bool utf8,
 	if ((*reason = body_check(body, len, utf8)) != NULL)
 		return -1;
 	/*
-	 * One block: the tape of where objects close (the walk steps over
+	 * One block: the tape of where values end (the walk steps over
 	 * them), then the copies, which are of spans of the body, one NUL
 	 * each: distinct spans but the lists, which copy some a second time.
 	 */

@@ -43,6 +43,8 @@ static const char *ip_only(const char *, int);
 static const char *fmt_outcome(int64_t);
 static const char *fmt_category(int64_t);
 static bool	fmt_fact_variable(enum fmt_fact);
+static int	severity_of(const char *);
+static int	type_severity(int64_t);
 static void	facts_rich(struct fmt_facts *, const struct amp_event *,
 		    const struct format_ctx *);
 
@@ -175,11 +177,11 @@ facts_kind(struct fmt_facts *f, const struct amp_event *ev,
 	f->v[FACT_DETECTION_ID] = pick(ev->detection_id,
 	    det ? det->detection_id : NULL);
 	f->v[FACT_DISPOSITION] = ev->disposition;
-	f->severity = fmt_severity(sev, -1);
-	if (f->severity < 0)
-		f->severity = fmt_type_severity(ev->event_type_id);
-	if (f->severity < 0)
-		f->severity = fmt_severity(NULL, ctx->default_severity);
+	/* The event's (or its detection's), its type's, the sink's. */
+	if ((f->severity = severity_of(sev)) < 0 &&
+	    (f->severity = type_severity(ev->event_type_id)) < 0)
+		f->severity = ctx->default_severity < 0 ? 0 :
+		    ctx->default_severity > 10 ? 10 : ctx->default_severity;
 	facts_num(f, FACT_SEVERITY, f->severity < 1 ? 1 : f->severity);
 	if (ev->has_error_code)
 		facts_num(f, FACT_ERROR_CODE, ev->error_code);
@@ -274,10 +276,9 @@ fmt_fact_variable(enum fmt_fact k)
 	return k < FACT_COUNT && !fixed_facts[k];
 }
 
-/* The severity 0-10 of the AMP severity name, else the default in 0..10
- * (-1 stays -1: "none"). */
-int
-fmt_severity(const char *name, int def)
+/* The severity 0-10 of the AMP severity name, or -1. */
+static int
+severity_of(const char *name)
 {
 	static const struct {
 		const char	*name;
@@ -290,11 +291,7 @@ fmt_severity(const char *name, int def)
 	for (i = 0; name != NULL && i < nitems(map); i++)
 		if (strcasecmp(name, map[i].name) == 0)
 			return map[i].sev;
-	if (def == -1)
-		return -1;
-	if (def < 0)
-		return 0;
-	return def > 10 ? 10 : def;
+	return -1;
 }
 
 /*
@@ -304,8 +301,8 @@ fmt_severity(const char *name, int def)
  * failures Low; -1 for the rest, which get the sink's default_severity.
  * The levels are the ones Cisco sets most often on each family.
  */
-int
-fmt_type_severity(int64_t id)
+static int
+type_severity(int64_t id)
 {
 	const char	*cat = fmt_category(id), *out = fmt_outcome(id);
 

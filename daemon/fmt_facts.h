@@ -116,11 +116,6 @@ void	fmt_kv_add_fields(struct fmt_kv *, const struct conf_fields *,
 	    bool leef);
 void	fmt_kv_add_facts(struct fmt_kv *, const struct fmt_facts *,
 	    const struct fmt_key *, size_t n);
-/* CEF severity 0..10 of the AMP severity name, else the clamped default
- * (-1: -1 for "none"). */
-int	fmt_severity(const char *name, int default_severity);
-/* CEF severity of an event type, for events without one; -1: none. */
-int	fmt_type_severity(int64_t type_id);
 /* Event time in epoch ms, else the time ampstream received it. */
 int64_t	fmt_event_ms(const struct amp_event *, const struct format_ctx *);
 /* "pending", "matched", "uncorrelated", "unresolved", or NULL. */

@@ -49,6 +49,7 @@ struct gentry {
 struct gcache {
 	struct gentry	*cache, *next;
 	size_t		 ncache, nnext, capnext;
+	bool		 done;		/* listed whole once */
 };
 
 /* One cloud's client and cache. */
@@ -228,6 +229,7 @@ gcloud_take(struct gcloud *c, struct gcloud *o)
 	for (k = 0; k < GL_COUNT; k++) {
 		c->lists[k].cache = o->lists[k].cache;
 		c->lists[k].ncache = o->lists[k].ncache;
+		c->lists[k].done = o->lists[k].done;
 		o->lists[k].cache = NULL;
 		o->lists[k].ncache = 0;
 	}
@@ -360,7 +362,6 @@ groups_request(int fd __unused, short ev __unused, void *arg)
 	const char	*base = c->conf->api_url;
 	size_t		 blen = strlen(base);
 	char		*url;
-
 	struct gcache	*l;
 	time_t		 now = clock_mono_s();
 
@@ -589,6 +590,7 @@ groups_finish(struct gcloud *c)
 	c->offset = 0;
 	c->fails = 0;
 	c->plan &= ~(1u << c->cur);
+	l->done = true;
 	c->st.refreshes++;
 	c->st.refreshed = time(NULL);
 	if (c->cur == GL_GROUPS) {
@@ -596,7 +598,7 @@ groups_finish(struct gcloud *c)
 		c->st.entries = l->ncache;
 	} else
 		c->st.computers = l->ncache;
-	if (c->st.refreshes <= 2 || before != l->ncache)
+	if (!l->done || before != l->ncache)
 		log_info("groups: cloud %s: %zu %s", c->conf->name, l->ncache,
 		    glists[c->cur].noun);
 }

@@ -1,18 +1,19 @@
 /*
  * groups.h: group names for the group_guids of events, and the policy and
  * isolation status of their computers, from each cloud's REST API (GET
- * /v1/groups and GET /v1/computers with the cloud's client_id and api_key),
- * kept in a cache.  The requests run in the loop through libcurl's multi interface
- * and never block it; a record never waits for a name: until the first
- * answer, or for a GUID the cloud does not know, it goes out with the GUID
- * alone.
+ * /v1/groups and GET /v1/computers with the cloud's client_id and
+ * api_key), kept in a cache.  The requests run in the loop through
+ * libcurl's multi interface and never block it; a record never waits for a
+ * name: until the first answer, or for a GUID the cloud does not know, it
+ * goes out with the GUID alone.
  *
  * Refreshes: both listings at start, then hourly; the groups sooner when
  * an event names a GUID the cache lacks (at most every GROUPS_MISS_SEC).
- * A computer the cache lacks waits for the next hourly listing.  Never beyond what the
- * rate-limit headers allow (both spellings, lib/ratelimit.h): the last
- * tenth of each window's budget is left to ampstreamctl and the admin; a
- * 429 waits for the reset; errors back off from 1 minute to 1 hour.
+ * A computer the cache lacks waits for the next hourly listing.  Never
+ * beyond what the rate-limit headers allow (both spellings,
+ * lib/ratelimit.h): the last tenth of each window's budget is left to
+ * ampstreamctl and the admin; a 429 waits for the reset; errors back off
+ * from 1 minute to 1 hour.
  */
 #ifndef AMPSTREAM_GROUPS_H
 #define AMPSTREAM_GROUPS_H

@@ -146,13 +146,14 @@ syslog_5424(const struct syslog_hdr *h, char *dst, size_t dsize)
 	pl = dec_i64(pri, syslog_pri(h));
 	hl = strlen(host);
 	al = strlen(app);
-	if (dsize > pl + hl + al + DEC_ISO_LEN + 16 && tm.tm_year >= -1900 &&
-	    tm.tm_year <= 9999 - 1900) {
+	/* A year of five digits takes the printf below. */
+	if (dsize > pl + hl + al + DEC_ISO_LEN + 16) {
 		*p++ = '<';
 		memcpy(p, pri, pl);
 		p += pl;
 		memcpy(p, ">1 ", 3);
-		p = dec_iso(p + 3, &tm, ms);
+		if ((p = dec_iso(p + 3, &tm, ms)) == NULL)
+			goto slow;
 		*p++ = 'Z';
 		*p++ = ' ';
 		memcpy(p, host, hl);
@@ -163,6 +164,7 @@ syslog_5424(const struct syslog_hdr *h, char *dst, size_t dsize)
 		memcpy(p, " - - - ", 8);
 		return (size_t)(p + 7 - dst);
 	}
+slow:
 	n = snprintf(dst, dsize,
 	    "<%d>1 %04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s - - - ",
 	    syslog_pri(h), tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,

@@ -5,7 +5,7 @@
  * bodies, most of an event's bytes, are crossed by a table lookup per
  * byte.  The walker trusts checked text: to skip a value it only needs to
  * find quotes and brackets, or, with a tape the checker filled, to look up
- * where an object or array ends.
+ * where a string, object or array ends.
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -88,6 +88,9 @@ START_TEST(test_time_and_pri)
 	h.severity = 0;
 	expect(&h, FRAMING_LF, "m",
 	    "<0>1 1970-01-01T00:00:00.005Z host1 ampstream - - - m\n");
+	h.time_ms = 253402300800007LL;	/* year 10000: five digits */
+	expect(&h, FRAMING_LF, "m",
+	    "<0>1 10000-01-01T00:00:00.007Z host1 ampstream - - - m\n");
 }
 END_TEST
 
