@@ -7,7 +7,9 @@
  * that finishes a handshake puts it on done and writes a byte to a pipe the
  * loop watches.  The threads are detached: the pool is freed by whoever
  * lets go of it last (the loop or the last thread), so a thread stuck in a
- * handshake never holds up a stop or a reload.
+ * handshake never holds up a stop or a reload.  A stop does wait (briefly)
+ * for the idle threads to leave: each frees its OpenSSL thread state first,
+ * which must not race with OpenSSL's own cleanup at exit.
  */
 #include <sys/queue.h>
 
@@ -82,10 +84,11 @@ struct tls_store {
 struct connector {
 	pthread_mutex_t	 mtx;
 	pthread_cond_t	 work;		/* something in todo, or dead */
-	pthread_cond_t	 closed;	/* a close finished */
+	pthread_cond_t	 closed;	/* a close finished or a thread left */
 	struct req_list	 todo, done;
 	int		 refs;		/* the threads and the loop */
 	int		 ncloses;	/* queued or running */
+	int		 nopening;	/* threads in a handshake */
 	bool		 dead;		/* the loop let go */
 	int		 pipe[2];
 	/* Loop side only. */
@@ -178,12 +181,16 @@ connector_free(struct connector *p, int wait_ms)
 		}
 	}
 	pthread_cond_broadcast(&p->work);
-	while (p->ncloses > 0 &&
+	/* Closes, and threads with nothing to do: one ref is the loop's. */
+	while ((p->ncloses > 0 || p->refs - 1 > p->nopening) &&
 	    pthread_cond_timedwait(&p->closed, &p->mtx, &until) != ETIMEDOUT)
 		;
 	if (p->ncloses > 0)
 		log_info("connector: %d connection(s) still closing; not "
 		    "waiting", p->ncloses);
+	if (p->nopening > 0)
+		log_info("connector: %d handshake(s) still running; not "
+		    "waiting", p->nopening);
 	pthread_mutex_unlock(&p->mtx);
 	for (i = 0; i < p->nstores; i++) {
 		free(p->stores[i].ca_file);
@@ -203,6 +210,7 @@ conn_unref(struct connector *p)
 
 	pthread_mutex_lock(&p->mtx);
 	last = --p->refs == 0;
+	pthread_cond_broadcast(&p->closed);
 	pthread_mutex_unlock(&p->mtx);
 	if (!last)
 		return;
@@ -307,8 +315,8 @@ conn_thread(void *arg)
 			break;		/* dead, and nothing left to close */
 		TAILQ_REMOVE(&p->todo, r, entry);
 		r->where = IN_THREAD;
-		pthread_mutex_unlock(&p->mtx);
 		if (r->kind == REQ_CLOSE) {
+			pthread_mutex_unlock(&p->mtx);
 			conn_close(r);
 			req_free(r);
 			pthread_mutex_lock(&p->mtx);
@@ -316,8 +324,11 @@ conn_thread(void *arg)
 			pthread_cond_broadcast(&p->closed);
 			continue;
 		}
+		p->nopening++;
+		pthread_mutex_unlock(&p->mtx);
 		conn_open(r);
 		pthread_mutex_lock(&p->mtx);
+		p->nopening--;
 		if (p->dead) {
 			req_free(r);
 			continue;
@@ -327,6 +338,8 @@ conn_thread(void *arg)
 		conn_wake(p);
 	}
 	pthread_mutex_unlock(&p->mtx);
+	/* Not left to the key destructors, which may run after exit(). */
+	OPENSSL_thread_stop();
 	conn_unref(p);
 	return NULL;
 }
