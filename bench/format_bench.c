@@ -108,6 +108,7 @@ static void
 bench_parse(const struct bench *b)
 {
 	struct amp_event	 ev;
+	struct event_mem	 mem = { NULL, 0 };	/* as route.c lends */
 	struct json_tokener	*tok = json_tokener_new();
 	const char		*reason;
 	double			 t0, t;
@@ -119,7 +120,7 @@ bench_parse(const struct bench *b)
 		do {
 			for (i = 0; i < b->n; i++) {
 				if (k == 0 && event_read(&ev, b->body[i],
-				    strlen(b->body[i]), &reason) == 0)
+				    strlen(b->body[i]), &mem, &reason) == 0)
 					event_clear(&ev);
 				if (k == 1) {
 					json_tokener_reset(tok);
@@ -136,6 +137,7 @@ bench_parse(const struct bench *b)
 		    "event_read (jscan)" : "json-c tree (before)", t / n * 1e6);
 	}
 	printf("\n");
+	event_mem_free(&mem);
 	json_tokener_free(tok);
 }
 

@@ -28,8 +28,10 @@
 /* A name wanted in an object, and where its value goes. */
 struct want {
 	const char		*key;
+	size_t			 len;
 	struct jscan_val	*val;
 };
+#define WANT(key, val)	{ key, sizeof(key) - 1, val }
 
 /* The spans of every field, before they are copied out. */
 struct spans {
@@ -61,7 +63,7 @@ struct arena {
 };
 
 static int	 event_load(struct amp_event *, const char *, size_t, bool,
-		    const char **);
+		    struct event_mem *, const char **);
 static const char *body_check(const char *, size_t, bool);
 static int	 event_walk(const char *, size_t, struct spans *,
 		    struct jscan_tape *, const char **);
@@ -91,22 +93,47 @@ static bool	 port_get(const struct jscan_val *, int64_t *);
 
 int
 event_read(struct amp_event *ev, const char *body, size_t len,
-    const char **reason)
+    struct event_mem *m, const char **reason)
 {
-	return event_load(ev, body, len, true, reason);
+	return event_load(ev, body, len, true, m, reason);
 }
 
 int
 event_parse(struct amp_event *ev, const char *body, size_t len,
     const char **reason)
 {
-	return event_load(ev, body, len, false, reason);
+	return event_load(ev, body, len, false, NULL, reason);
+}
+
+/* The block for an event: m's (grown to size if it may), or its own. */
+static void
+event_alloc(struct amp_event *ev, size_t size, struct event_mem *m)
+{
+	if (m == NULL || size > EVENT_MEM_KEEP) {
+		ev->mem = xmalloc(size);
+		return;
+	}
+	if (m->size < size) {
+		free(m->p);
+		m->p = xmalloc(size);
+		m->size = size;
+	}
+	ev->mem = m->p;
+	ev->mem_lent = true;
+}
+
+void
+event_mem_free(struct event_mem *m)
+{
+	free(m->p);
+	m->p = NULL;
+	m->size = 0;
 }
 
 /* Check body (UTF-8 too if utf8) and read it into ev, or set *reason. */
 static int
 event_load(struct amp_event *ev, const char *body, size_t len, bool utf8,
-    const char **reason)
+    struct event_mem *m, const char **reason)
 {
 	struct spans	 sp;
 	struct arena	 a;
@@ -124,7 +151,7 @@ event_load(struct amp_event *ev, const char *body, size_t len, bool utf8,
 	tape = len <= EVENT_TAPE_MAX ? len * sizeof(*t.close) : 0;
 	a.size = 2 * len + 256;
 	a.used = 0;
-	ev->mem = xmalloc(tape + a.size);
+	event_alloc(ev, tape + a.size, m);
 	a.p = (char *)ev->mem + tape;
 	t.base = body;
 	t.close = (uint32_t *)(void *)ev->mem;
@@ -146,7 +173,8 @@ event_load(struct amp_event *ev, const char *body, size_t len, bool utf8,
 void
 event_clear(struct amp_event *ev)
 {
-	free(ev->mem);
+	if (!ev->mem_lent)
+		free(ev->mem);
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -175,26 +203,26 @@ event_walk(const char *body, size_t len, struct spans *sp,
 	struct jscan_val root;
 	size_t		 used;
 	const struct want top[] = {
-		{ "event_type", &sp->event_type },
-		{ "event_type_id", &sp->event_type_id },
-		{ "id", &sp->id },
-		{ "timestamp", &sp->timestamp },
-		{ "timestamp_nanoseconds", &sp->ns },
-		{ "date", &sp->date },
-		{ "severity", &sp->severity },
-		{ "detection", &sp->detection },
-		{ "detection_id", &sp->detection_id },
-		{ "connector_guid", &sp->connector_guid },
-		{ "computer", &sp->computer },
-		{ "file", &sp->file },
-		{ "cloud_ioc", &sp->ioc },
-		{ "error", &sp->error },
-		{ "network_info", &sp->network },
-		{ "start_timestamp", &sp->start },
-		{ "group_guids", &sp->groups },
-		{ "tactics", &sp->tactics },
-		{ "techniques", &sp->techniques },
-		{ "threat_hunting", &sp->hunting },
+		WANT("event_type", &sp->event_type),
+		WANT("event_type_id", &sp->event_type_id),
+		WANT("id", &sp->id),
+		WANT("timestamp", &sp->timestamp),
+		WANT("timestamp_nanoseconds", &sp->ns),
+		WANT("date", &sp->date),
+		WANT("severity", &sp->severity),
+		WANT("detection", &sp->detection),
+		WANT("detection_id", &sp->detection_id),
+		WANT("connector_guid", &sp->connector_guid),
+		WANT("computer", &sp->computer),
+		WANT("file", &sp->file),
+		WANT("cloud_ioc", &sp->ioc),
+		WANT("error", &sp->error),
+		WANT("network_info", &sp->network),
+		WANT("start_timestamp", &sp->start),
+		WANT("group_guids", &sp->groups),
+		WANT("tactics", &sp->tactics),
+		WANT("techniques", &sp->techniques),
+		WANT("threat_hunting", &sp->hunting),
 	};
 
 	memset(sp, 0, sizeof(*sp));
@@ -210,6 +238,18 @@ event_walk(const char *body, size_t len, struct spans *sp,
 		return 0;
 	}
 	return -1;
+}
+
+/* A key holds an escape: short, so a loop beats a call to memchr. */
+static inline bool
+has_escape(const char *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == '\\')
+			return true;
+	return false;
 }
 
 /* One walk over object o: each wanted name gets its last member's value. */
@@ -228,16 +268,14 @@ pick(const struct jscan_val *o, const struct want *w, size_t n)
 	while (jscan_member(&it, &k, &v)) {
 		key = k.p;
 		len = k.n;
-		if (memchr(k.p, '\\', k.n) != NULL) {	/* rare: undo once */
+		if (has_escape(k.p, k.n)) {	/* rare: undo once */
 			if (k.n >= sizeof(tmp))
 				continue;	/* longer than any we want */
 			len = jscan_str(&k, tmp);
 			key = tmp;
 		}
 		for (i = 0; i < n; i++)
-			if (w[i].key[0] == key[0] &&
-			    strncmp(w[i].key, key, len) == 0 &&
-			    w[i].key[len] == '\0') {
+			if (w[i].len == len && memcmp(w[i].key, key, len) == 0) {
 				*w[i].val = v;
 				break;
 			}
@@ -249,50 +287,50 @@ static void
 walk_nested(struct spans *sp)
 {
 	const struct want computer[] = {
-		{ "connector_guid", &sp->c_guid },
-		{ "hostname", &sp->hostname },
-		{ "user", &sp->user },
-		{ "external_ip", &sp->external_ip },
-		{ "links", &sp->links },
-		{ "network_addresses", &sp->addrs },
-		{ "operating_system", &sp->os },
+		WANT("connector_guid", &sp->c_guid),
+		WANT("hostname", &sp->hostname),
+		WANT("user", &sp->user),
+		WANT("external_ip", &sp->external_ip),
+		WANT("links", &sp->links),
+		WANT("network_addresses", &sp->addrs),
+		WANT("operating_system", &sp->os),
 	};
-	const struct want links[] = { { "computer", &sp->api_link } };
+	const struct want links[] = { WANT("computer", &sp->api_link) };
 	const struct want file[] = {
-		{ "file_name", &sp->file_name },
-		{ "file_path", &sp->file_path },
-		{ "disposition", &sp->disposition },
-		{ "identity", &sp->identity },
-		{ "parent", &sp->parent },
-		{ "archived_file", &sp->archived },
+		WANT("file_name", &sp->file_name),
+		WANT("file_path", &sp->file_path),
+		WANT("disposition", &sp->disposition),
+		WANT("identity", &sp->identity),
+		WANT("parent", &sp->parent),
+		WANT("archived_file", &sp->archived),
 	};
 	const struct want identity[] = {
-		{ "sha256", &sp->sha256 },
-		{ "sha1", &sp->sha1 },
-		{ "md5", &sp->md5 },
+		WANT("sha256", &sp->sha256),
+		WANT("sha1", &sp->sha1),
+		WANT("md5", &sp->md5),
 	};
 	const struct want parent[] = {
-		{ "file_name", &sp->parent_name },
-		{ "process_id", &sp->parent_pid },
-		{ "identity", &sp->parent_identity },
-		{ "disposition", &sp->parent_disp },
+		WANT("file_name", &sp->parent_name),
+		WANT("process_id", &sp->parent_pid),
+		WANT("identity", &sp->parent_identity),
+		WANT("disposition", &sp->parent_disp),
 	};
 	const struct want parent_id[] = {
-		{ "sha256", &sp->parent_sha256 },
-		{ "sha1", &sp->parent_sha1 },
-		{ "md5", &sp->parent_md5 },
+		WANT("sha256", &sp->parent_sha256),
+		WANT("sha1", &sp->parent_sha1),
+		WANT("md5", &sp->parent_md5),
 	};
-	const struct want ioc[] = { { "short_description", &sp->ioc_desc } };
+	const struct want ioc[] = { WANT("short_description", &sp->ioc_desc) };
 	const struct want error[] = {
-		{ "description", &sp->err_desc },
-		{ "error_code", &sp->err_code },
+		WANT("description", &sp->err_desc),
+		WANT("error_code", &sp->err_code),
 	};
 	const struct want network[] = {
-		{ "remote_ip", &sp->remote_ip },
-		{ "local_port", &sp->local_port },
-		{ "remote_port", &sp->remote_port },
-		{ "nfm", &sp->nfm },
-		{ "dirty_url", &sp->dirty_url },
+		WANT("remote_ip", &sp->remote_ip),
+		WANT("local_port", &sp->local_port),
+		WANT("remote_port", &sp->remote_port),
+		WANT("nfm", &sp->nfm),
+		WANT("dirty_url", &sp->dirty_url),
 	};
 
 	pick(&sp->computer, computer, nitems(computer));
@@ -313,21 +351,21 @@ static void
 walk_more(struct spans *sp)
 {
 	const struct want archived[] = {
-		{ "identity", &sp->arch_identity },
-		{ "disposition", &sp->arch_disp },
+		WANT("identity", &sp->arch_identity),
+		WANT("disposition", &sp->arch_disp),
 	};
-	const struct want arch_id[] = { { "sha256", &sp->arch_sha256 } };
+	const struct want arch_id[] = { WANT("sha256", &sp->arch_sha256) };
 	const struct want nfm[] = {
-		{ "protocol", &sp->protocol },
-		{ "direction", &sp->direction },
+		WANT("protocol", &sp->protocol),
+		WANT("direction", &sp->direction),
 	};
 	const struct want hunting[] = {
-		{ "incident_id", &sp->inc_id },
-		{ "incident_title", &sp->inc_title },
-		{ "incident_summary", &sp->inc_summary },
-		{ "incident_remediation", &sp->inc_remed },
-		{ "tactics", &sp->th_tactics },
-		{ "techniques", &sp->th_techniques },
+		WANT("incident_id", &sp->inc_id),
+		WANT("incident_title", &sp->inc_title),
+		WANT("incident_summary", &sp->inc_summary),
+		WANT("incident_remediation", &sp->inc_remed),
+		WANT("tactics", &sp->th_tactics),
+		WANT("techniques", &sp->th_techniques),
 	};
 
 	pick(&sp->archived, archived, nitems(archived));
@@ -345,7 +383,7 @@ walk_addresses(struct spans *sp)
 {
 	struct jscan_iter	 it;
 	struct jscan_val	 e, ip, mac;
-	const struct want	 entry[] = { { "ip", &ip }, { "mac", &mac } };
+	const struct want	 entry[] = { WANT("ip", &ip), WANT("mac", &mac) };
 
 	if (sp->addrs.type != JSCAN_ARRAY)
 		return;
@@ -521,7 +559,7 @@ join(struct arena *a, const struct jscan_val *v, const char *key)
 {
 	struct jscan_iter	 it;
 	struct jscan_val	 e, m;
-	const struct want	 w[] = { { key, &m } };
+	const struct want	 w[] = { { key, strlen(key), &m } };
 	const char		*item, *out = NULL;
 	size_t			 n = 0, start = a->used;
 

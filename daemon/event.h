@@ -17,8 +17,20 @@
 #define EVENT_LIST_MAX		8	/* items of a list field kept */
 #define EVENT_ITEM_MAX		64	/* bytes of a list item (longer: skipped) */
 
+/*
+ * A block event_read lends to one event after another (NULL: each event
+ * allocates its own), so reading an event allocates nothing.  It keeps up
+ * to EVENT_MEM_KEEP bytes; a larger event has its own block.
+ */
+#define EVENT_MEM_KEEP		(256 * 1024)
+struct event_mem {
+	char		*p;
+	size_t		 size;
+};
+
 struct amp_event {
-	char		*mem;		/* owned: the strings below */
+	char		*mem;		/* the strings below: owned, or lent */
+	bool		 mem_lent;	/* by an event_mem: not freed */
 	const char	*body;		/* the message body as received (not owned) */
 	size_t		 body_len;
 
@@ -99,7 +111,7 @@ struct amp_event {
  * ("\u0000") is seen without its NULs.
  */
 int	event_read(struct amp_event *, const char *body, size_t len,
-	    const char **reason);
+	    struct event_mem *, const char **reason);
 /*
  * event_read without the UTF-8 check, for JSON made in memory (tests craft
  * events with bad bytes through it): a NUL byte is "embedded NUL" instead.
@@ -107,5 +119,6 @@ int	event_read(struct amp_event *, const char *body, size_t len,
 int	event_parse(struct amp_event *, const char *body, size_t len,
 	    const char **reason);
 void	event_clear(struct amp_event *);
+void	event_mem_free(struct event_mem *);
 
 #endif

@@ -52,6 +52,7 @@ struct route {
 	size_t			 nlanes;
 	struct corr		*corr;
 	struct groups		*groups;	/* NULL: no names */
+	struct event_mem	 evmem;		/* lent to each event read */
 };
 
 static void	route_event(struct lane *, const struct amp_event *,
@@ -119,6 +120,7 @@ route_free(struct route *r)
 		buf_free(&r->lanes[i].gnames);
 	}
 	free(r->lanes);
+	event_mem_free(&r->evmem);
 	free(r);
 }
 
@@ -150,7 +152,7 @@ route_message(struct stream *st __unused, const char *body, size_t len,
 	const char	*reason;
 	int64_t		 received = clock_now_ms();
 
-	if (event_read(&ev, body, len, &reason) == 0) {
+	if (event_read(&ev, body, len, &l->route->evmem, &reason) == 0) {
 		route_lag(l, &ev, received);
 		corr_observe(l->route->corr, &ev, l->index, received, &info);
 		route_event(l, &ev, d, received, &info);

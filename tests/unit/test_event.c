@@ -58,6 +58,16 @@ slurp(const char *name, size_t *lenp)
 	return p;
 }
 
+/* event_read as the daemon calls it: one block lent to every event. */
+static struct event_mem lent;
+
+static int
+read_lent(struct amp_event *ev, const char *body, size_t len,
+    const char **reason)
+{
+	return event_read(ev, body, len, &lent, reason);
+}
+
 /* Parse a fixture, failing the test if it is refused. */
 static char *
 parse_fixture(struct amp_event *ev, const char *name)
@@ -166,6 +176,69 @@ START_TEST(test_archived_file)
 	ck_assert_uint_eq(ev.ngroups, 1);
 	event_clear(&ev);
 	free(body);
+}
+END_TEST
+
+static void
+same_str(const char *what, const char *a, const char *b)
+{
+	ck_assert_msg((a == NULL) == (b == NULL) &&
+	    (a == NULL || strcmp(a, b) == 0), "%s: \"%s\" vs \"%s\"", what,
+	    a ? a : "(null)", b ? b : "(null)");
+}
+
+/*
+ * The lent block: fixtures read through one block, growing and reused,
+ * give what each read in its own block gives; an event past
+ * EVENT_MEM_KEEP gets its own block, and the next one the lent block again.
+ */
+START_TEST(test_lent_block)
+{
+	struct event_mem	 m = { NULL, 0 };
+	struct amp_event	 own, ev;
+	const char	*reason = NULL;
+	char		*body, *big;
+	size_t		 i, k, len, n;
+
+	for (k = 0; k < 2 * nitems(fixtures); k++) {
+		i = k < nitems(fixtures) ? k : 2 * nitems(fixtures) - 1 - k;
+		body = slurp(fixtures[i], &len);
+		ck_assert_int_eq(event_parse(&own, body, len, &reason), 0);
+		ck_assert_int_eq(event_read(&ev, body, len, &m, &reason), 0);
+		ck_assert(ev.mem_lent && ev.mem == m.p);
+		same_str("id", ev.id_str, own.id_str);
+		same_str("event_type", ev.event_type, own.event_type);
+		same_str("detection", ev.detection, own.detection);
+		same_str("hostname", ev.hostname, own.hostname);
+		same_str("file_path", ev.file_path, own.file_path);
+		same_str("sha256", ev.sha256, own.sha256);
+		same_str("ips", ev.ips, own.ips);
+		same_str("tactics", ev.tactics, own.tactics);
+		same_str("incident_title", ev.incident_title,
+		    own.incident_title);
+		event_clear(&ev);
+		ck_assert_ptr_null(ev.mem);
+		ck_assert_ptr_nonnull(m.p);	/* kept for the next */
+		event_clear(&own);
+		free(body);
+	}
+	len = EVENT_MEM_KEEP;
+	big = malloc(len);
+	ck_assert_ptr_nonnull(big);
+	n = (size_t)snprintf(big, len, "{\"event_type\":\"x\","
+	    "\"event_type_id\":1,\"detection\":\"");
+	memset(big + n, 'd', len - n - 2);
+	memcpy(big + len - 2, "\"}", 2);
+	ck_assert_int_eq(event_read(&ev, big, len, &m, &reason), 0);
+	ck_assert(!ev.mem_lent && ev.mem != m.p);
+	ck_assert_uint_eq(strlen(ev.detection), len - n - 2);
+	ck_assert_uint_le(m.size, EVENT_MEM_KEEP);
+	event_clear(&ev);
+	ck_assert_int_eq(event_read(&ev, big, 64, &m, &reason), -1);
+	ck_assert_ptr_null(ev.mem);
+	free(big);
+	event_mem_free(&m);
+	ck_assert_ptr_null(m.p);
 }
 END_TEST
 
@@ -402,7 +475,7 @@ START_TEST(test_malformed)
 		refused(event_parse, bad[i].body, len, bad[i].reason);
 		want = strcmp(bad[i].reason, "embedded NUL") == 0 ? BAD_UTF8 :
 		    bad[i].reason;
-		refused(event_read, bad[i].body, len, want);
+		refused(read_lent, bad[i].body, len, want);
 	}
 }
 END_TEST
@@ -422,13 +495,13 @@ START_TEST(test_not_utf8)
 	size_t			 i;
 
 	for (i = 0; i < nitems(body); i++) {
-		refused(event_read, body[i], strlen(body[i]), BAD_UTF8);
+		refused(read_lent, body[i], strlen(body[i]), BAD_UTF8);
 		ck_assert_int_eq(parse_str(&ev, body[i], &reason), 0);
 		event_clear(&ev);
 	}
-	refused(event_read, LIT("{\"event_type\":\"x\",\"event_type_id\":1}"
+	refused(read_lent, LIT("{\"event_type\":\"x\",\"event_type_id\":1}"
 	    "\xc3"), BAD_UTF8);				/* cut short */
-	ck_assert_int_eq(event_read(&ev, LIT("{\"event_type\":\"\xc3\xa9\xf0"
+	ck_assert_int_eq(read_lent(&ev, LIT("{\"event_type\":\"\xc3\xa9\xf0"
 	    "\x9f\x98\x80\",\"event_type_id\":1}"), &reason), 0);
 	ck_assert_str_eq(ev.event_type, "\xc3\xa9\xf0\x9f\x98\x80");
 	event_clear(&ev);
@@ -452,12 +525,12 @@ START_TEST(test_huge_body)
 	    "\"event_type_id\":1,\"id\":7,\"detection\":\"");
 	memset(body + n, 'd', len - n - 2);
 	memcpy(body + len - 2, "\"}", 2);
-	ck_assert_int_eq(event_read(&ev, body, len, &reason), 0);
+	ck_assert_int_eq(read_lent(&ev, body, len, &reason), 0);
 	ck_assert_uint_eq(strlen(ev.detection), len - n - 2);
 	ck_assert_str_eq(ev.id_str, "7");
 	event_clear(&ev);
 	body[len - 3] = '\xc3';		/* cut inside a character */
-	refused(event_read, body, len, BAD_UTF8);
+	refused(read_lent, body, len, BAD_UTF8);
 	free(body);
 }
 END_TEST
@@ -693,6 +766,7 @@ suite_event(void)
 	tcase_add_test(tc, test_wrong_types);
 	tcase_add_test(tc, test_addresses);
 	tcase_add_test(tc, test_escaped_nul);
+	tcase_add_test(tc, test_lent_block);
 	suite_add_tcase(s, tc);
 	return s;
 }
