@@ -10,10 +10,20 @@
  * and a new one is opened, so no accepted record is ever in a file being
  * moved.
  * SIGUSR1 (sink_reopen) reopens the path, for logrotate's "create".
+ *
+ * The fsync runs on a helper thread, one per file sink: the loop writes a
+ * batch (into the page cache: quick), hands its fsync over and goes on
+ * with every other stream and sink; the batch is accepted when the helper
+ * says the fsync is done.  Records that come meanwhile make the next batch,
+ * so a slow disk makes batches bigger, not the loop slower.  The fd is
+ * never closed under the helper: rotating and reopening wait for the batch.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +41,29 @@
 #define FILE_RETRY_SEC	1
 #define FILE_IOV_MAX	64
 
+/* The helper: one fsync at a time, asked and answered under mtx. */
+struct file_sync {
+	pthread_t	 thread;
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cv;
+	int		 want;		/* the fd to fsync; -1: nothing asked */
+	bool		 done;		/* answered: err is 0 or an errno */
+	int		 err;
+	bool		 quit;
+	int		 pipe[2];	/* the helper wakes the loop */
+};
+
 struct file_sink {
 	int		 fd;
 	struct event	*retry_ev;
 	struct event	*age_ev;	/* rotate_age, or NULL */
+	struct event	*sync_ev;	/* the helper's answer came */
+	struct file_sync sync;
+	struct sink_recq batch;		/* written, its fsync running */
+	off_t		 start;		/* where the batch starts */
+	bool		 syncing;
+	bool		 rotate;	/* asked while syncing: after it */
+	bool		 reopen;
 };
 
 static int	file_open(struct sink *, char **);
@@ -43,6 +72,12 @@ static void	file_close(struct sink *);
 static void	file_reopen(struct sink *);
 static void	file_rotate(struct sink *);
 static int	file_write_all(int, struct sink_rec *);
+static void	file_failed(struct sink *);
+static void	file_batch_done(struct sink *, int);
+static int	file_sync_start(struct file_sink *, char **);
+static void	file_sync_stop(struct file_sink *);
+static void	*file_sync_main(void *);
+static void	file_synced_cb(int, short, void *);
 static void	file_retry_cb(int, short, void *);
 static void	file_age_cb(int, short, void *);
 static void	file_age_arm(struct sink *);
@@ -69,9 +104,19 @@ file_open(struct sink *s, char **cause)
 		free(f);
 		return -1;
 	}
+	TAILQ_INIT(&f->batch);
+	if (file_sync_start(f, cause) == -1) {
+		close(f->fd);
+		free(f);
+		return -1;
+	}
+	f->sync_ev = event_new(sink_base(s), f->sync.pipe[0],
+	    EV_READ | EV_PERSIST, file_synced_cb, s);
 	f->retry_ev = evtimer_new(sink_base(s), file_retry_cb, s);
 	if (sc->rotate_age > 0)
 		f->age_ev = evtimer_new(sink_base(s), file_age_cb, s);
+	if (f->sync_ev == NULL || event_add(f->sync_ev, NULL) == -1)
+		fatalx("%s: event_new", __func__);
 	sink_set_priv(s, f);
 	sink_set_up(s, true);
 	file_age_arm(s);
@@ -99,7 +144,9 @@ file_age_cb(int fd __unused, short ev __unused, void *arg)
 	struct sink	*s = arg;
 	struct file_sink *f = sink_priv(s);
 
-	if (lseek(f->fd, 0, SEEK_END) > 0)
+	if (f->syncing)
+		f->rotate = true;
+	else if (lseek(f->fd, 0, SEEK_END) > 0)
 		file_rotate(s);
 	else
 		file_age_arm(s);
@@ -111,33 +158,164 @@ file_retry_cb(int fd __unused, short ev __unused, void *arg)
 	file_flush(arg);
 }
 
-/* Write the whole pending queue, then fsync; accept all or none. */
+/* Write the whole pending queue, then have it fsynced: all or none. */
 static void
 file_flush(struct sink *s)
+{
+	struct file_sink *f = sink_priv(s);
+	struct sink_rec	*r;
+
+	if (f->syncing || sink_first(s) == NULL ||
+	    evtimer_pending(f->retry_ev, NULL))
+		return;
+	if ((f->start = lseek(f->fd, 0, SEEK_END)) == -1 ||
+	    file_write_all(f->fd, sink_first(s)) == -1) {
+		file_failed(s);
+		return;
+	}
+	while ((r = sink_take(s)) != NULL)
+		TAILQ_INSERT_TAIL(&f->batch, r, entry);
+	pthread_mutex_lock(&f->sync.mtx);
+	f->sync.want = f->fd;
+	pthread_cond_signal(&f->sync.cv);
+	pthread_mutex_unlock(&f->sync.mtx);
+	f->syncing = true;
+}
+
+/* A write or fsync failed (errno): cut the file back, retry later. */
+static void
+file_failed(struct sink *s)
 {
 	const struct sink_conf *sc = sink_conf(s);
 	struct file_sink *f = sink_priv(s);
 	struct timeval	 tv = { FILE_RETRY_SEC, 0 };
-	off_t		 start;
 
-	if (sink_first(s) == NULL || evtimer_pending(f->retry_ev, NULL))
+	log_warn("sink %s: %s", sc->name, sc->path);
+	if (f->start != -1 && ftruncate(f->fd, f->start) == -1)
+		log_warn("sink %s: truncate", sc->name);
+	sink_count(s, SSK_FAILED);
+	sink_set_up(s, false);
+	evtimer_add(f->retry_ev, &tv);
+}
+
+/* The helper answered: the batch is accepted, or goes back to pending. */
+static void
+file_synced_cb(int fd, short ev __unused, void *arg)
+{
+	struct sink	*s = arg;
+	struct file_sink *f = sink_priv(s);
+	char		 drain[64];
+	bool		 done;
+	int		 err;
+
+	while (read(fd, drain, sizeof(drain)) > 0)
+		;
+	pthread_mutex_lock(&f->sync.mtx);
+	done = f->sync.done;
+	err = f->sync.err;
+	f->sync.done = false;
+	pthread_mutex_unlock(&f->sync.mtx);
+	if (!done || !f->syncing)
 		return;
-	if ((start = lseek(f->fd, 0, SEEK_END)) == -1 ||
-	    file_write_all(f->fd, sink_first(s)) == -1 || fsync(f->fd) == -1) {
-		log_warn("sink %s: %s", sc->name, sc->path);
-		if (start != -1 && ftruncate(f->fd, start) == -1)
-			log_warn("sink %s: truncate", sc->name);
-		sink_count(s, SSK_FAILED);
-		sink_set_up(s, false);
-		evtimer_add(f->retry_ev, &tv);
+	file_batch_done(s, err);
+	if (f->reopen)
+		file_reopen(s);
+	if (f->rotate || (err == 0 && sink_conf(s)->rotate_bytes > 0 &&
+	    lseek(f->fd, 0, SEEK_END) >= (off_t)sink_conf(s)->rotate_bytes))
+		file_rotate(s);
+	file_flush(s);			/* what came meanwhile */
+}
+
+/* Finish the batch by the fsync's answer (0 or an errno). */
+static void
+file_batch_done(struct sink *s, int err)
+{
+	struct file_sink *f = sink_priv(s);
+	struct sink_rec	*r;
+
+	f->syncing = false;
+	if (err != 0) {
+		while ((r = TAILQ_LAST(&f->batch, sink_recq)) != NULL) {
+			TAILQ_REMOVE(&f->batch, r, entry);
+			sink_putback(s, r);	/* in order, at the head */
+		}
+		errno = err;
+		file_failed(s);
 		return;
 	}
 	sink_set_up(s, true);
-	while (sink_first(s) != NULL)
-		sink_done_first(s, SINK_OK);
-	if (sc->rotate_bytes > 0 && lseek(f->fd, 0, SEEK_END) >=
-	    (off_t)sc->rotate_bytes)
-		file_rotate(s);
+	while ((r = TAILQ_FIRST(&f->batch)) != NULL) {
+		TAILQ_REMOVE(&f->batch, r, entry);
+		sink_finish(s, r, SINK_OK);
+	}
+}
+
+static int
+file_sync_start(struct file_sink *f, char **cause)
+{
+	struct file_sync *y = &f->sync;
+	sigset_t	 all, old;
+
+	y->want = -1;
+	if (pipe2(y->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		cause_printf(cause, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pthread_mutex_init(&y->mtx, NULL);
+	pthread_cond_init(&y->cv, NULL);
+	/* Signals are the loop's: the helper starts with all blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	errno = pthread_create(&y->thread, NULL, file_sync_main, y);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (errno != 0)
+		fatal("%s: pthread_create", __func__);
+	return 0;
+}
+
+/* Let the helper finish what it was asked, then end it. */
+static void
+file_sync_stop(struct file_sink *f)
+{
+	struct file_sync *y = &f->sync;
+
+	pthread_mutex_lock(&y->mtx);
+	y->quit = true;
+	pthread_cond_signal(&y->cv);
+	pthread_mutex_unlock(&y->mtx);
+	pthread_join(y->thread, NULL);
+	pthread_mutex_destroy(&y->mtx);
+	pthread_cond_destroy(&y->cv);
+	close(y->pipe[0]);
+	close(y->pipe[1]);
+}
+
+static void *
+file_sync_main(void *arg)
+{
+	struct file_sync *y = arg;
+	ssize_t		 n;
+	int		 fd, rv;
+
+	pthread_mutex_lock(&y->mtx);
+	for (;;) {
+		while (y->want == -1 && !y->quit)
+			pthread_cond_wait(&y->cv, &y->mtx);
+		if (y->want == -1)
+			break;			/* quit, nothing asked */
+		fd = y->want;
+		pthread_mutex_unlock(&y->mtx);
+		while ((rv = fsync(fd)) == -1 && errno == EINTR)
+			;
+		pthread_mutex_lock(&y->mtx);
+		y->err = rv == -1 ? errno : 0;
+		y->want = -1;
+		y->done = true;
+		n = write(y->pipe[1], "", 1);	/* full: the loop knows */
+		(void)n;
+	}
+	pthread_mutex_unlock(&y->mtx);
+	return NULL;
 }
 
 /* path.N-1 -> path.N ... path -> path.1, then a new path. */
@@ -145,9 +323,11 @@ static void
 file_rotate(struct sink *s)
 {
 	const struct sink_conf *sc = sink_conf(s);
+	struct file_sink *f = sink_priv(s);
 	char		 from[PATH_MAX], to[PATH_MAX];
 	int		 i;
 
+	f->rotate = false;
 	for (i = sc->rotate_keep; i >= 1; i--) {
 		if (i == 1)
 			snprintf(from, sizeof(from), "%s", sc->path);
@@ -173,6 +353,11 @@ file_reopen(struct sink *s)
 	struct file_sink *f = sink_priv(s);
 	int		 fd;
 
+	if (f->syncing) {		/* not under the helper's fsync */
+		f->reopen = true;
+		return;
+	}
+	f->reopen = false;
 	fd = open(sc->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd == -1) {
 		log_warn("sink %s: reopen %s", sc->name, sc->path);
@@ -220,8 +405,13 @@ file_close(struct sink *s)
 
 	if (f == NULL)
 		return;
+	/* A batch being fsynced: wait for the disk, then finish it. */
+	file_sync_stop(f);
+	if (f->syncing)
+		file_batch_done(s, f->sync.done ? f->sync.err : EIO);
 	if (f->fd != -1)
 		close(f->fd);
+	event_free(f->sync_ev);
 	event_free(f->retry_ev);
 	if (f->age_ev != NULL)
 		event_free(f->age_ev);

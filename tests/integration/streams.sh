@@ -13,6 +13,11 @@
 #     all consuming within 5 s of start; the broker restarted: all back within 15 s of it being
 #     up; a healthy stream on the first broker keeps p99 <= 50 ms throughout; SIGTERM with the
 #     50 consuming exits within 2 s
+#   5 a slow disk beside a healthy stream: one stream's file sink sits on a disk whose fsync takes
+#     300 ms (tests/lib/slowfs.py, FUSE); the healthy stream's tcp records keep p99 <= 50 ms, and
+#     every event of the disk stream is in its file once, and acked; then that disk's fsync fails
+#     for a while: those events are held (unacked), the file is cut back, and once the disk works
+#     again every one is in the file once
 #   3 1000 streams on one broker: all consuming within 10 s of start, then 10 events each, all
 #     delivered; RSS per stream reported
 # usage: sh tests/integration/streams.sh BUILD_DIR
@@ -46,7 +51,9 @@ write_conf() {
 		printf 'state_dir = "%s/state";\nlog_level = "info";\n%s\nstreams = (\n' "$1" "${GLOBAL_EXTRA:-}"
 		sed '$ s/},$/}/' "$2"
 		printf ');\nsinks = (\n  { name = "siem"; type = "tcp"; host = "127.0.0.1"; port = %s;\n' "$3"
-		printf '    format = "cef"; syslog = "rfc5424"; framing = "octet"; }\n);\n'
+		printf '    format = "cef"; syslog = "rfc5424"; framing = "octet"; }%s\n);\n' \
+		    "${SINKS_EXTRA:+,
+  $SINKS_EXTRA}"
 	} > "$1/ampstream.conf"
 	chmod 0600 "$1/ampstream.conf"
 }
@@ -58,7 +65,8 @@ for s in json.load(open(sys.argv[1]))["streams"]:
 }
 is_consuming() { [ "$(json_state "$1" "$2" state)" = connected ]; }
 
-NAMES="1-faults-beside-healthy 2-reload-while-hanging 3-thousand-streams 4-wan-50-amqps"
+NAMES="1-faults-beside-healthy 2-reload-while-hanging 5-slow-disk-beside-healthy 3-thousand-streams
+4-wan-50-amqps"
 if [ ! -x "$ASAN_BIN" ]; then
 	t_fail_all "daemon binary missing ($ASAN_BIN)" $NAMES
 	summary; exit 1
@@ -175,6 +183,76 @@ t_eq "every event after the reload arrived" 0 "$rc"
 daemon_stop 15
 t_check "SIGTERM exits within 2 s (took $DSTOP s)" sh -c '[ "${1%%.*}" -lt 2 ]' _ "$DSTOP"
 check_daemon_exit
+on_fail_show "$DLOG"
+t_end
+fi
+
+# --- 5. a slow disk beside a healthy stream ----------------------------------------------------
+if want 5; then
+t_begin "5-slow-disk-beside-healthy"
+mkwork t5
+$AMQP declare "$BR" healthy5
+$AMQP declare "$BR" disk5
+mkdir -p "$W/disk-back" "$W/disk"
+bg slowfs "$PY" "$LIB/slowfs.py" "$W/disk-back" "$W/disk" 300
+at_exit "umount -l '$W/disk'"		# before its server is killed
+FUSE_OK=0
+wait_for 10 grep -q mounted "$T/slowfs.out" && FUSE_OK=1
+t_eq "a slow disk (FUSE, fsync 300 ms) mounted: $(tail -n 1 "$T/slowfs.out")" 1 "$FUSE_OK"
+bg sink5 $PROBE sink "$W/sink.port" "$W/received"
+SPORT=$(portfile "$W/sink.port")
+{
+	stream_conf healthy "amqp://127.0.0.1:$BROKER_PORT/" healthy5 'sinks = [ "siem" ];'
+	stream_conf disk "amqp://127.0.0.1:$BROKER_PORT/" disk5 'sinks = [ "disk" ];'
+} > "$W/streams"
+SINKS_EXTRA="{ name = \"disk\"; type = \"file\"; path = \"$W/disk/events.json\";
+    format = \"json\"; syslog = \"none\"; }" write_conf "$W" "$W/streams" "$SPORT"
+daemon_start "$W"
+{ wait_d 20 is_consuming "$W" healthy && wait_d 20 is_consuming "$W" disk; } ||
+    t_fail "streams not consuming within 20 s"
+# 10 s: the disk stream at 100 events/s (each batch waits 300 ms for its fsync), the healthy one
+# at 50/s beside it.
+$PROBE publish "$BR" disk5 1000 100 100001 "$W/published-disk" 2>"$W/publish-disk.err" &
+DISKPUB=$!
+$PROBE publish "$BR" healthy5 500 50 1 "$W/published" 2>"$W/publish.err" ||
+    t_fail "publish failed: $(tail -n 1 "$W/publish.err")"
+wait "$DISKPUB" || t_fail "publish to the disk stream failed: $(tail -n 1 "$W/publish-disk.err")"
+wait_d 10 sh -c '[ "$(wc -l < "$1")" -ge 500 ]' _ "$W/received"
+lat=$($PROBE report "$W/published" "$W/received"); rc=$?
+note "healthy stream beside a disk whose fsync takes 300 ms: $lat"
+t_eq "every event of the healthy stream arrived" 0 "$rc"
+p99=$(echo "$lat" | sed -n 's/.*p99 \([0-9]*\) ms.*/\1/p')
+t_check "healthy stream p99 <= 50 ms ($lat)" [ "${p99:-999999}" -le 50 ]
+wait_d 20 sh -c '[ "$($1 count "$2" disk5)" = "0 0" ]' _ "$AMQP" "$BR" ||
+    t_fail "disk stream not drained and acked within 20 s: $($AMQP count "$BR" disk5)"
+got=$("$PY" -c 'import json, sys
+ids = [json.loads(l, parse_int=str)["id"] for l in open(sys.argv[1])]
+want = set(str(i) for i in range(100001, 101001))
+print(len(ids), len(want - set(ids)), len(ids) - len(set(ids)))' "$W/disk-back/events.json" 2>&1)
+t_eq "disk stream's events in its file (lines, missing, duplicates)" "1000 0 0" "$got"
+# The disk fails (fsync: EIO) for 3 s: 100 more events are held, not acked, nothing half-written
+touch "$W/disk-back/.fail-fsync"
+$AMQP seq "$BR" disk5 100 --start 101001 >/dev/null 2>&1
+wait_d 10 grep -q "sink disk: .*events.json: Input/output error" "$DLOG" ||
+    t_fail "no fsync failure logged within 10 s"
+sleep 3
+held=$($AMQP count "$BR" disk5)
+note "while the disk fails: disk5 ready/unacked $held"
+t_check "the events are held while the disk fails (none acked: $held)" \
+    sh -c '[ $(( ${1% *} + ${1#* } )) -eq 100 ]' _ "$held"
+rm -f "$W/disk-back/.fail-fsync"
+wait_d 20 sh -c '[ "$($1 count "$2" disk5)" = "0 0" ]' _ "$AMQP" "$BR" ||
+    t_fail "disk stream not drained within 20 s of the disk working again"
+got=$("$PY" -c 'import json, sys
+ids = [json.loads(l, parse_int=str)["id"] for l in open(sys.argv[1])]
+want = set(str(i) for i in range(100001, 101101))
+print(len(ids), len(want - set(ids)), len(ids) - len(set(ids)))' "$W/disk-back/events.json" 2>&1)
+t_eq "after the failing disk: events in the file (lines, missing, duplicates)" "1100 0 0" "$got"
+daemon_stop 15
+note "SIGTERM with the disk stream idle: exit after $DSTOP s"
+t_check "SIGTERM exits within 2 s (took $DSTOP s)" sh -c '[ "${1%%.*}" -lt 2 ]' _ "$DSTOP"
+check_daemon_exit
+umount "$W/disk" 2>/dev/null
 on_fail_show "$DLOG"
 t_end
 fi

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config libevent-dev libcurl4-openssl-dev librabbitmq-dev
 libjson-c-dev libconfig-dev libsystemd-dev libssl-dev check rabbitmq-server rsyslog
 liblognorm-utils socat python3 python3-pika valgrind openssl iproute2 ca-certificates procps
-nftables clang libclang-rt-dev llvm prometheus
+nftables clang libclang-rt-dev llvm prometheus python3-fusepy
 debhelper fakeroot dpkg-dev lintian mandoc debootstrap systemd-container"
 missing=""
 for p in $PKGS; do
