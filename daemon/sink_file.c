@@ -58,6 +58,7 @@ struct file_sink {
 	struct event	*retry_ev;
 	struct event	*age_ev;	/* rotate_age, or NULL */
 	struct event	*sync_ev;	/* the helper's answer came */
+	struct event	*next_ev;	/* the next batch, after this turn */
 	struct file_sync sync;
 	struct sink_recq batch;		/* written, its fsync running */
 	off_t		 start;		/* where the batch starts */
@@ -78,7 +79,7 @@ static int	file_sync_start(struct file_sink *, char **);
 static void	file_sync_stop(struct file_sink *);
 static void	*file_sync_main(void *);
 static void	file_synced_cb(int, short, void *);
-static void	file_retry_cb(int, short, void *);
+static void	file_flush_cb(int, short, void *);
 static void	file_age_cb(int, short, void *);
 static void	file_age_arm(struct sink *);
 
@@ -112,10 +113,12 @@ file_open(struct sink *s, char **cause)
 	}
 	f->sync_ev = event_new(sink_base(s), f->sync.pipe[0],
 	    EV_READ | EV_PERSIST, file_synced_cb, s);
-	f->retry_ev = evtimer_new(sink_base(s), file_retry_cb, s);
+	f->retry_ev = evtimer_new(sink_base(s), file_flush_cb, s);
+	f->next_ev = event_new(sink_base(s), -1, 0, file_flush_cb, s);
 	if (sc->rotate_age > 0)
 		f->age_ev = evtimer_new(sink_base(s), file_age_cb, s);
-	if (f->sync_ev == NULL || event_add(f->sync_ev, NULL) == -1)
+	if (f->sync_ev == NULL || f->next_ev == NULL ||
+	    event_add(f->sync_ev, NULL) == -1)
 		fatalx("%s: event_new", __func__);
 	sink_set_priv(s, f);
 	sink_set_up(s, true);
@@ -153,7 +156,7 @@ file_age_cb(int fd __unused, short ev __unused, void *arg)
 }
 
 static void
-file_retry_cb(int fd __unused, short ev __unused, void *arg)
+file_flush_cb(int fd __unused, short ev __unused, void *arg)
 {
 	file_flush(arg);
 }
@@ -223,7 +226,8 @@ file_synced_cb(int fd, short ev __unused, void *arg)
 	if (f->rotate || (err == 0 && sink_conf(s)->rotate_bytes > 0 &&
 	    lseek(f->fd, 0, SEEK_END) >= (off_t)sink_conf(s)->rotate_bytes))
 		file_rotate(s);
-	file_flush(s);			/* what came meanwhile */
+	/* What came meanwhile, once this turn's deliveries are in too. */
+	event_active(f->next_ev, EV_TIMEOUT, 0);
 }
 
 /* Finish the batch by the fsync's answer (0 or an errno). */
@@ -412,6 +416,7 @@ file_close(struct sink *s)
 	if (f->fd != -1)
 		close(f->fd);
 	event_free(f->sync_ev);
+	event_free(f->next_ev);
 	event_free(f->retry_ev);
 	if (f->age_ev != NULL)
 		event_free(f->age_ev);
