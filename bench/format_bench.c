@@ -4,6 +4,11 @@
  * formatted over and over for about two seconds per format, bare and
  * wrapped in an RFC 5424 header with octet-counting framing.  Printed,
  * not asserted.
+ *
+ * usage: format_bench [FILE [COUNT FORMAT]]
+ * With COUNT and FORMAT, only FORMAT's rows, COUNT records each, and no
+ * parse rows: a fixed amount of work to time from outside (farm-bench
+ * pairs two builds run by run, which a shared machine's drift needs).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +35,7 @@ struct bench {
 static int	bench_load(struct bench *, const char *);
 static double	bench_now(void);
 static double	bench_run(const struct bench *, const struct format_ops *,
-		    bool, double *);
+		    bool, size_t, double *);
 static int	bench_one(const struct amp_event *, const struct format_ops *,
 		    bool, struct buf *);
 static void	bench_parse(const struct bench *);
@@ -41,20 +46,25 @@ main(int argc, char **argv)
 	static const char *const names[] = { "cef", "json", "leef" };
 	struct bench	 b;
 	double		 rate, bytes;
-	size_t		 i, f;
+	size_t		 i, f, count = argc > 3 ? strtoul(argv[2], NULL, 10) : 0;
 
 	memset(&b, 0, sizeof(b));
 	if (bench_load(&b, argc > 1 ? argv[1] :
 	    "tests/fixtures/events/all.jsonl") == -1)
 		return 1;
-	printf("%zu fixture events, %.0f s per row\n\n", b.n, BENCH_SECONDS);
-	bench_parse(&b);
+	if (count == 0) {
+		printf("%zu fixture events, %.0f s per row\n\n", b.n,
+		    BENCH_SECONDS);
+		bench_parse(&b);
+	}
 	printf("%-6s %-14s %14s %12s\n", "format", "framing", "records/s",
 	    "avg bytes");
 	for (f = 0; f < 3; f++)
 		for (i = 0; i < 2; i++) {
+			if (count > 0 && strcmp(argv[3], names[f]) != 0)
+				continue;
 			rate = bench_run(&b, format_lookup(names[f]), i == 1,
-			    &bytes);
+			    count, &bytes);
 			printf("%-6s %-14s %14.0f %12.0f\n", names[f],
 			    i ? "rfc5424+octet" : "none", rate, bytes);
 		}
@@ -144,7 +154,7 @@ bench_parse(const struct bench *b)
 /* Records per second of fmt over the mix; *bytes the average size. */
 static double
 bench_run(const struct bench *b, const struct format_ops *fmt, bool framed,
-    double *bytes)
+    size_t count, double *bytes)
 {
 	struct buf	 out;
 	double		 t0 = bench_now(), t;
@@ -160,7 +170,8 @@ bench_run(const struct bench *b, const struct format_ops *fmt, bool framed,
 			total += out.len;
 		}
 		n += b->n;
-	} while ((t = bench_now() - t0) < BENCH_SECONDS);
+		t = bench_now() - t0;
+	} while (count > 0 ? n < count : t < BENCH_SECONDS);
 	buf_free(&out);
 	*bytes = (double)total / n;
 	return n / t;

@@ -20,6 +20,7 @@
 #include "compat.h"
 #include "corr.h"
 #include "config.h"
+#include "clock.h"
 #include "dec.h"
 #include "event.h"
 #include "fmt_facts.h"
@@ -427,19 +428,17 @@ fmt_seconds_open(const struct corr_info *c, const struct format_ctx *ctx)
 }
 
 /* Split epoch ms into UTC broken-down time and milliseconds. */
-int
+void
 fmt_gmtime(int64_t ms, struct tm *tm, int *msp)
 {
 	int64_t	 sec = ms / 1000, frac = ms % 1000;
-	time_t	 t;
 
 	if (frac < 0) {
 		frac += 1000;
 		sec--;
 	}
-	t = (time_t)sec;
 	*msp = (int)frac;
-	return gmtime_r(&t, tm) == NULL ? -1 : 0;
+	clock_gmtime(sec, tm);
 }
 
 /* Write ms as "yyyy-mm-ddThh:mm:ss.mmm" + zone into s. */
@@ -450,8 +449,7 @@ fmt_time(char *s, size_t size, int64_t ms, const char *zone)
 	size_t		 n;
 	int		 frac;
 
-	if (fmt_gmtime(ms, &tm, &frac) == -1)
-		return -1;
+	fmt_gmtime(ms, &tm, &frac);
 	if (size > DEC_ISO_LEN + strlen(zone) && dec_iso(s, &tm, frac) != NULL) {
 		memcpy(s + DEC_ISO_LEN, zone, strlen(zone) + 1);
 		return 0;

@@ -124,8 +124,8 @@ const char *fmt_corr_state(const struct corr_info *);
 const struct corr_detection *fmt_corr_det(const struct corr_info *);
 /* Seconds from the detection to received_ms (unresolved records), >= 0. */
 int64_t	fmt_seconds_open(const struct corr_info *, const struct format_ctx *);
-/* Split epoch ms into UTC time and milliseconds; 0, or -1 (out of range). */
-int	fmt_gmtime(int64_t ms, struct tm *, int *msp);
+/* Split epoch ms into UTC time and milliseconds. */
+void	fmt_gmtime(int64_t ms, struct tm *, int *msp);
 /* Write epoch ms as yyyy-mm-ddThh:mm:ss.mmm followed by zone; 0 or -1. */
 int	fmt_time(char *, size_t, int64_t ms, const char *zone);
 

@@ -13,12 +13,12 @@
  * (fmt_kv.c).  The Name header field is capped at 512 bytes, as the CEF
  * guide asks.
  */
-#include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "buf.h"
 #include "compat.h"
+#include "dec.h"
 #include "event.h"
 #include "fmt_facts.h"
 #include "fmt_kv.h"
@@ -145,25 +145,28 @@ done:
 static int
 cef_header(const struct amp_event *ev, int sev, struct buf *h)
 {
-	struct buf	 name;
-	size_t		 n;
+	char		 num[DEC_I64_SIZE];
+	size_t		 name;
 	int		 rv;
 
-	buf_init(&name, 0);
-	(void)fmt_encode(&name, ev->event_type, &cef_header_cs);
-	if (name.len == 0)
-		buf_puts(&name, "unknown");
-	if (name.len > CEF_NAME_MAX) {
-		n = fmt_cut(name.data, name.len,
-		    CEF_NAME_MAX - strlen(FMT_ELLIPSIS), cef_unit);
-		name.len = n;
-		buf_puts(&name, FMT_ELLIPSIS);
-	}
 	rv = buf_puts(h, "CEF:0|Cisco|Secure Endpoint|");
 	rv |= fmt_encode(h, AMPSTREAM_VERSION, &cef_header_cs);
-	rv |= buf_printf(h, "|%" PRId64 "|%s|%d|", ev->event_type_id,
-	    name.data, sev);
-	buf_free(&name);
+	rv |= buf_putc(h, '|');
+	rv |= buf_append(h, num, dec_i64(num, ev->event_type_id));
+	rv |= buf_putc(h, '|');
+	/* The name, encoded in place, then cut there if it is too long. */
+	name = h->len;
+	rv |= fmt_encode(h, ev->event_type, &cef_header_cs);
+	if (rv == 0 && h->len == name)
+		rv |= buf_puts(h, "unknown");
+	if (rv == 0 && h->len - name > CEF_NAME_MAX) {
+		h->len = name + fmt_cut(h->data + name, h->len - name,
+		    CEF_NAME_MAX - strlen(FMT_ELLIPSIS), cef_unit);
+		rv |= buf_puts(h, FMT_ELLIPSIS);
+	}
+	rv |= buf_putc(h, '|');
+	rv |= buf_append(h, num, dec_i64(num, sev));
+	rv |= buf_putc(h, '|');
 	return rv;
 }
 

@@ -32,7 +32,6 @@ static size_t	syslog_header(const struct syslog_hdr *, char *, size_t);
 static size_t	syslog_5424(const struct syslog_hdr *, char *, size_t);
 static size_t	syslog_3164(const struct syslog_hdr *, char *, size_t);
 static int	syslog_pri(const struct syslog_hdr *);
-static void	syslog_time(int64_t, struct tm *, int *);
 static void	syslog_name(char *, size_t, const char *);
 static void	syslog_no_lf(char *, size_t);
 
@@ -94,11 +93,12 @@ syslog_open(struct syslog_frame *f, const struct syslog_hdr *h,
 int
 syslog_close(const struct syslog_frame *f, struct buf *out)
 {
-	char	 num[SYSLOG_OCTET_ROOM + 1];
+	char	 num[DEC_I64_SIZE + 1];
 	size_t	 n, len = out->len - f->body;
 
 	if (f->framing == FRAMING_OCTET) {
-		n = (size_t)snprintf(num, sizeof(num), "%zu ", len);
+		n = dec_i64(num, (int64_t)len);
+		num[n++] = ' ';
 		memcpy(out->data + f->start, num, n);
 		memmove(out->data + f->start + n, out->data + f->body, len);
 		out->len = f->start + n + len;
@@ -140,7 +140,7 @@ syslog_5424(const struct syslog_hdr *h, char *dst, size_t dsize)
 	size_t		 hl, al, pl;
 	int		 ms, n;
 
-	syslog_time(h->time_ms, &tm, &ms);
+	fmt_gmtime(h->time_ms, &tm, &ms);
 	syslog_name(host, sizeof(host), h->hostname);
 	syslog_name(app, sizeof(app), h->app_name);
 	pl = dec_i64(pri, syslog_pri(h));
@@ -183,7 +183,7 @@ syslog_3164(const struct syslog_hdr *h, char *dst, size_t dsize)
 	struct tm		 tm;
 	int			 ms, n;
 
-	syslog_time(h->time_ms, &tm, &ms);
+	fmt_gmtime(h->time_ms, &tm, &ms);
 	syslog_name(host, sizeof(host), h->hostname);
 	syslog_name(tag, sizeof(tag), h->app_name);
 	n = snprintf(dst, dsize, "<%d>%s %2d %02d:%02d:%02d %s %s: ",
@@ -201,15 +201,6 @@ syslog_pri(const struct syslog_hdr *h)
 	fac = fac < 0 ? 0 : fac > 23 ? 23 : fac;
 	sev = sev < 0 ? 0 : sev > 7 ? 7 : sev;
 	return fac * 8 + sev;
-}
-
-/* Split epoch ms into UTC broken-down time and ms (the epoch if out of
- * range). */
-static void
-syslog_time(int64_t ms, struct tm *tm, int *msp)
-{
-	if (fmt_gmtime(ms, tm, msp) == -1)
-		fmt_gmtime(0, tm, msp);
 }
 
 /* Copy src as a header name: printable ASCII, no SP, "-" if empty. */

@@ -10,5 +10,11 @@ int64_t	clock_now_ms(void);
 /* Monotonic seconds: ages, timeouts. */
 time_t	clock_mono_s(void);
 int64_t	clock_mono_ms(void);	/* monotonic */
+/*
+ * gmtime_r by arithmetic, for every record's timestamp: no lock, no time
+ * zone state.  Any seconds of an int64 of milliseconds (years past 9999
+ * and before 0 too).
+ */
+void	clock_gmtime(int64_t sec, struct tm *);
 
 #endif

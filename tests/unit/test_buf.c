@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "dec.h"
 #include "unit.h"
 
@@ -76,6 +77,37 @@ START_TEST(test_dec)
 }
 END_TEST
 
+/* clock_gmtime gives what gmtime_r gives, in every month and era. */
+START_TEST(test_gmtime)
+{
+	static const int64_t t[] = { 0, -1, 59, 86399, 86400, -86400,
+	    -86401, 951782400, 951868800, 4107456000LL, 4107542400LL,
+	    1610618799, 253402300799LL, 253402300800LL, -62167219200LL,
+	    -62167219201LL, 9223372036854775LL, -9223372036854775LL };
+	struct tm	 got, want;
+	time_t		 sec;
+	int64_t		 s;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]) + 20000; i++) {
+		/* the list, then days and odd seconds across 1600..2400 */
+		s = i < sizeof(t) / sizeof(t[0]) ? t[i] :
+		    -11676096000LL + (int64_t)(i * 1262304) + (int64_t)i % 86400;
+		sec = (time_t)s;
+		ck_assert_ptr_nonnull(gmtime_r(&sec, &want));
+		clock_gmtime(s, &got);
+		ck_assert_msg(got.tm_year == want.tm_year &&
+		    got.tm_mon == want.tm_mon && got.tm_mday == want.tm_mday &&
+		    got.tm_hour == want.tm_hour && got.tm_min == want.tm_min &&
+		    got.tm_sec == want.tm_sec && got.tm_wday == want.tm_wday &&
+		    got.tm_yday == want.tm_yday, "%" PRId64 ": %d-%d-%d %d:%d:%d "
+		    "w%d y%d", s, got.tm_year, got.tm_mon, got.tm_mday,
+		    got.tm_hour, got.tm_min, got.tm_sec, got.tm_wday,
+		    got.tm_yday);
+	}
+}
+END_TEST
+
 Suite *
 suite_buf(void)
 {
@@ -85,6 +117,7 @@ suite_buf(void)
 	tcase_add_test(tc, test_append_and_bound);
 	tcase_add_test(tc, test_release);
 	tcase_add_test(tc, test_dec);
+	tcase_add_test(tc, test_gmtime);
 	suite_add_tcase(s, tc);
 	return s;
 }
