@@ -57,6 +57,15 @@ write_conf() {
 	} > "$1/ampstream.conf"
 	chmod 0600 "$1/ampstream.conf"
 }
+# healthy_p99 N WHAT: N records of the healthy stream at the sink, then all arrived, p99 <= 50 ms
+healthy_p99() {
+	wait_d 10 sh -c '[ "$(wc -l < "$1")" -ge "$2" ]' _ "$W/received" "$1"
+	lat=$($PROBE report "$W/published" "$W/received"); rc=$?
+	note "healthy stream $2: $lat"
+	t_eq "every event of the healthy stream arrived" 0 "$rc"
+	p99=$(echo "$lat" | sed -n 's/.*p99 \([0-9]*\) ms.*/\1/p')
+	t_check "healthy stream p99 <= 50 ms ($lat)" [ "${p99:-999999}" -le 50 ]
+}
 json_state() {
 	"$PY" -c 'import json,sys
 for s in json.load(open(sys.argv[1]))["streams"]:
@@ -109,12 +118,7 @@ wait_d 20 is_consuming "$W" healthy || t_fail "healthy stream not consuming with
 # 25 s of events at 50/s: every hung handshake times out (10 s) and starts again meanwhile.
 $PROBE publish "$BR" healthy1 1250 50 1 "$W/published" 2>"$W/publish.err" ||
     t_fail "publish failed: $(tail -n 1 "$W/publish.err")"
-wait_d 10 sh -c '[ "$(wc -l < "$1")" -ge 1250 ]' _ "$W/received"
-lat=$($PROBE report "$W/published" "$W/received"); rc=$?
-note "healthy stream beside syn-drop, silent, tls-stall, refused: $lat"
-t_eq "every event of the healthy stream arrived" 0 "$rc"
-p99=$(echo "$lat" | sed -n 's/.*p99 \([0-9]*\) ms.*/\1/p')
-t_check "healthy stream p99 <= 50 ms ($lat)" [ "${p99:-999999}" -le 50 ]
+healthy_p99 1250 "beside syn-drop, silent, tls-stall, refused"
 for s in syn-drop silent tls-stall refused; do
 	st=$(json_state "$W" "$s" state)
 	t_check "status.json: $s is connecting or backing off (got '$st')" \
@@ -217,12 +221,7 @@ DISKPUB=$!
 $PROBE publish "$BR" healthy5 500 50 1 "$W/published" 2>"$W/publish.err" ||
     t_fail "publish failed: $(tail -n 1 "$W/publish.err")"
 wait "$DISKPUB" || t_fail "publish to the disk stream failed: $(tail -n 1 "$W/publish-disk.err")"
-wait_d 10 sh -c '[ "$(wc -l < "$1")" -ge 500 ]' _ "$W/received"
-lat=$($PROBE report "$W/published" "$W/received"); rc=$?
-note "healthy stream beside a disk whose fsync takes 300 ms: $lat"
-t_eq "every event of the healthy stream arrived" 0 "$rc"
-p99=$(echo "$lat" | sed -n 's/.*p99 \([0-9]*\) ms.*/\1/p')
-t_check "healthy stream p99 <= 50 ms ($lat)" [ "${p99:-999999}" -le 50 ]
+healthy_p99 500 "beside a disk whose fsync takes 300 ms"
 wait_d 20 sh -c '[ "$($1 count "$2" disk5)" = "0 0" ]' _ "$AMQP" "$BR" ||
     t_fail "disk stream not drained and acked within 20 s: $($AMQP count "$BR" disk5)"
 got=$("$PY" -c 'import json, sys
@@ -377,12 +376,7 @@ conn.close()' "$LIB" "$BR2" || t_fail "could not declare the 50 queues"
 	t_check "all 50 back within 15 s of the broker being up ($((t2 - tup)) ms)" \
 	    [ $((t2 - tup)) -le 15000 ]
 	wait "$PUBPID" || t_fail "publish to the healthy stream failed: $(tail -n 1 "$W/publish.err")"
-	wait_d 10 sh -c '[ "$(wc -l < "$1")" -ge 2000 ]' _ "$W/received"
-	lat=$($PROBE report "$W/published" "$W/received"); rc=$?
-	note "healthy stream through the WAN streams' start and reconnect storm: $lat"
-	t_eq "every event of the healthy stream arrived" 0 "$rc"
-	p99=$(echo "$lat" | sed -n 's/.*p99 \([0-9]*\) ms.*/\1/p')
-	t_check "healthy stream p99 <= 50 ms ($lat)" [ "${p99:-999999}" -le 50 ]
+	healthy_p99 2000 "through the WAN streams' start and reconnect storm"
 	daemon_stop 15
 	note "SIGTERM with 50 amqps streams consuming over the WAN: exit after $DSTOP s"
 	t_check "SIGTERM exits within 2 s (took $DSTOP s)" sh -c '[ "${1%%.*}" -lt 2 ]' _ "$DSTOP"

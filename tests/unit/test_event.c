@@ -179,6 +179,22 @@ START_TEST(test_archived_file)
 }
 END_TEST
 
+/* A body of exactly len bytes: an event whose detection is all 'd'. */
+static char *
+long_body(size_t len, const char *members, size_t *detlen)
+{
+	char	*body = malloc(len);
+	size_t	 n;
+
+	ck_assert_ptr_nonnull(body);
+	n = (size_t)snprintf(body, len, "{\"event_type\":\"x\","
+	    "\"event_type_id\":1,%s\"detection\":\"", members);
+	memset(body + n, 'd', len - n - 2);
+	memcpy(body + len - 2, "\"}", 2);
+	*detlen = len - n - 2;
+	return body;
+}
+
 static void
 same_str(const char *what, const char *a, const char *b)
 {
@@ -223,15 +239,10 @@ START_TEST(test_lent_block)
 		free(body);
 	}
 	len = EVENT_MEM_KEEP;
-	big = malloc(len);
-	ck_assert_ptr_nonnull(big);
-	n = (size_t)snprintf(big, len, "{\"event_type\":\"x\","
-	    "\"event_type_id\":1,\"detection\":\"");
-	memset(big + n, 'd', len - n - 2);
-	memcpy(big + len - 2, "\"}", 2);
+	big = long_body(len, "", &n);
 	ck_assert_int_eq(event_read(&ev, big, len, &m, &reason), 0);
 	ck_assert(!ev.mem_lent && ev.mem != m.p);
-	ck_assert_uint_eq(strlen(ev.detection), len - n - 2);
+	ck_assert_uint_eq(strlen(ev.detection), n);
 	ck_assert_uint_le(m.size, EVENT_MEM_KEEP);
 	event_clear(&ev);
 	ck_assert_int_eq(event_read(&ev, big, 64, &m, &reason), -1);
@@ -519,14 +530,9 @@ START_TEST(test_huge_body)
 	char		*body;
 	size_t		 len = 3 * 1024 * 1024, n;
 
-	body = malloc(len);
-	ck_assert_ptr_nonnull(body);
-	n = (size_t)snprintf(body, len, "{\"event_type\":\"x\","
-	    "\"event_type_id\":1,\"id\":7,\"detection\":\"");
-	memset(body + n, 'd', len - n - 2);
-	memcpy(body + len - 2, "\"}", 2);
+	body = long_body(len, "\"id\":7,", &n);
 	ck_assert_int_eq(read_lent(&ev, body, len, &reason), 0);
-	ck_assert_uint_eq(strlen(ev.detection), len - n - 2);
+	ck_assert_uint_eq(strlen(ev.detection), n);
 	ck_assert_str_eq(ev.id_str, "7");
 	event_clear(&ev);
 	body[len - 3] = '\xc3';		/* cut inside a character */
