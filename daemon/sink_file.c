@@ -410,12 +410,12 @@ file_close(struct sink *s)
 	if (f == NULL)
 		return;
 	/* A batch being fsynced: wait for the disk, then finish it. */
+	event_free(f->sync_ev);
 	file_sync_stop(f);
 	if (f->syncing)
 		file_batch_done(s, f->sync.done ? f->sync.err : EIO);
 	if (f->fd != -1)
 		close(f->fd);
-	event_free(f->sync_ev);
 	event_free(f->next_ev);
 	event_free(f->retry_ev);
 	if (f->age_ev != NULL)
