@@ -92,6 +92,7 @@ static void	daemon_swap_retire(struct daemon *, struct stats *);
 static void	daemon_swap_corr(struct daemon *);
 static void	daemon_swap_metrics(struct daemon *);
 static void	daemon_next(struct daemon *);
+static void	daemon_free_routing(struct daemon *);
 static void	daemon_free_corr(struct daemon *);
 static void	daemon_signals(struct daemon *);
 static void	on_signal(int, short, void *);
@@ -514,15 +515,8 @@ daemon_swap(struct daemon *d)
 
 	event_del(d->drain_ev);
 	d->draining = false;
-	hold_free(d->hold);
-	route_free(d->route);
-	d->hold = NULL;
-	d->route = NULL;
+	daemon_free_routing(d);
 	d->groups = NULL;
-	for (i = 0; i < d->cfg->nsinks; i++)
-		record_recipe_free(d->recipes[i]);
-	free(d->recipes);
-	d->recipes = NULL;
 	daemon_swap_retire(d, ostats);
 	d->cfg = d->next_cfg;
 	d->next_cfg = NULL;
@@ -652,16 +646,12 @@ daemon_teardown(struct daemon *d)
 	d->connector = NULL;
 	for (i = 0; d->dls != NULL && i < d->cfg->nstreams; i++)
 		deadletter_free(d->dls[i]);
-	hold_free(d->hold);
+	daemon_free_routing(d);
 	daemon_free_corr(d);
-	route_free(d->route);
 	groups_free(d->groups);
 	d->groups = NULL;
-	for (i = 0; d->recipes != NULL && i < d->cfg->nsinks; i++)
-		record_recipe_free(d->recipes[i]);
 	stats_free(d->stats);
 	free(d->sinks);
-	free(d->recipes);
 	free(d->streams);
 	free(d->dls);
 	if (d->drain_ev != NULL)
@@ -670,13 +660,26 @@ daemon_teardown(struct daemon *d)
 		evdns_base_free(d->dns, 1);
 	d->stats = NULL;
 	d->sinks = NULL;
-	d->recipes = NULL;
-	d->route = NULL;
 	d->streams = NULL;
 	d->dls = NULL;
-	d->hold = NULL;
 	d->drain_ev = NULL;
 	d->dns = NULL;
+}
+
+/* What a reload builds again around the kept parts: hold, route, recipes. */
+static void
+daemon_free_routing(struct daemon *d)
+{
+	size_t	 i;
+
+	hold_free(d->hold);
+	route_free(d->route);
+	for (i = 0; d->recipes != NULL && i < d->cfg->nsinks; i++)
+		record_recipe_free(d->recipes[i]);
+	free(d->recipes);
+	d->hold = NULL;
+	d->route = NULL;
+	d->recipes = NULL;
 }
 
 static void
