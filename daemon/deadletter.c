@@ -314,7 +314,7 @@ dl_rotate(struct deadletter *dl)
 	char		 stamp[32], *to = NULL;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
-	int		 i;
+	int		 i, rv;
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
@@ -331,12 +331,15 @@ dl_rotate(struct deadletter *dl)
 	}
 	close(dl->fd);
 	dl->fd = -1;
-	if (rename(dl->path, to) == -1) {
+	/* ENOENT: an admin moved it away since dl_open looked; a new one. */
+	if ((rv = rename(dl->path, to)) == -1 && errno != ENOENT) {
 		log_warn("dead-letter: rename %s", dl->path);
 		free(to);
 		return -1;
 	}
-	log_info("stream %s: dead letters rotated to %s", dl->name, to);
+	if (rv == 0)
+		log_info("stream %s: dead letters rotated to %s", dl->name,
+		    to);
 	free(to);
 	(void)fsio_sync_dir(dl->dir);
 	return dl_open(dl);
