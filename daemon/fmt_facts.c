@@ -17,10 +17,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "compat.h"
 #include "corr.h"
 #include "config.h"
-#include "clock.h"
 #include "dec.h"
 #include "event.h"
 #include "fmt_facts.h"

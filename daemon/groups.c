@@ -579,6 +579,7 @@ groups_finish(struct gcloud *c)
 {
 	struct gcache	*l = &c->lists[c->cur];
 	size_t		 before = l->ncache;
+	bool		 first = !l->done;
 
 	qsort(l->next, l->nnext, sizeof(*l->next), gentry_cmp);
 	gentries_free(l->cache, l->ncache);
@@ -598,7 +599,7 @@ groups_finish(struct gcloud *c)
 		c->st.entries = l->ncache;
 	} else
 		c->st.computers = l->ncache;
-	if (!l->done || before != l->ncache)
+	if (first || before != l->ncache)
 		log_info("groups: cloud %s: %zu %s", c->conf->name, l->ncache,
 		    glists[c->cur].noun);
 }
