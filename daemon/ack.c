@@ -110,6 +110,17 @@ ack_held(const struct ack_queue *q)
 	return q->held;
 }
 
+bool
+ack_refused(const struct ack_queue *q, uint64_t gen)
+{
+	const struct delivery *d;
+
+	TAILQ_FOREACH(d, &q->list, entry)
+		if (d->gen == gen && d->holds == 0 && d->refused)
+			return true;
+	return false;
+}
+
 static bool
 ack_done(const struct delivery *d)
 {

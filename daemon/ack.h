@@ -43,5 +43,7 @@ const char	*ack_name(const struct delivery *);
 size_t		 ack_flush(struct ack_queue *, uint64_t gen);
 /* Deliveries somebody still holds. */
 size_t		 ack_held(const struct ack_queue *);
+/* Does connection gen have a delivery released as not accepted? */
+bool		 ack_refused(const struct ack_queue *, uint64_t gen);
 
 #endif

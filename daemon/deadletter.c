@@ -24,6 +24,7 @@
 #include "xmalloc.h"
 
 #define B64_CHUNK	(48 * 1024)	/* input bytes encoded per write */
+#define DL_RETRY_SEC	5		/* after a disk error, before trying again */
 
 struct deadletter {
 	char		*dir;		/* state_dir/deadletter */
@@ -33,9 +34,11 @@ struct deadletter {
 	uint64_t	 rotate;	/* the current file's size before rotating */
 	uint64_t	 held;		/* bytes in every file of the store */
 	int		 fd;		/* the current file, or -1 */
-	bool		 full;
+	bool		 full;		/* refusing entries: no room, or broken */
 	uint64_t	 need;		/* the size of the entry refused */
 	time_t		 full_since;
+	bool		 broken;	/* a disk error; not again before retry */
+	time_t		 retry;
 	/* The entry being written as it arrives. */
 	bool		 open;
 	bool		 failed;
@@ -47,6 +50,7 @@ struct deadletter {
 static char	*dl_header(const struct deadletter *, const char *, int64_t,
 		    uint64_t);
 static int	 dl_room(struct deadletter *, uint64_t);
+static void	 dl_broken(struct deadletter *);
 static int	 dl_open(struct deadletter *);
 static int	 dl_rotate(struct deadletter *);
 static uint64_t	 dl_count(const struct deadletter *);
@@ -210,13 +214,22 @@ deadletter_full(struct deadletter *dl, time_t *since)
 {
 	if (!dl->full)
 		return false;
+	if (dl->broken && clock_mono_s() < dl->retry)
+		goto full;
 	dl->held = dl_count(dl);
 	if (dl->held + dl->need <= dl->max_bytes) {
 		dl->full = false;
-		log_info("stream %s: the dead-letter store has room again "
-		    "(%" PRIu64 " bytes held)", dl->name, dl->held);
+		if (dl->broken)
+			log_state(LOG_LEVEL_INFO, "stream %s: trying the "
+			    "dead-letter store again", dl->name);
+		else
+			log_state(LOG_LEVEL_INFO, "stream %s: the dead-letter "
+			    "store has room again (%" PRIu64 " bytes held)",
+			    dl->name, dl->held);
+		dl->broken = false;
 		return false;
 	}
+ full:
 	if (since != NULL)
 		*since = dl->full_since;
 	return true;
@@ -255,6 +268,8 @@ dl_room(struct deadletter *dl, uint64_t n)
 
 	if (dl->held + n > dl->max_bytes)
 		dl->held = dl_count(dl);	/* files may have gone */
+	if (dl->broken && clock_mono_s() < dl->retry)
+		return -1;
 	if (dl->held + n > dl->max_bytes) {
 		if (!dl->full)
 			log_state(LOG_LEVEL_WARN, "stream %s: the "
@@ -269,15 +284,39 @@ dl_room(struct deadletter *dl, uint64_t n)
 		return -1;
 	}
 	if (dl_open(dl) == -1)
-		return -1;
+		goto fail;
 	if (fstat(dl->fd, &sb) == 0 && sb.st_size > 0 &&
 	    (uint64_t)sb.st_size + n > dl->rotate && dl_rotate(dl) == -1)
-		return -1;
+		goto fail;
 	if ((dl->start = lseek(dl->fd, 0, SEEK_END)) == -1) {
 		log_warn("dead-letter: %s", dl->path);
-		return -1;
+		goto fail;
 	}
 	return 0;
+ fail:
+	dl_broken(dl);
+	return -1;
+}
+
+/*
+ * The disk refused an entry (logged): refuse entries for DL_RETRY_SEC, so
+ * that the hold gives the messages back to the broker and a failing disk
+ * is not tried again for every message.
+ */
+static void
+dl_broken(struct deadletter *dl)
+{
+	if (!dl->full) {
+		log_state(LOG_LEVEL_WARN, "stream %s: the dead-letter store "
+		    "cannot be written (see above): malformed messages stay "
+		    "in the broker, unacked; trying again in %d s", dl->name,
+		    DL_RETRY_SEC);
+		dl->full = true;
+		dl->need = 0;
+		dl->full_since = clock_mono_s();
+	}
+	dl->broken = true;
+	dl->retry = clock_mono_s() + DL_RETRY_SEC;
 }
 
 /* Open NAME.jsonl; again if it was moved or removed under us. */
@@ -401,6 +440,7 @@ dl_put(struct deadletter *dl, const void *p, size_t n)
 				continue;
 			log_warn("dead-letter: write %s", dl->path);
 			dl->failed = true;
+			dl_broken(dl);
 			break;
 		}
 		s += w;
@@ -416,6 +456,7 @@ dl_sync(struct deadletter *dl)
 	if (fsync(dl->fd) == -1) {
 		log_warn("dead-letter: fsync %s", dl->path);
 		dl_undo(dl);
+		dl_broken(dl);
 		return -1;
 	}
 	dl->open = false;

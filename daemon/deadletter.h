@@ -9,7 +9,9 @@
  * (or max_bytes / 4); the store never holds more than max_bytes in all.
  * When an entry does not fit, nothing is written or dropped: the message
  * is not acked, the store is full until files are removed, and the hold
- * (hold.c) gives the stream's messages back to the broker meanwhile.
+ * (hold.c) gives the stream's messages back to the broker meanwhile.  A
+ * disk error (open, write, fsync) refuses entries the same way for a few
+ * seconds, then the store is tried again.
  */
 #ifndef AMPSTREAM_DEADLETTER_H
 #define AMPSTREAM_DEADLETTER_H
@@ -46,9 +48,10 @@ void		 deadletter_abort(struct deadletter *);
 /* Bytes held in every file of the store. */
 uint64_t	 deadletter_bytes(const struct deadletter *);
 /*
- * Is the store full (an entry was refused and no room was made since)?
- * Looks at the files again, so removing some frees it.  *since: when it
- * filled, monotonic seconds.
+ * Does the store refuse entries: one did not fit and no room was made
+ * since, or the disk failed less than a few seconds ago?  Looks at the
+ * files again, so removing some frees it.  *since: when it began refusing,
+ * monotonic seconds.
  */
 bool		 deadletter_full(struct deadletter *, time_t *since);
 

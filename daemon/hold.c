@@ -20,7 +20,6 @@ struct hold {
 	struct stream		**streams;
 	struct sink		**sinks;
 	time_t			*suspended_at;	/* per stream, monotonic s */
-	bool			*dl_was_full;	/* per stream */
 	struct event		*ev;
 };
 
@@ -43,7 +42,6 @@ hold_new(struct event_base *base, const struct config *cfg,
 	h->streams = streams;
 	h->sinks = sinks;
 	h->suspended_at = xcalloc(cfg->nstreams, sizeof(*h->suspended_at));
-	h->dl_was_full = xcalloc(cfg->nstreams, sizeof(*h->dl_was_full));
 	for (i = 0; i < cfg->nstreams; i++)	/* kept suspended by a reload */
 		if (streams[i] != NULL && stream_suspended(streams[i]))
 			h->suspended_at[i] = clock_mono_s();
@@ -60,7 +58,6 @@ hold_free(struct hold *h)
 		return;
 	event_free(h->ev);
 	free(h->suspended_at);
-	free(h->dl_was_full);
 	free(h);
 }
 
@@ -80,9 +77,8 @@ hold_cb(int fd __unused, short ev __unused, void *arg)
 		sc = &h->cfg->streams[i];
 		s = hold_blocked_sink(h, i, &since);
 		dl_full = deadletter_full(stream_deadletter(st), &dl_since);
-		if (h->dl_was_full[i] && !dl_full)
+		if (s == NULL && !dl_full && stream_refused(st))
 			hold_redeliver(h, i);
-		h->dl_was_full[i] = dl_full;
 		if (stream_suspended(st)) {
 			if ((s == NULL && !dl_full) ||
 			    now - h->suspended_at[i] >= sc->hold_timeout) {
@@ -137,19 +133,19 @@ hold_suspend(struct hold *h, size_t i, struct sink *blocked)
 }
 
 /*
- * The dead-letter store has room again: the messages it refused wait,
- * unacked, on the stream's connection.  A new connection gets them again.
+ * Messages refused on this connection (the dead letters could not take
+ * them) wait unacked, and the store takes entries again: a new connection
+ * gets them again.  Asked of the stream every tick, not of a change in the
+ * store's state, which the status writer may have seen first.
  */
 static void
 hold_redeliver(struct hold *h, size_t i)
 {
 	struct stream	*st = h->streams[i];
 
-	if (!stream_connected(st) || stream_suspended(st))
-		return;		/* the next connection gets them anyway */
 	log_state(LOG_LEVEL_INFO, "stream %s: reconnecting, so that the "
 	    "broker sends again "
-	    "what the full dead-letter store refused", h->cfg->streams[i].name);
+	    "what the dead-letter store refused", h->cfg->streams[i].name);
 	stream_suspend(st);
 	stream_resume(st);
 }
@@ -161,7 +157,7 @@ hold_suspend_dl(struct hold *h, size_t i)
 	const struct stream_conf *sc = &h->cfg->streams[i];
 
 	log_state(LOG_LEVEL_WARN, "stream %s: the dead-letter store has been "
-	    "full for %d s; "
+	    "full (or failing) for %d s; "
 	    "closing the connection so the broker requeues the messages, "
 	    "until there is room", sc->name, sc->hold_timeout);
 	h->suspended_at[i] = clock_mono_s();

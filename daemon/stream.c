@@ -666,6 +666,12 @@ stream_connected(const struct stream *st)
 	return st->connected;
 }
 
+bool
+stream_refused(const struct stream *st)
+{
+	return st->connected && ack_refused(st->acks, st->gen);
+}
+
 enum stream_state
 stream_state(const struct stream *st)
 {

@@ -52,15 +52,21 @@ struct stream	*stream_new(struct event_base *, struct connector *pool,
 void		 stream_start(struct stream *);
 /* Stop taking deliveries (for shutdown); acks still go out. */
 void		 stream_pause(struct stream *);
-/* Close the connection (the broker requeues what is unacked), stay closed. */
+/* Stop (on) or go on (off) reading deliveries; the connection stays. */
 void		 stream_hold(struct stream *, bool on);
 void		 stream_rebind(struct stream *, const struct stream_conf *,
 		    void *arg);
+/* Close the connection (the broker requeues what is unacked), stay closed. */
 void		 stream_suspend(struct stream *);
 /* Reconnect after stream_suspend. */
 void		 stream_resume(struct stream *);
 bool		 stream_suspended(const struct stream *);
 bool		 stream_connected(const struct stream *);
+/*
+ * Was a message of this connection refused (not acked, as when the dead
+ * letters could not take it)?  Only a new connection gets it again.
+ */
+bool		 stream_refused(const struct stream *);
 enum stream_state stream_state(const struct stream *);
 /* Why the last attempt or connection failed ("" if it did not). */
 const char	*stream_last_error(const struct stream *);

@@ -7,6 +7,8 @@
 #     over max_message is dead-lettered whole (written as it arrives) and the stream goes on
 #   3 a full dead-letter store: nothing is dropped; the stream is held, says so in status.json,
 #     and resumes once the admin removes files; every message ends up acked and kept
+#   4 a dead-letter store the disk refuses (its directory is a file): the malformed messages
+#     stay in the broker, the good ones pass; once the directory can be made, they are kept
 # usage: sh tests/integration/hostile.sh BUILD_DIR
 # Prints `ok - NAME` / `not ok - NAME: reason`, and a closing `N passed, N failed`.
 # Env: KEEP_TMP=1 keeps the temp dir; HOSTILE_ONLY="2" runs only those tests.
@@ -92,7 +94,7 @@ elif mode == "status":                 # STATUS_JSON KEY: a stream member
 PYEOF
 }
 
-NAMES="1-exact-ids 2-big-bodies 3-deadletter-full"
+NAMES="1-exact-ids 2-big-bodies 3-deadletter-full 4-deadletter-disk-error"
 if [ ! -x "$ASAN_BIN" ]; then
 	t_fail_all "daemon binary missing ($ASAN_BIN)" $NAMES
 	summary; exit 1
@@ -216,6 +218,43 @@ t_check "the hold was logged" grep -q 'dead-letter store has been full' "$DLOG"
 t_check "room again was logged" grep -q 'dead-letter store has room again' "$DLOG"
 daemon_stop 15
 check_daemon_exit
+on_fail_show "$DLOG"
+receiver_stop "$W"
+t_end
+fi
+
+# --- 4. the disk refuses dead letters: they wait in the broker, then are kept ------------------
+if want 4; then
+t_begin "4-deadletter-disk-error"
+mkwork t4
+$AMQP declare "$BR" h4
+printf 'not an event (1)' > "$W/bad1"
+printf '{"id": 1, "event_type": ' > "$W/bad2"
+for f in bad1 bad2; do $AMQP publish "$BR" h4 "$W/$f" --raw 2>/dev/null; done
+$AMQP seq "$BR" h4 5 --start 1 2>/dev/null
+receiver_start "$W" || t_fail "receiver did not start"
+STREAM_EXTRA="hold_timeout = 2;" mkconf "$W" h4 "$RPORT"
+: > "$W/state/deadletter"	# a file where the directory goes: every entry fails (even as root)
+daemon_start "$W"
+wait_d 30 recv_ge "$W/recv" 5
+wait_d 20 grep -q 'dead-letter store cannot be written' "$DLOG"
+t_check "the refusal was logged" grep -q 'dead-letter store cannot be written' "$DLOG"
+t_ge "the good events passed the refused ones" 5 "$(nlines "$W/recv/parsed.jsonl")"
+t_eq "the malformed messages wait in the broker" 2 "$(queue_total h4)"
+sleep 6	# past the retry: the store is tried again and still fails; still nothing dropped
+t_eq "still in the broker after a failed retry" 2 "$(queue_total h4)"
+rm "$W/state/deadletter"
+wait_d 30 queue_is h4 "0 0"
+t_eq "queue h4 once the directory can be made (ready unacked)" "0 0" "$($AMQP count "$BR" h4)"
+check dead "$W/state/deadletter" "not JSON=$W/bad1" "not JSON=$W/bad2" > "$W/dead.out"
+t_check "both kept, whole, once each: $(grep '^!' "$W/dead.out" | head -2 | cut -c1-300 | tr '\n' '|')" \
+    sh -c '! grep -q "^!" "$1"' _ "$W/dead.out"
+t_check "the retry was logged" grep -q 'trying the dead-letter store again' "$DLOG"
+daemon_alive_check
+daemon_stop 15
+check_daemon_exit
+t_check "counter line with deadlettered=2 (got '$(grep -o 'stream s1:.*' "$DLOG" | tail -1)')" \
+    grep -Eq 'stream s1: .*deadlettered=2' "$DLOG"
 on_fail_show "$DLOG"
 receiver_stop "$W"
 t_end

@@ -142,6 +142,35 @@ START_TEST(test_refused_is_barrier)
 }
 END_TEST
 
+/*
+ * The hold asks whether a connection has a refused delivery (to reconnect
+ * for it): only once its last hold is gone, and only for that connection.
+ */
+START_TEST(test_refused_asked)
+{
+	struct ack_queue *q = ack_queue_new("t", record_ack, NULL, NULL);
+	struct delivery	*d1, *d2;
+
+	d1 = ack_track(q, 0, 1);
+	d2 = ack_track(q, 0, 2);
+	ck_assert(!ack_refused(q, 0));
+	ack_hold(d1);
+	ack_release(d1, false);
+	ck_assert(!ack_refused(q, 0));	/* another record still holds it */
+	ack_release(d2, true);
+	ck_assert_uint_eq(ack_flush(q, 0), 1);
+	ck_assert(!ack_refused(q, 0));
+	ack_release(d1, true);		/* refused once is refused */
+	ck_assert(ack_refused(q, 0));
+	ck_assert(!ack_refused(q, 1));	/* a new connection has none */
+	ck_assert_uint_eq(ack_flush(q, 0), 0);
+	ck_assert(ack_refused(q, 0));	/* never acked, still there */
+	ck_assert_uint_eq(ack_flush(q, 1), 0);
+	ck_assert(!ack_refused(q, 0));	/* the old connection's are freed */
+	ack_queue_free(q);
+}
+END_TEST
+
 /* After a reconnect, old deliveries are never acked, even when done. */
 START_TEST(test_old_generation_dropped)
 {
@@ -175,6 +204,7 @@ suite_ack(void)
 	tcase_add_test(tc, test_batch_in_order);
 	tcase_add_test(tc, test_held_blocks_multiple);
 	tcase_add_test(tc, test_refused_is_barrier);
+	tcase_add_test(tc, test_refused_asked);
 	tcase_add_test(tc, test_old_generation_dropped);
 	tcase_add_test(tc, test_kick_counts);
 	suite_add_tcase(s, tc);
