@@ -124,7 +124,7 @@ hold_suspend(struct hold *h, size_t i, struct sink *blocked)
 	    "messages, until the sink takes records again", sc->name,
 	    sink_conf(blocked)->name, sc->hold_timeout);
 	h->suspended_at[i] = clock_mono_s();
-	stream_suspend(h->streams[i]);
+	stream_suspend(h->streams[i], "suspended (sink full)");
 	for (k = 0; k < sc->nsinks; k++) {
 		s = h->sinks[sc->sinks[k]];
 		if (sink_blocked(s, NULL))
@@ -146,7 +146,7 @@ hold_redeliver(struct hold *h, size_t i)
 	log_state(LOG_LEVEL_INFO, "stream %s: reconnecting, so that the "
 	    "broker sends again "
 	    "what the dead-letter store refused", h->cfg->streams[i].name);
-	stream_suspend(st);
+	stream_suspend(st, "suspended (reconnecting)");
 	stream_resume(st);
 }
 
@@ -161,5 +161,5 @@ hold_suspend_dl(struct hold *h, size_t i)
 	    "closing the connection so the broker requeues the messages, "
 	    "until there is room", sc->name, sc->hold_timeout);
 	h->suspended_at[i] = clock_mono_s();
-	stream_suspend(h->streams[i]);
+	stream_suspend(h->streams[i], "suspended (dead letters full)");
 }

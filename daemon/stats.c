@@ -271,9 +271,12 @@ stats_sstate(const struct stream *s)
 	}
 }
 
-/* For people: status.json, STATUS= ("connected" is SPEC's word). */
+/*
+ * For people: status.json, STATUS= ("connected" is SPEC's word); a held
+ * stream says what holds it (the hold told the stream when it closed it).
+ */
 static const char *
-stats_stream_state(const struct stream *s, bool dl_full)
+stats_stream_state(const struct stream *s)
 {
 	static const char *const text[SS_MAX] = {
 		[SS_CONSUMING] = "connected", [SS_CONNECTING] = "connecting",
@@ -282,8 +285,7 @@ stats_stream_state(const struct stream *s, bool dl_full)
 	enum stats_sstate k = stats_sstate(s);
 
 	if (k == SS_SUSPENDED)
-		return dl_full ? "suspended (dead letters full)" :
-		    "suspended (sink full)";
+		return stream_suspended_why(s);
 	return text[k];
 }
 
@@ -302,7 +304,7 @@ stats_stream_json(struct stats *st, size_t i)
 	dl_full = deadletter_full(stream_deadletter(s), NULL);
 	row[SST_DL_BYTES] = deadletter_bytes(stream_deadletter(s));
 	json_object_object_add(o, "state", json_object_new_string(
-	    stats_stream_state(s, dl_full)));
+	    stats_stream_state(s)));
 	if (stream_last_error(s)[0] != '\0')
 		json_object_object_add(o, "last_error",
 		    json_object_new_string(stream_last_error(s)));

@@ -74,6 +74,7 @@ struct stream {
 	bool		 paused;
 	bool		 held;		/* not reading: a reload is under way */
 	bool		 suspended;
+	const char	*suspended_why;	/* a static string */
 	struct backoff	 backoff;
 	struct inbound	 in;
 	struct deadletter *dl;		/* not ours */
@@ -595,11 +596,12 @@ stream_rebind(struct stream *st, const struct stream_conf *conf, void *arg)
 }
 
 void
-stream_suspend(struct stream *st)
+stream_suspend(struct stream *st, const char *why)
 {
 	if (st->suspended)
 		return;
 	st->suspended = true;
+	st->suspended_why = why;
 	evtimer_del(st->retry_ev);
 	stream_teardown(st, true);
 }
@@ -621,6 +623,12 @@ bool
 stream_suspended(const struct stream *st)
 {
 	return st->suspended;
+}
+
+const char *
+stream_suspended_why(const struct stream *st)
+{
+	return st->suspended ? st->suspended_why : NULL;
 }
 
 /* Close the connection for good (the broker requeues what is unacked). */

@@ -56,11 +56,15 @@ void		 stream_pause(struct stream *);
 void		 stream_hold(struct stream *, bool on);
 void		 stream_rebind(struct stream *, const struct stream_conf *,
 		    void *arg);
-/* Close the connection (the broker requeues what is unacked), stay closed. */
-void		 stream_suspend(struct stream *);
+/*
+ * Close the connection (the broker requeues what is unacked), stay closed;
+ * why, a static string, is the state status.json shows meanwhile.
+ */
+void		 stream_suspend(struct stream *, const char *why);
 /* Reconnect after stream_suspend. */
 void		 stream_resume(struct stream *);
 bool		 stream_suspended(const struct stream *);
+const char	*stream_suspended_why(const struct stream *);
 bool		 stream_connected(const struct stream *);
 /*
  * Was a message of this connection refused (not acked, as when the dead
