@@ -3,7 +3,9 @@
 
 usage: e2e.py BUILD_DIR BROKER_DIR WORK_DIR      (bench/run.sh starts the broker)
 env:   N (events per run, default 100000), ONLY="tcp-cef file-json ..." (some rows),
-       PREFETCH (the streams' prefetch; default: the daemon's), PERF=FILE (the
+       PREFETCH (the streams' prefetch; default: the daemon's), REPEAT=K (each row K
+       times, each right after its own ceiling: the medians are printed, with the
+       range of the share and of the CPU figure; this machine drifts), PERF=FILE (the
        daemon runs under `perf record -o FILE $PERF_OPTS`, e.g. PERF_OPTS="--call-graph
        dwarf": its CPU figures are then perf's)
 
@@ -364,6 +366,19 @@ def row(name, ceiling, res):
                                user, system, rss))
 
 
+def row_median(name, runs):
+    """runs: [(ceiling, run_daemon's result)], each row run right after its ceiling."""
+    med = statistics.median
+    share = [r[0] / c if c else 0 for c, r in runs]
+    us = [r[1] for _, r in runs]
+    print("  %-22s %9.0f msg/s  %5.2f of %6.0f  %6.2f us/event (user %.2f + sys %.2f)"
+          "  RSS %5.1f MiB  (median of %d; share %.2f-%.2f, us %.2f-%.2f)" %
+          (name, med([r[0] for _, r in runs]), med(share), med([c for c, _ in runs]),
+           med(us), med([r[3][0] for _, r in runs]), med([r[3][1] for _, r in runs]),
+           max(r[2] for _, r in runs), len(runs), min(share), max(share), min(us),
+           max(us)))
+
+
 def ceiling_row(build, br, w, bodies, n):
     os.makedirs(w, exist_ok=True)
     br.fill("q-ceiling", bodies, n)
@@ -464,6 +479,7 @@ def main():
     build, bdir, work = sys.argv[1:4]
     n = int(os.environ.get("N", "100000"))
     only = os.environ.get("ONLY", "").split()
+    repeat = max(1, int(os.environ.get("REPEAT", "1")))
     want = lambda r: not only or r in only
     bodies = [l for l in open(FIX, "rb").read().split(b"\n") if l.strip()]
     br = Broker(bdir)
@@ -479,14 +495,20 @@ def main():
         if not want(name):
             return
         w = os.path.join(work, name)
-        shutil.rmtree(w, ignore_errors=True)
-        os.makedirs(w)
-        # The ceiling again right before: the machine's load drifts.
-        c, _ = ceiling_row(build, br, work + "/ceiling", bodies, n)
-        outs = mk(w)
-        row(name, c, run_daemon(build, br, w, bodies, n, nstreams, outs, scrape))
-        for _, x in outs:
-            x.stop()
+        runs = []
+        for _ in range(repeat):
+            shutil.rmtree(w, ignore_errors=True)
+            os.makedirs(w)
+            # The ceiling again right before: the machine's load drifts.
+            c, _ = ceiling_row(build, br, work + "/ceiling", bodies, n)
+            outs = mk(w)
+            runs.append((c, run_daemon(build, br, w, bodies, n, nstreams, outs, scrape)))
+            for _, x in outs:
+                x.stop()
+        if repeat == 1:
+            row(name, *runs[0])
+        else:
+            row_median(name, runs)
 
     def tcp(fmt, tls_dir=None):
         r = Receiver(fmt, n, tls_dir)
