@@ -14,6 +14,8 @@
 #include "syslog.h"
 #include "xmalloc.h"
 
+#define RECORD_SLACK	512	/* bytes a record may have beyond its event */
+
 struct record_recipe {
 	const struct format_ops	*fmt;
 	struct syslog_hdr	 hdr;	/* severity and time set per record */
@@ -23,6 +25,9 @@ struct record_recipe {
 	char			*hostname;
 	const struct conf_fields *fields;
 };
+
+static size_t	record_size_hint(const struct record_recipe *,
+		    const struct amp_event *);
 
 struct record_recipe *
 record_recipe_new(const struct sink_conf *sc, const char *hostname,
@@ -73,8 +78,12 @@ record_make(const struct record_recipe *r, const struct amp_event *ev,
 	ctx.fields = r->fields;
 	h.severity = record_syslog_severity(ev->severity);
 	h.time_ms = ctx.received_ms;
-	/* The record is written once, after its header, in one buffer. */
+	/*
+	 * The record is written once, after its header, in one buffer,
+	 * allocated once for most records: about the size of the event.
+	 */
 	buf_init(&out, 0);
+	(void)buf_reserve(&out, record_size_hint(r, ev));
 	if (syslog_open(&f, &h, r->framing, &out, &hlen) == -1)
 		goto done;
 	/* max_record bounds the line: a trailing LF counts too. */
@@ -89,6 +98,20 @@ record_make(const struct record_recipe *r, const struct amp_event *ev,
 done:
 	buf_free(&out);
 	return res;
+}
+
+/*
+ * A record is about the size of its event: a little smaller in CEF or
+ * LEEF, the body and an "ampstream" member in JSON; never past max_record.
+ */
+static size_t
+record_size_hint(const struct record_recipe *r, const struct amp_event *ev)
+{
+	size_t	 n = ev->body_len + RECORD_SLACK;
+
+	if (r->max_record != 0 && n > r->max_record + 1)
+		n = r->max_record + 1;
+	return n;
 }
 
 /* AMP severity to syslog severity: Critical=crit ... none=info. */

@@ -9,7 +9,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-static int	buf_reserve(struct buf *, size_t);
 
 void
 buf_init(struct buf *b, size_t max)
@@ -35,7 +34,7 @@ buf_reset(struct buf *b)
 }
 
 /* Make room for extra bytes plus a NUL; OOM is fatal everywhere in ampstream. */
-static int
+int
 buf_reserve(struct buf *b, size_t extra)
 {
 	size_t	 need, ncap;

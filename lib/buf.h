@@ -20,6 +20,8 @@ int	buf_append(struct buf *, const void *, size_t);
 int	buf_putc(struct buf *, char);
 int	buf_puts(struct buf *, const char *);
 int	buf_printf(struct buf *, const char *, ...) printflike(2, 3);
+/* Room for extra more bytes now (one allocation instead of several). */
+int	buf_reserve(struct buf *, size_t extra);
 /* Hands the bytes to the caller (who frees them) and resets the buffer. */
 char	*buf_release(struct buf *, size_t *lenp);
 

@@ -43,6 +43,31 @@ START_TEST(test_release)
 }
 END_TEST
 
+/* Room reserved up front: the appends that fit it never move the bytes. */
+START_TEST(test_reserve)
+{
+	struct buf	 b;
+	char		*at;
+	int		 i;
+
+	buf_init(&b, 0);
+	ck_assert_int_eq(buf_reserve(&b, 5000), 0);
+	ck_assert_uint_ge(b.cap, 5001);
+	ck_assert_uint_eq(b.len, 0);
+	at = b.data;
+	for (i = 0; i < 500; i++)
+		ck_assert_int_eq(buf_puts(&b, "0123456789"), 0);
+	ck_assert_ptr_eq(b.data, at);
+	ck_assert_uint_eq(b.len, 5000);
+	buf_free(&b);
+	buf_init(&b, 100);		/* never past the bound */
+	ck_assert_int_eq(buf_reserve(&b, 101), -1);
+	ck_assert_ptr_null(b.data);
+	ck_assert_int_eq(buf_reserve(&b, 100), 0);
+	buf_free(&b);
+}
+END_TEST
+
 /* dec_i64 and dec_iso write what printf and strftime would. */
 START_TEST(test_dec)
 {
@@ -116,6 +141,7 @@ suite_buf(void)
 
 	tcase_add_test(tc, test_append_and_bound);
 	tcase_add_test(tc, test_release);
+	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_dec);
 	tcase_add_test(tc, test_gmtime);
 	suite_add_tcase(s, tc);
