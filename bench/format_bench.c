@@ -7,8 +7,8 @@
  * each).  Printed, not asserted.
  *
  * usage: format_bench [FILE [COUNT FORMAT]]
- * With COUNT and FORMAT, only FORMAT's rows, COUNT records each, and no
- * parse rows: a fixed amount of work to time from outside (farm-bench
+ * With COUNT and FORMAT, only FORMAT's rows, COUNT records each (FORMAT
+ * "parse": COUNT event_read calls, nothing else): a fixed amount of work to time from outside (farm-bench
  * pairs two builds run by run, which a shared machine's drift needs).
  */
 #include <stdio.h>
@@ -40,7 +40,7 @@ static double	bench_run(const struct bench *, const struct format_ops *,
 		    bool, size_t, double *);
 static int	bench_one(const struct amp_event *, const struct format_ops *,
 		    const struct record_recipe *, struct buf *, size_t *);
-static void	bench_parse(const struct bench *);
+static void	bench_parse(const struct bench *, size_t);
 
 int
 main(int argc, char **argv)
@@ -57,7 +57,10 @@ main(int argc, char **argv)
 	if (count == 0) {
 		printf("%zu fixture events, %.0f s per row\n\n", b.n,
 		    BENCH_SECONDS);
-		bench_parse(&b);
+		bench_parse(&b, 0);
+	} else if (strcmp(argv[3], "parse") == 0) {
+		bench_parse(&b, count);
+		goto done;
 	}
 	printf("%-6s %-14s %14s %12s\n", "format", "framing", "records/s",
 	    "avg bytes");
@@ -70,6 +73,7 @@ main(int argc, char **argv)
 			printf("%-6s %-14s %14.0f %12.0f\n", names[f],
 			    i ? "rfc5424+octet" : "none", rate, bytes);
 		}
+done:
 	for (i = 0; i < b.n; i++) {
 		event_clear(&b.ev[i]);
 		free(b.body[i]);
@@ -114,10 +118,11 @@ bench_now(void)
 
 /*
  * Parsing: event_read (what the daemon does per message) against json-c's
- * strict tokenizer building its tree (what it did before), per event.
+ * strict tokenizer building its tree (what it did before), per event; with
+ * count, count event_reads only.
  */
 static void
-bench_parse(const struct bench *b)
+bench_parse(const struct bench *b, size_t count)
 {
 	struct amp_event	 ev;
 	struct event_mem	 mem = { NULL, 0 };	/* as route.c lends */
@@ -126,7 +131,7 @@ bench_parse(const struct bench *b)
 	double			 t0, t;
 	size_t			 n, i, k;
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < (count > 0 ? 1 : 2); k++) {
 		t0 = bench_now();
 		n = 0;
 		do {
@@ -144,7 +149,8 @@ bench_parse(const struct bench *b)
 				}
 			}
 			n += b->n;
-		} while ((t = bench_now() - t0) < BENCH_SECONDS);
+			t = bench_now() - t0;
+		} while (count > 0 ? n < count : t < BENCH_SECONDS);
 		printf("parse  %-30s %8.2f us/event\n", k == 0 ?
 		    "event_read (jscan)" : "json-c tree (before)", t / n * 1e6);
 	}

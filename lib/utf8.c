@@ -2,6 +2,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "utf8.h"
 
@@ -39,8 +42,22 @@ utf8_valid(const char *s, size_t len)
 	int		 n, i;
 
 	uint64_t	 w;
+#ifdef __SSE2__
+	__m128i		 v;
+#endif
 
 	while (p < end) {
+#ifdef __SSE2__
+		/* Sixteen ASCII bytes, none of them NUL, at a time. */
+		if (end - p >= 16) {
+			v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			if ((_mm_movemask_epi8(v) | _mm_movemask_epi8(
+			    _mm_cmpeq_epi8(v, _mm_setzero_si128()))) == 0) {
+				p += 16;
+				continue;
+			}
+		}
+#endif
 		/* Eight ASCII bytes, none of them NUL, at a time. */
 		if (end - p >= 8) {
 			memcpy(&w, p, 8);

@@ -8,6 +8,7 @@
 #include "jscan.h"
 #include "rec_decode.h"
 #include "unit.h"
+#include "utf8.h"
 
 static int
 check(const char *s)
@@ -216,6 +217,56 @@ START_TEST(test_ints)
 }
 END_TEST
 
+/*
+ * Strings and UTF-8 are crossed 16 or 8 bytes at a time, then byte by
+ * byte: a stop byte or a bad sequence at any place of a run of any length
+ * (across those boundaries) gives the byte-by-byte verdict.
+ */
+START_TEST(test_runs)
+{
+	struct jscan_val v, e;
+	struct jscan_iter it;
+	char		 s[64], out[64];
+	size_t		 len, pos, n;
+
+	for (len = 1; len <= 40; len++)
+		for (pos = 0; pos < len; pos++) {
+			/* ["aaa\naaa"]: an escape anywhere */
+			memset(s, 0, sizeof(s));
+			s[0] = '[';
+			s[1] = '"';
+			memset(s + 2, 'a', len + 1);
+			s[2 + pos] = '\\';
+			s[3 + pos] = 'n';
+			strcpy(s + 3 + len, "\"]");
+			n = strlen(s);
+			ck_assert_int_eq(jscan_check(s, n, &v), 0);
+			jscan_open(&it, &v);
+			ck_assert(jscan_elem(&it, &e));
+			ck_assert_uint_eq(jscan_str(&e, out), len);
+			ck_assert_int_eq(out[pos], '\n');
+			/* a bad escape, then a raw NUL, at the same place */
+			s[3 + pos] = 'q';
+			ck_assert_int_eq(jscan_check(s, n, &v), -1);
+			s[2 + pos] = '\0';
+			s[3 + pos] = 'a';
+			ck_assert_int_eq(jscan_check(s, n, &v), -1);
+			/* UTF-8: a good pair, a lone continuation, a NUL */
+			memset(s, 'a', len + 1);
+			s[pos] = (char)0xc3;
+			s[pos + 1] = (char)0xa9;
+			ck_assert(utf8_valid(s, len + 1));
+			s[pos + 1] = 'a';
+			s[pos] = (char)0x80;
+			ck_assert(!utf8_valid(s, len + 1));
+			s[pos] = '\0';
+			ck_assert(!utf8_valid(s, len + 1));
+			s[pos] = 'a';
+			ck_assert(utf8_valid(s, len + 1));
+		}
+}
+END_TEST
+
 Suite *
 suite_jscan(void)
 {
@@ -228,6 +279,7 @@ suite_jscan(void)
 	tcase_add_test(tc, test_tape);
 	tcase_add_test(tc, test_unescape);
 	tcase_add_test(tc, test_ints);
+	tcase_add_test(tc, test_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
