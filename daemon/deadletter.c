@@ -266,10 +266,10 @@ dl_room(struct deadletter *dl, uint64_t n)
 {
 	struct stat	 sb;
 
-	if (dl->held + n > dl->max_bytes)
-		dl->held = dl_count(dl);	/* files may have gone */
 	if (dl->broken && clock_mono_s() < dl->retry)
 		return -1;
+	if (dl->held + n > dl->max_bytes)
+		dl->held = dl_count(dl);	/* files may have gone */
 	if (dl->held + n > dl->max_bytes) {
 		if (!dl->full)
 			log_state(LOG_LEVEL_WARN, "stream %s: the "

@@ -9,7 +9,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-
 void
 buf_init(struct buf *b, size_t max)
 {

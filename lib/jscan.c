@@ -4,9 +4,9 @@
  * The checker is a recursive descent bounded by JSCAN_MAX_DEPTH; string
  * bodies, most of an event's bytes, are crossed 16 bytes at a time (SSE2,
  * which every x86-64 has), else 8 (a word), and a table lookup per byte
- * at the end of a run.  The walker trusts checked text: to skip a value it only needs to
- * find quotes and brackets, or, with a tape the checker filled, to look up
- * where a string, object or array ends.
+ * at the end of a run.  The walker trusts checked text: to skip a value
+ * it only needs to find quotes and brackets, or, with a tape the checker
+ * filled, to look up where a string, object or array ends.
  */
 #include <stdbool.h>
 #include <stddef.h>
