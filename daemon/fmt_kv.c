@@ -224,7 +224,7 @@ fmt_encode(struct buf *b, const char *s, const struct fmt_charset *cs)
 	int			 rv = 0;
 
 	while (*p != '\0' && rv == 0) {
-		for (run = p; *p < 0x80 && *p != '\0' && cs->plain[*p]; p++)
+		for (run = p; cs->plain[*p]; p++)	/* stops at NUL */
 			;
 		if (p > run)
 			rv |= buf_append(b, run, (size_t)(p - run));

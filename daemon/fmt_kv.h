@@ -27,12 +27,13 @@ typedef void	(*fmt_char_fn)(struct buf *, unsigned char);
 typedef size_t	(*fmt_unit_fn)(const unsigned char *p);
 
 /*
- * How a field's bytes are written: plain[c] (c < 0x80) is true for the
- * ASCII bytes copied as they are; the others go through fn (escaped,
+ * How a field's bytes are written: plain[c] is true for the ASCII bytes
+ * copied as they are (never NUL, nor a byte from 0x80: one lookup a byte
+ * tells a run's end); the other ASCII bytes go through fn (escaped,
  * replaced or dropped).  Bytes from 0x80 are UTF-8, checked.
  */
 struct fmt_charset {
-	const bool	*plain;		/* [128] */
+	const bool	*plain;		/* [256] */
 	fmt_char_fn	 fn;
 };
 

@@ -39,10 +39,10 @@ const struct format_ops format_cef_ops = {
 };
 
 /* Printable ASCII but '\\' and '=' (values), '\\' and '|' (header). */
-static const bool cef_value_plain[128] = {
+static const bool cef_value_plain[256] = {
 	[0x20 ... 0x3c] = true, [0x3e ... 0x5b] = true, [0x5d ... 0x7e] = true,
 };
-static const bool cef_header_plain[128] = {
+static const bool cef_header_plain[256] = {
 	[0x20 ... 0x5b] = true, [0x5d ... 0x7b] = true, [0x7d ... 0x7e] = true,
 };
 static const struct fmt_charset cef_header_cs = {

@@ -38,10 +38,10 @@ const struct format_ops format_leef_ops = {
 
 /* Printable ASCII but the delimiter '^' (values) and '|' (header). */
 _Static_assert(LEEF_DELIM == 0x5e, "leef_value_plain must leave it out");
-static const bool leef_value_plain[128] = {
+static const bool leef_value_plain[256] = {
 	[0x20 ... 0x5d] = true, [0x5f ... 0x7e] = true,
 };
-static const bool leef_header_plain[128] = {
+static const bool leef_header_plain[256] = {
 	[0x20 ... 0x7b] = true, [0x7d ... 0x7e] = true,
 };
 static const struct fmt_charset leef_header_cs = {

@@ -56,7 +56,7 @@ buf_reserve(struct buf *b, size_t extra)
 }
 
 int
-buf_append(struct buf *b, const void *p, size_t n)
+buf_append_grow(struct buf *b, const void *p, size_t n)
 {
 	if (buf_reserve(b, n) == -1)
 		return -1;
@@ -65,22 +65,6 @@ buf_append(struct buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return 0;
-}
-
-int
-buf_putc(struct buf *b, char c)
-{
-	if (b->len + 2 > b->cap || (b->max != 0 && b->len + 1 > b->max))
-		return buf_append(b, &c, 1);
-	b->data[b->len++] = c;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-int
-buf_puts(struct buf *b, const char *s)
-{
-	return buf_append(b, s, strlen(s));
 }
 
 int

@@ -3,6 +3,8 @@
 #define AMPSTREAM_BUF_H
 
 #include <stddef.h>
+#include <string.h>
+
 #include "compat.h"
 
 struct buf {
@@ -16,13 +18,42 @@ void	buf_init(struct buf *, size_t max);
 void	buf_free(struct buf *);
 void	buf_reset(struct buf *);
 /* These return 0, or -1 when the bound would be passed (the buffer is unchanged). */
-int	buf_append(struct buf *, const void *, size_t);
-int	buf_putc(struct buf *, char);
-int	buf_puts(struct buf *, const char *);
+static inline int buf_append(struct buf *, const void *, size_t);
+static inline int buf_putc(struct buf *, char);
+static inline int buf_puts(struct buf *, const char *);
 int	buf_printf(struct buf *, const char *, ...) printflike(2, 3);
 /* Room for extra more bytes now (one allocation instead of several). */
 int	buf_reserve(struct buf *, size_t extra);
 /* Hands the bytes to the caller (who frees them) and resets the buffer. */
 char	*buf_release(struct buf *, size_t *lenp);
+/* buf_append when the room is not there yet: grow, or refuse. */
+int	buf_append_grow(struct buf *, const void *, size_t);
+
+/*
+ * Inline, as a record is written in hundreds of small pieces: while there
+ * is room (and the bound allows), a copy and no call.
+ */
+static inline int
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len <= n || (b->max != 0 && n > b->max - b->len))
+		return buf_append_grow(b, p, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static inline int
+buf_putc(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
+
+static inline int
+buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
 
 #endif
