@@ -36,18 +36,18 @@
  * where seconds_open counts from the detection's time to received_at;
  * empty facts are null.
  */
-#include <inttypes.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
 #include "corr.h"
+#include "dec.h"
 #include "config.h"
 #include "event.h"
 #include "fmt_facts.h"
 #include "fmt_kv.h"
 #include "format.h"
+#include "jscan.h"
 
 #define JSON_META	"\"ampstream\":"
 #define JSON_CORR	",\"correlation\":"
@@ -85,7 +85,10 @@ static int	json_computer(struct buf *, const struct format_ctx *);
 static int	json_corr(struct buf *, const struct format_ctx *);
 static int	json_det(struct buf *, const struct corr_detection *);
 static int	json_member(struct buf *, const char *, const char *);
+static int	json_int(struct buf *, const char *, int64_t);
+static int	json_key(struct buf *, const char *);
 static int	json_str(struct buf *, const char *);
+static int	json_ctl(struct buf *, unsigned char);
 static int	json_time(struct buf *, int64_t);
 
 const struct format_ops format_json_ops = {
@@ -242,13 +245,15 @@ json_minify(struct buf *out, const char *p, size_t len)
 			continue;
 		}
 		/* A string, to its closing quote; raw controls as \u00XX. */
-		for (j = i + 1; j < len && p[j] != '"'; j++) {
+		for (j = i + 1; j < len; j++) {
+			j = (size_t)(jscan_plain(p + j, p + len) - p);
+			if (j == len || p[j] == '"')
+				break;
 			if (p[j] == '\\')
 				j++;
-			else if ((unsigned char)p[j] < 0x20) {
+			else {
 				rv |= buf_append(out, p + i, j - i);
-				rv |= buf_printf(out, "\\u%04x",
-				    (unsigned char)p[j]);
+				rv |= json_ctl(out, (unsigned char)p[j]);
 				i = j + 1;
 			}
 		}
@@ -428,12 +433,11 @@ json_corr(struct buf *out, const struct format_ctx *ctx)
 	if (fmt_corr_det(c) != NULL)
 		rv |= json_det(out, c->det);
 	if (c->state == CORR_MATCHED) {
-		rv |= buf_printf(out, ",\"seconds_to_outcome\":%" PRId64,
+		rv |= json_int(out, "seconds_to_outcome",
 		    c->seconds_to_outcome);
 		rv |= json_member(out, "outcome", c->outcome);
 	} else if (c->state == CORR_UNRESOLVED)
-		rv |= buf_printf(out, ",\"seconds_open\":%" PRId64,
-		    fmt_seconds_open(c, ctx));
+		rv |= json_int(out, "seconds_open", fmt_seconds_open(c, ctx));
 	rv |= buf_putc(out, '}');
 	return rv == 0 ? 0 : -1;
 }
@@ -461,44 +465,75 @@ json_det(struct buf *out, const struct corr_detection *d)
 static int
 json_member(struct buf *out, const char *key, const char *value)
 {
-	if (buf_printf(out, ",\"%s\":", key) == -1)
+	if (json_key(out, key) == -1)
 		return -1;
 	return json_str(out, value != NULL && *value != '\0' ? value : NULL);
+}
+
+/* Append ,"key":v. */
+static int
+json_int(struct buf *out, const char *key, int64_t v)
+{
+	char	 num[DEC_I64_SIZE];
+
+	if (json_key(out, key) == -1)
+		return -1;
+	return buf_append(out, num, dec_i64(num, v));
+}
+
+/* Append ,"key": (key needs no escape). */
+static int
+json_key(struct buf *out, const char *key)
+{
+	int	 rv;
+
+	rv = buf_puts(out, ",\"") | buf_puts(out, key) | buf_puts(out, "\":");
+	return rv == 0 ? 0 : -1;
 }
 
 /* Append s as a JSON string, or null; clean runs in one copy. */
 static int
 json_str(struct buf *out, const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 run;
-	int			 rv = 0;
+	const char	*p = s, *end, *run;
+	int		 rv = 0;
 
 	if (s == NULL)
 		return buf_puts(out, "null");
+	end = s + strlen(s);
 	rv |= buf_putc(out, '"');
-	while (*p != '\0' && rv == 0) {
-		for (run = 0; p[run] >= 0x20 && p[run] != '"' &&
-		    p[run] != '\\'; run++)
-			;
-		rv |= buf_append(out, p, run);
-		p += run;
-		if (*p == '\0')
+	while (p < end && rv == 0) {
+		run = jscan_plain(p, end);
+		rv |= buf_append(out, p, (size_t)(run - p));
+		if ((p = run) == end)
 			break;
-		if (*p == '"' || *p == '\\')
-			rv |= buf_printf(out, "\\%c", *p);
-		else if (*p == '\n')
+		if (*p == '"' || *p == '\\') {
+			rv |= buf_putc(out, '\\');
+			rv |= buf_putc(out, *p);
+		} else if (*p == '\n')
 			rv |= buf_puts(out, "\\n");
 		else if (*p == '\r')
 			rv |= buf_puts(out, "\\r");
 		else if (*p == '\t')
 			rv |= buf_puts(out, "\\t");
 		else
-			rv |= buf_printf(out, "\\u%04x", *p);
+			rv |= json_ctl(out, (unsigned char)*p);
 		p++;
 	}
 	rv |= buf_putc(out, '"');
 	return rv == 0 ? 0 : -1;
+}
+
+/* Append a control byte as \u00XX. */
+static int
+json_ctl(struct buf *out, unsigned char c)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	char			 u[6] = { '\\', 'u', '0', '0' };
+
+	u[4] = hex[c >> 4];
+	u[5] = hex[c & 0xf];
+	return buf_append(out, u, sizeof(u));
 }
 
 /* Append epoch ms as a quoted RFC 3339 UTC time with milliseconds. */
@@ -509,5 +544,5 @@ json_time(struct buf *out, int64_t ms)
 
 	if (fmt_time(s, sizeof(s), ms, "Z") == -1)
 		return buf_puts(out, "null");
-	return buf_printf(out, "\"%s\"", s);
+	return buf_putc(out, '"') | buf_puts(out, s) | buf_putc(out, '"');
 }

@@ -27,8 +27,9 @@ struct chk {
 
 #define ONES		0x0101010101010101ULL
 #define HIGHS		0x8080808080808080ULL
-/* Has the word a zero byte? */
+/* Has the word a zero byte?  One below 0x20? */
 #define HASZERO(w)	(((w) - ONES) & ~(w) & HIGHS)
+#define HASCTL(w)	(((w) - ONES * 0x20) & ~(w) & HIGHS)
 
 /* Where a run of plain string bytes stops. */
 static const unsigned char str_stop[256] = {
@@ -253,6 +254,38 @@ str_run(const unsigned char *p, const unsigned char *end)
 	while (p < end && !str_stop[*p])
 		p++;
 	return p;
+}
+
+const char *
+jscan_plain(const char *s, const char *end)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	const unsigned char	*e = (const unsigned char *)end;
+	uint64_t		 w;
+#ifdef __SSE2__
+	const __m128i	 quote = _mm_set1_epi8('"'), bsl = _mm_set1_epi8('\\'),
+			 ctl = _mm_set1_epi8(0x1f);
+	__m128i		 v;
+	unsigned int	 m;
+
+	for (; e - p >= 16; p += 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bsl)),
+		    _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v)));	/* v <= 0x1f */
+		if (m != 0)
+			return (const char *)p + __builtin_ctz(m);
+	}
+#endif
+	for (; e - p >= 8; p += 8) {
+		memcpy(&w, p, 8);
+		if (HASCTL(w) | HASZERO(w ^ (ONES * '"')) |
+		    HASZERO(w ^ (ONES * '\\')))
+			break;
+	}
+	while (p < e && *p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	return (const char *)p;
 }
 
 /* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */

@@ -92,5 +92,8 @@ size_t	jscan_str(const struct jscan_val *, char *dst);
 bool	jscan_int(const struct jscan_val *, int64_t *);
 /* True if the value is an integer number: digits with an optional '-'. */
 bool	jscan_is_int(const struct jscan_val *);
+/* The first byte from p on that a JSON string cannot hold as it is ('"',
+ * '\\' or a control byte below 0x20, NUL too), or end. */
+const char *jscan_plain(const char *p, const char *end);
 
 #endif

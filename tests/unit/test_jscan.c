@@ -267,6 +267,37 @@ START_TEST(test_runs)
 }
 END_TEST
 
+/* jscan_plain finds each stop byte at every place of runs up to 40
+ * bytes, and lets bytes from 0x80 and 0x20..0x7e (but '"', '\\') pass. */
+START_TEST(test_plain)
+{
+	static const unsigned char stops[] = { '"', '\\', 0x00, 0x01, 0x0a,
+	    0x1f };
+	unsigned char	 s[48];
+	size_t		 len, pos, i;
+	const char	*b = (const char *)s;
+
+	for (len = 1; len <= 40; len++) {
+		for (i = 0; i < len; i++)	/* plain bytes of every kind */
+			s[i] = (unsigned char)(i % 3 == 0 ? 0x20 + i :
+			    i % 3 == 1 ? 0x80 + i : 0x7e);
+		ck_assert_ptr_eq(jscan_plain(b, b + len), b + len);
+		for (pos = 0; pos < len; pos++)
+			for (i = 0; i < sizeof(stops); i++) {
+				unsigned char	 keep = s[pos];
+
+				s[pos] = stops[i];
+				ck_assert_ptr_eq(jscan_plain(b, b + len),
+				    b + pos);
+				/* a stop past end is not looked at */
+				ck_assert_ptr_eq(jscan_plain(b, b + pos),
+				    b + pos);
+				s[pos] = keep;
+			}
+	}
+}
+END_TEST
+
 Suite *
 suite_jscan(void)
 {
@@ -280,6 +311,7 @@ suite_jscan(void)
 	tcase_add_test(tc, test_unescape);
 	tcase_add_test(tc, test_ints);
 	tcase_add_test(tc, test_runs);
+	tcase_add_test(tc, test_plain);
 	suite_add_tcase(s, tc);
 	return s;
 }
