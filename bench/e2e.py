@@ -7,7 +7,11 @@ env:   N (events per run, default 100000), ONLY="tcp-cef file-json ..." (some ro
        times, each right after its own ceiling: the medians are printed, with the
        range of the share and of the CPU figure; this machine drifts), PERF=FILE (the
        daemon runs under `perf record -o FILE $PERF_OPTS`, e.g. PERF_OPTS="--call-graph
-       dwarf": its CPU figures are then perf's)
+       dwarf": its CPU figures are then perf's), CALLGRIND=1 (the daemon runs under
+       valgrind's callgrind and each row also prints the instructions it ran per event,
+       start and stop included: a count that does not drift with the machine's load, to
+       compare two builds; use a small N, the daemon runs ~50x slower, the other figures
+       of such a run mean nothing)
 
 One private broker; for each row N fixture events (tests/fixtures/events/
 all.jsonl, round robin) are queued first, then the consumer is started and
@@ -238,14 +242,26 @@ def proc_hwm(pid):
 
 def start_daemon(build, conf, log):
     pre = ["perf", "record", "-q", "-o", os.environ["PERF"]] + os.environ.get("PERF_OPTS", "").split() + ["--"] if os.environ.get("PERF") else []
+    if os.environ.get("CALLGRIND"):
+        pre = ["valgrind", "--tool=callgrind", "-q",
+               "--callgrind-out-file=" + os.path.dirname(conf) + "/callgrind.out"]
     return subprocess.Popen(pre + [build + "/ampstream", "-f", "-c", conf],
                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def callgrind_total(w):
+    """Instructions the daemon ran, from its callgrind file (CALLGRIND=1)."""
+    with open(w + "/callgrind.out") as f:
+        for line in f:
+            if line.startswith("totals:") or line.startswith("summary:"):
+                return int(line.split()[1])
+    return 0
 
 
 def stop_daemon(p):
     p.send_signal(signal.SIGTERM)
     try:
-        p.wait(30)
+        p.wait(120 if os.environ.get("CALLGRIND") else 30)
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
@@ -505,6 +521,9 @@ def main():
             runs.append((c, run_daemon(build, br, w, bodies, n, nstreams, outs, scrape)))
             for _, x in outs:
                 x.stop()
+            if os.environ.get("CALLGRIND"):
+                print("  %-22s %9.0f instructions per event (callgrind)" %
+                      (name, callgrind_total(w) / n))
         if repeat == 1:
             row(name, *runs[0])
         else:
