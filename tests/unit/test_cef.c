@@ -15,6 +15,7 @@
 #include "config.h"
 #include "corr.h"
 #include "event.h"
+#include "fmt_kv.h"
 #include "format.h"
 #include "console.h"
 #include "rec_decode.h"
@@ -1194,6 +1195,64 @@ START_TEST(test_link)
 }
 END_TEST
 
+/* A test charset: plain but '\\' and '=', the others as <xx>. */
+static void
+hex_char(struct buf *b, unsigned char c)
+{
+	char	 t[8];
+
+	snprintf(t, sizeof(t), "<%02x>", c);
+	buf_puts(b, t);
+}
+
+/*
+ * fmt_encode's run search stops at every byte that is not plain, at every
+ * place of values up to 40 bytes: the escaped ones, controls, DEL, a good
+ * and a bad UTF-8 sequence.
+ */
+START_TEST(test_encode_runs)
+{
+	static const bool plain[256] = {
+		[0x20 ... 0x3c] = true, [0x3e ... 0x5b] = true,
+		[0x5d ... 0x7e] = true,
+	};
+	static const struct fmt_charset cs = { plain, hex_char };
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} odd[] = {
+		{ "\\", "<5c>" }, { "=", "<3d>" }, { "\n", "<0a>" },
+		{ "\x01", "<01>" }, { "\x1f", "<1f>" }, { "\x7f", "<7f>" },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\xff", "?" }, { "\xc3", "?" },
+	};
+	char		 in[64], want[128];
+	struct buf	 b;
+	size_t		 len, pos, i;
+
+	buf_init(&b, 0);
+	for (len = 1; len <= 40; len++)
+		for (pos = 0; pos < len; pos++)
+			for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+				memset(in, 'a', len);
+				in[len] = '\0';
+				memcpy(in + pos, odd[i].in, strlen(odd[i].in));
+				in[len + strlen(odd[i].in) - 1] = '\0';
+				snprintf(want, sizeof(want), "%.*s%s%s", (int)pos,
+				    in, odd[i].out,
+				    in + pos + strlen(odd[i].in));
+				buf_reset(&b);
+				ck_assert_int_eq(fmt_encode(&b, in, &cs), 0);
+				ck_assert_str_eq(b.data, want);
+			}
+	/* printable ASCII but the stops, and UTF-8, pass whole */
+	buf_reset(&b);
+	ck_assert_int_eq(fmt_encode(&b, "x !~<>|^\"{}\xe2\x82\xac 0123456789abcdef",
+	    &cs), 0);
+	ck_assert_str_eq(b.data, "x !~<>|^\"{}\xe2\x82\xac 0123456789abcdef");
+	buf_free(&b);
+}
+END_TEST
+
 Suite *
 suite_cef(void)
 {
@@ -1205,6 +1264,7 @@ suite_cef(void)
 	tcase_add_test(tc, test_every_fixture);
 	tcase_add_test(tc, test_header_escape);
 	tcase_add_test(tc, test_value_escape);
+	tcase_add_test(tc, test_encode_runs);
 	tcase_add_test(tc, test_controls_removed);
 	tcase_add_test(tc, test_lognorm_negatives);
 	tcase_add_test(tc, test_injection);
