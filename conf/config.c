@@ -241,7 +241,7 @@ static const struct key stream_keys[] = {
 	{ KEY("queue", K_STR, ST(queue)), .req = T_ALL },
 	{ KEY("ca_file", K_STR, ST(ca_file)) },
 	{ KEY("prefetch", K_INT, ST(prefetch)), .min = 1, .max = 65535,
-	    .idef = 200 },
+	    .idef = 1000 },
 	{ KEY("heartbeat", K_INT, ST(heartbeat)), .min = 0, .max = 600,
 	    .idef = 30 },
 	{ KEY("insecure_plaintext", K_BOOL, ST(insecure_plaintext)) },

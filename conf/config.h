@@ -53,7 +53,7 @@ struct stream_conf {
 	char	*password;	/* the secret itself */
 	char	*queue;
 	char	*ca_file;
-	int	 prefetch;	/* basic.qos prefetch_count, default 200 */
+	int	 prefetch;	/* basic.qos prefetch_count, default 1000 */
 	int	 heartbeat;	/* seconds, default 30 */
 	bool	 insecure_plaintext;	/* allow amqp:// to a non-loopback host */
 	int	 hold_timeout;	/* s a full spool may hold deliveries */

@@ -185,7 +185,7 @@ START_TEST(test_full)
 	ck_assert_int_eq(st->port, 5673);
 	ck_assert_str_eq(st->vhost, "vh");
 	ck_assert_str_eq(st->password, "local-pw");
-	ck_assert_int_eq(st->prefetch, 200);
+	ck_assert_int_eq(st->prefetch, 1000);
 	ck_assert_int_eq(st->heartbeat, 30);
 	ck_assert_uint_eq(st->nsinks, 6);	/* every sink */
 	for (size_t i = 0; i < 6; i++)
@@ -263,7 +263,7 @@ START_TEST(test_defaults)
 	ck_assert(st->tls);
 	ck_assert_int_eq(st->port, 5671);
 	ck_assert_str_eq(st->vhost, "/");
-	ck_assert_int_eq(st->prefetch, 200);
+	ck_assert_int_eq(st->prefetch, 1000);
 	ck_assert_int_eq(st->heartbeat, 30);
 	ck_assert_uint_eq(st->max_message, 16 << 20);
 	ck_assert_uint_eq(st->deadletter_max_bytes, 1 << 30);
