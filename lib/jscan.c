@@ -3,7 +3,7 @@
  *
  * The checker is a recursive descent bounded by JSCAN_MAX_DEPTH; string
  * bodies, most of an event's bytes, are crossed 16 bytes at a time (SSE2,
- * which every x86-64 has), else 8 (a word), and a table lookup per byte
+ * which every x86-64 has), else 8 (a word), and one byte at a time
  * at the end of a run.  The walker trusts checked text: to skip a value
  * it only needs to find quotes and brackets, or, with a tape the checker
  * filled, to look up where a string, object or array ends.
@@ -31,17 +31,10 @@ struct chk {
 #define HASZERO(w)	(((w) - ONES) & ~(w) & HIGHS)
 #define HASCTL(w)	(((w) - ONES * 0x20) & ~(w) & HIGHS)
 
-/* Where a run of plain string bytes stops. */
-static const unsigned char str_stop[256] = {
-	[0x00] = 1, ['"'] = 1, ['\\'] = 1,
-};
-
 static int	 chk_value(struct chk *, struct jscan_val *);
 static int	 chk_nest(struct chk *, char, bool);
 static int	 chk_key(struct chk *);
 static int	 chk_string(struct chk *);
-static const unsigned char *str_run(const unsigned char *,
-		    const unsigned char *);
 static int	 chk_number(struct chk *);
 static int	 chk_word(struct chk *, const char *, size_t);
 static void	 chk_ws(struct chk *);
@@ -197,9 +190,14 @@ chk_string(struct chk *c)
 	const unsigned char	*end = (const unsigned char *)c->end;
 
 	for (;;) {
-		p = str_run(p, end);
+		p = (const unsigned char *)jscan_plain((const char *)p,
+		    (const char *)end);
 		if (p == end || *p == '\0')
 			return -1;
+		if (*p < 0x20) {		/* raw: let through as json-c does */
+			p++;
+			continue;
+		}
 		if (*p++ == '"')
 			break;
 		if (p == end)			/* after a backslash */
@@ -223,37 +221,6 @@ chk_string(struct chk *c)
 		c->t->close[(const char *)open - c->t->base] =
 		    (uint32_t)(c->p - c->t->base);
 	return 0;
-}
-
-/* The first NUL, '"' or '\\' from p on, or end. */
-static const unsigned char *
-str_run(const unsigned char *p, const unsigned char *end)
-{
-	uint64_t	 w;
-#ifdef __SSE2__
-	const __m128i	 nul = _mm_setzero_si128(), quote = _mm_set1_epi8('"'),
-			 bsl = _mm_set1_epi8('\\');
-	__m128i		 v;
-	unsigned int	 m;
-
-	for (; end - p >= 16; p += 16) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, nul), _mm_cmpeq_epi8(v, quote)),
-		    _mm_cmpeq_epi8(v, bsl)));
-		if (m != 0)
-			return p + __builtin_ctz(m);
-	}
-#endif
-	for (; end - p >= 8; p += 8) {
-		memcpy(&w, p, 8);
-		if (HASZERO(w) | HASZERO(w ^ (ONES * '"')) |
-		    HASZERO(w ^ (ONES * '\\')))
-			break;
-	}
-	while (p < end && !str_stop[*p])
-		p++;
-	return p;
 }
 
 const char *

@@ -251,6 +251,9 @@ START_TEST(test_runs)
 			s[2 + pos] = '\0';
 			s[3 + pos] = 'a';
 			ck_assert_int_eq(jscan_check(s, n, &v), -1);
+			/* a raw control byte there is let through */
+			s[2 + pos] = '\x01';
+			ck_assert_int_eq(jscan_check(s, n, &v), 0);
 			/* UTF-8: a good pair, a lone continuation, a NUL */
 			memset(s, 'a', len + 1);
 			s[pos] = (char)0xc3;
