@@ -159,7 +159,7 @@ hold_suspend_dl(struct hold *h, size_t i)
 	log_state(LOG_LEVEL_WARN, "stream %s: the dead-letter store has been "
 	    "full (or failing) for %d s; "
 	    "closing the connection so the broker requeues the messages, "
-	    "until there is room", sc->name, sc->hold_timeout);
+	    "until it takes entries again", sc->name, sc->hold_timeout);
 	h->suspended_at[i] = clock_mono_s();
 	stream_suspend(h->streams[i], "suspended (dead letters full)");
 }
