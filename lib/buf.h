@@ -17,10 +17,10 @@ struct buf {
 void	buf_init(struct buf *, size_t max);
 void	buf_free(struct buf *);
 void	buf_reset(struct buf *);
-/* These return 0, or -1 when the bound would be passed (the buffer is unchanged). */
-static inline int buf_append(struct buf *, const void *, size_t);
-static inline int buf_putc(struct buf *, char);
-static inline int buf_puts(struct buf *, const char *);
+/*
+ * These (and buf_append, buf_putc, buf_puts below) return 0, or -1 when the
+ * bound would be passed (the buffer is unchanged).
+ */
 int	buf_printf(struct buf *, const char *, ...) printflike(2, 3);
 /* Room for extra more bytes now (one allocation instead of several). */
 int	buf_reserve(struct buf *, size_t extra);
@@ -31,7 +31,7 @@ int	buf_append_grow(struct buf *, const void *, size_t);
 
 /*
  * Inline, as a record is written in hundreds of small pieces: while there
- * is room (and the bound allows), a copy and no call.
+ * is room (and the bound allows), a copy and no call.  Same return as above.
  */
 static inline int
 buf_append(struct buf *b, const void *p, size_t n)
